@@ -1,0 +1,40 @@
+import { NetworkError, TimeoutError } from './errors'
+import type { Transport, TransportResponse } from './transport'
+
+/** A complete HTTP answer, body read into memory. */
+export interface HttpResult {
+  status: number
+  headers: TransportResponse['headers']
+  body: Buffer
+}
+
+/**
+ * One HTTP exchange with a timeout covering the whole answer (headers and body), and failures
+ * mapped to {@link TimeoutError} / {@link NetworkError}. `label` names the call in error messages;
+ * it must not contain secrets (code2Session's URL carries the AppSecret, so callers pass the path).
+ */
+export async function exchange(
+  transport: Transport,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+  timeoutMs: number,
+  label: string,
+  signal?: AbortSignal,
+): Promise<HttpResult> {
+  const timeout = AbortSignal.timeout(timeoutMs)
+  const combined = signal ? AbortSignal.any([timeout, signal]) : timeout
+  try {
+    const res = await transport(url, { ...init, signal: combined })
+    const body = Buffer.from(await res.arrayBuffer())
+    return { status: res.status, headers: res.headers, body }
+  } catch (cause) {
+    if (timeout.aborted) throw new TimeoutError(timeoutMs, { cause })
+    if (signal?.aborted) throw new NetworkError(`${label}: aborted by the caller`, { cause })
+    throw new NetworkError(`${label} failed: ${describe(cause)}`, { cause })
+  }
+}
+
+function describe(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } })?.cause
+  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e))
+}

@@ -1,0 +1,175 @@
+/**
+ * @fen/wechatpay — a typed WeChat Pay SDK for Node.js.
+ *
+ * - `WechatPay`: APIv3 client with resources (transactions, refunds, bills, certificates),
+ *   notification parsing and `wx.requestPayment` parameters.
+ * - `WechatPayV2`: the APIv2 (XML) client.
+ * - `MiniProgramClient`: code2Session login.
+ * - Pure building blocks (signing strings, signers, verifiers, AEAD) for servers and the sandbox.
+ * Test helpers live in `@fen/wechatpay/testing`.
+ */
+export { WechatPay } from './wechatpay'
+export {
+  WechatPayClient,
+  DEFAULT_BASE_URL,
+  type WechatPayClientOptions,
+  type PlatformKeyOptions,
+  type ApiRequest,
+  type ApiResponse,
+  type RawResponse,
+} from './core/client'
+export {
+  WechatPayError,
+  ConfigError,
+  InvalidArgumentError,
+  ApiError,
+  SignatureError,
+  DecryptionError,
+  NetworkError,
+  TimeoutError,
+  isApiError,
+  isOrderPaidError,
+  createApiError,
+  type ApiErrorBody,
+  type SignatureFailure,
+} from './core/errors'
+export {
+  systemClock,
+  randomNonce,
+  randomAlphanumeric,
+  unixSeconds,
+  formatBeijingTime,
+  type Clock,
+  type NonceSource,
+} from './core/clock'
+export {
+  fetchTransport,
+  type Transport,
+  type TransportRequest,
+  type TransportResponse,
+} from './core/transport'
+
+export { buildRequestMessage, buildResponseMessage, buildPaySignMessage } from './auth/messages'
+export {
+  SIGNATURE_SCHEME,
+  createRsaSigner,
+  signRequest,
+  formatAuthorization,
+  parseAuthorization,
+  type Signer,
+  type AuthorizationParams,
+} from './auth/signer'
+export {
+  loadPrivateKey,
+  loadPublicKey,
+  parseCertificate,
+  normalizeSerial,
+  type ParsedCertificate,
+} from './auth/keys'
+export {
+  PublicKeyVerifier,
+  CertificateVerifier,
+  PlatformCertificateManager,
+  CombinedVerifier,
+  PUBLIC_KEY_ID_PREFIX,
+  type Verifier,
+  type PlatformCertificateManagerOptions,
+} from './auth/verifiers'
+export {
+  verifySigned,
+  verifySignature,
+  readSignatureHeaders,
+  readHeader,
+  SIGNTEST_PREFIX,
+  DEFAULT_TIMESTAMP_TOLERANCE_SECONDS,
+  type SignatureHeaders,
+  type HeaderSource,
+  type TimestampPolicy,
+} from './auth/verify'
+export { signAsPlatform } from './auth/platform-signing'
+export {
+  AEAD_AES_256_GCM,
+  loadApiV3Key,
+  decryptResource,
+  encryptResource,
+  type EncryptedResource,
+} from './crypto/aead'
+
+export {
+  parseNotification,
+  successReply,
+  failureReply,
+  type ParseNotificationInput,
+} from './notify/parse'
+export type {
+  NotificationEnvelope,
+  NotificationEvent,
+  NotificationReply,
+  RefundEventType,
+  RefundNotificationResource,
+} from './notify/types'
+
+export {
+  Transactions,
+  type CallOptions,
+  type PrepayRequest,
+  type JsapiPrepayRequest,
+  type H5PrepayRequest,
+  type JsapiPrepayResponse,
+  type NativePrepayResponse,
+  type H5PrepayResponse,
+  type AppPrepayResponse,
+  type Transaction,
+  type TradeState,
+  type TradeType,
+  type GoodsDetail,
+  type SceneInfo,
+  type H5SceneInfo,
+  type PromotionDetail,
+} from './resources/transactions'
+export {
+  Refunds,
+  type CreateRefundRequest,
+  type Refund,
+  type RefundStatus,
+  type RefundChannel,
+  type FundsAccount,
+} from './resources/refunds'
+export { Bills, type TradeBillRequest, type TradeBill } from './resources/bills'
+export {
+  Certificates,
+  downloadPlatformCertificates,
+  type PlatformCertificateEntry,
+  type PlatformCertificateList,
+} from './resources/certificates'
+export {
+  buildRequestPaymentParams,
+  buildAppPaymentParams,
+  type RequestPaymentParams,
+  type AppPaymentParams,
+} from './payments/request-payment'
+
+export {
+  WechatPayV2,
+  v2NotificationReply,
+  formatV2Time,
+  decryptV2RefundInfo,
+  type WechatPayV2Options,
+  type UnifiedOrderRequest,
+  type UnifiedOrderResponse,
+  type V2OrderQueryResponse,
+  type V2RequestPaymentParams,
+  type V2PayNotification,
+} from './v2/client'
+export { signV2, verifyV2, buildV2SignString, type V2SignType, type V2Params } from './v2/sign'
+export { toXml, parseXml } from './v2/xml'
+
+export {
+  MiniProgramClient,
+  Code2SessionError,
+  decryptOpenData,
+  DEFAULT_WECHAT_API_BASE_URL,
+  type MiniProgramClientOptions,
+  type MiniProgramSession,
+  type Code2SessionFailure,
+} from './miniprogram/code2session'
