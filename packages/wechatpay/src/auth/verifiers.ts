@@ -81,8 +81,10 @@ export interface PlatformCertificateManagerOptions {
  * - the first lookup downloads them;
  * - a lookup on a set older than `refreshIntervalMs` uses it and refreshes in the background
  *   (a schedule without a timer, so nothing keeps the process alive);
- * - an unknown serial (a rotation in progress) triggers one refresh before giving up;
- * - concurrent refreshes are collapsed into one download.
+ * - an unknown serial (a rotation in progress) triggers one refresh before giving up, at most
+ *   once per `unknownSerialCooldownMs`; lookups that arrive during a download wait for it;
+ * - concurrent refreshes are collapsed into one download; a failed one is retried on the
+ *   schedule, not on every lookup.
  *
  * @see https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
  */
@@ -92,10 +94,13 @@ export class PlatformCertificateManager implements Verifier {
   readonly #refreshIntervalMs: number
   readonly #cooldownMs: number
   #certs = new Map<string, ParsedCertificate>()
+  /** When the last successful download finished; undefined until the first. */
   #loadedAt: number | undefined
+  /** When the last download started, successful or not: the schedule counts from here. */
+  #attemptedAt = -Infinity
   #unknownRefreshAt = -Infinity
   #inflight: Promise<void> | undefined
-  /** Downloads done so far (for tests and metrics). */
+  /** Downloads started so far (for tests and metrics). */
   downloads = 0
 
   constructor(options: PlatformCertificateManagerOptions) {
@@ -112,26 +117,34 @@ export class PlatformCertificateManager implements Verifier {
 
   async keyFor(serial: string): Promise<KeyObject | undefined> {
     const wanted = normalizeSerial(serial)
-    const now = this.#clock()
+    let justLoaded = false
     if (this.#loadedAt === undefined) {
       await this.refresh()
-    } else if (now - this.#loadedAt >= this.#refreshIntervalMs) {
-      // Stale: answer from what we hold; a failed background refresh keeps the old set.
+      justLoaded = true
+    } else if (this.#clock() - this.#attemptedAt >= this.#refreshIntervalMs) {
+      // Stale: answer from what we hold; a failed background refresh keeps the old set and is
+      // retried on the schedule, not on every lookup.
       this.refresh().catch(() => undefined)
     }
-    let key = usableKey(this.#certs.get(wanted), now)
-    if (!key && now - this.#unknownRefreshAt >= this.#cooldownMs) {
-      this.#unknownRefreshAt = now
+    const key = usableKey(this.#certs.get(wanted), this.#clock())
+    if (key || justLoaded) return key
+    if (this.#inflight) {
+      // A download is under way (perhaps for this very rotation): wait for it, then look again.
+      await this.#inflight.catch(() => undefined)
+    } else if (this.#clock() - this.#unknownRefreshAt >= this.#cooldownMs) {
+      this.#unknownRefreshAt = this.#clock()
       await this.refresh()
-      key = usableKey(this.#certs.get(wanted), this.#clock())
+    } else {
+      return undefined
     }
-    return key
+    return usableKey(this.#certs.get(wanted), this.#clock())
   }
 
   /** Downloads the certificate list now (joining a download already under way). */
   refresh(): Promise<void> {
     if (!this.#inflight) {
       this.downloads++
+      this.#attemptedAt = this.#clock()
       this.#inflight = this.#download()
         .then((certs) => {
           this.#certs = indexBySerial(certs)

@@ -12,7 +12,13 @@ import {
 import { readHeader, readSignatureHeaders, verifySigned } from '../auth/verify'
 import { downloadPlatformCertificates } from '../resources/certificates'
 import { randomNonce, systemClock, unixSeconds, type Clock, type NonceSource } from './clock'
-import { ConfigError, createApiError, NetworkError, WechatPayError } from './errors'
+import {
+  ConfigError,
+  createApiError,
+  InvalidArgumentError,
+  NetworkError,
+  WechatPayError,
+} from './errors'
 import { exchange } from './http'
 import { fetchTransport, type Transport, type TransportResponse } from './transport'
 
@@ -63,7 +69,10 @@ export interface WechatPayClientOptions {
   timestampToleranceSeconds?: number | false
 }
 
-/** One APIv3 call. `path` starts with `/v3/`; path parameters must already be encoded. */
+/**
+ * One APIv3 call. `path` starts with `/v3/`; path parameters must already be encoded, and a path
+ * may carry its own `?query`, which is then sent and signed verbatim.
+ */
 export interface ApiRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   path: string
@@ -185,6 +194,10 @@ export class WechatPayClient {
    * list, which is checked against the certificates it contains).
    */
   async send(req: ApiRequest & { verify?: boolean }): Promise<RawResponse> {
+    const bodyless = req.method === 'GET' || req.method === 'DELETE'
+    if (bodyless && req.body !== undefined) {
+      throw new InvalidArgumentError(`a ${req.method} request has no body`)
+    }
     const body = req.body === undefined ? '' : JSON.stringify(req.body)
     const canonicalUrl = this.basePath + req.path + formatQuery(req.query)
     for (let attempt = 0; ; attempt++) {
@@ -192,8 +205,9 @@ export class WechatPayClient {
       try {
         res = await this.#attempt(req.method, canonicalUrl, body, req.signal)
       } catch (e) {
-        if (req.method === 'GET' && e instanceof NetworkError && attempt < this.#maxRetries) {
-          await this.#backoff(attempt)
+        const retryable = req.method === 'GET' && e instanceof NetworkError && !req.signal?.aborted
+        if (retryable && attempt < this.#maxRetries) {
+          await this.#backoff(attempt, req.signal)
           continue
         }
         throw e
@@ -203,7 +217,7 @@ export class WechatPayClient {
         return res
       }
       if (res.status >= 500 && attempt < this.#maxRetries) {
-        await this.#backoff(attempt)
+        await this.#backoff(attempt, req.signal)
         continue
       }
       throw createApiError(res.status, res.body.toString('utf8'), res.requestId)
@@ -251,8 +265,13 @@ export class WechatPayClient {
     return { ...res, requestId: readHeader(res.headers, 'request-id') || undefined }
   }
 
-  #backoff(attempt: number): Promise<void> {
-    return sleep(this.#retryDelayMs * 2 ** attempt)
+  /** Waits before a retry; the caller's signal cancels the wait (rejecting with a NetworkError). */
+  async #backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await sleep(this.#retryDelayMs * 2 ** attempt, undefined, { signal })
+    } catch (cause) {
+      throw new NetworkError('the request was aborted by the caller', { cause })
+    }
   }
 }
 

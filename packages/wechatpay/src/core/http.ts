@@ -34,7 +34,16 @@ export async function exchange(
   }
 }
 
+/**
+ * A short reason for a failed exchange: the system error code (`ECONNREFUSED`, …) when there is
+ * one, else the error's message with anything URL-like removed, because some transports put the
+ * whole URL, query string and all, in their messages (and code2Session's query holds a secret).
+ */
 function describe(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } })?.cause
-  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e))
+  const cause = (e as { cause?: { code?: unknown } })?.cause
+  if (typeof cause?.code === 'string') return cause.code
+  const code = (e as { code?: unknown })?.code
+  if (typeof code === 'string') return code
+  const message = e instanceof Error ? e.message : String(e)
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<url>').replace(/\?\S*/g, '')
 }

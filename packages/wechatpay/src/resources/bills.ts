@@ -46,15 +46,12 @@ export class Bills {
    */
   async download(bill: TradeBill, options?: CallOptions): Promise<Buffer> {
     const url = new URL(bill.download_url)
-    const query: Record<string, string> = {}
-    url.searchParams.forEach((v, k) => (query[k] = v))
-    const res = await this.client.send({
-      method: 'GET',
-      path: url.pathname,
-      query,
-      verify: false,
-      ...options,
-    })
+    // The query is kept verbatim: re-encoding it could change the token's bytes.
+    let path = url.pathname + url.search
+    if (this.client.basePath && path.startsWith(this.client.basePath + '/')) {
+      path = path.slice(this.client.basePath.length)
+    }
+    const res = await this.client.send({ method: 'GET', path, verify: false, ...options })
     const isGzip = res.body.length >= 2 && res.body[0] === 0x1f && res.body[1] === 0x8b
     const content = isGzip ? gunzipSync(res.body) : res.body
     const digest = createHash('sha1').update(content).digest('hex')

@@ -206,12 +206,19 @@ export class WechatPayV2 {
 
   /**
    * Parses and verifies a payment notification (XML). The sign type is the message's own
-   * `sign_type` when present, else the client's: notifications use the order's sign type, and we
-   * never fall back to a weaker one. Throws {@link SignatureError} on a bad `sign`.
+   * `sign_type` when present, else the client's (notifications follow the order's sign type). A
+   * message claiming MD5 is refused by a client set to HMAC-SHA256: never a weaker check than the
+   * one configured. Throws {@link SignatureError} on a bad `sign`.
    */
   async parseNotification(xml: string): Promise<V2PayNotification> {
     const raw = await parseXml(xml)
     const signType = (raw.sign_type as V2SignType | undefined) ?? this.signType
+    if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
+      throw new SignatureError('mismatch', `unknown APIv2 sign_type ${JSON.stringify(signType)}`)
+    }
+    if (this.signType === 'HMAC-SHA256' && signType === 'MD5') {
+      throw new SignatureError('mismatch', 'an MD5-signed notification for an HMAC-SHA256 merchant')
+    }
     if (!verifyV2(raw, this.#key, signType)) {
       throw new SignatureError('mismatch', 'the APIv2 notification sign does not match')
     }
@@ -311,17 +318,14 @@ export async function decryptV2RefundInfo(
   apiV2Key: string,
 ): Promise<Record<string, string>> {
   const key = Buffer.from(createHash('md5').update(apiV2Key, 'utf8').digest('hex'), 'utf8')
-  let xml: string
   try {
     const decipher = createDecipheriv('aes-256-ecb', key, null)
-    xml = Buffer.concat([
-      decipher.update(Buffer.from(reqInfo, 'base64')),
-      decipher.final(),
-    ]).toString('utf8')
+    const plain = Buffer.concat([decipher.update(Buffer.from(reqInfo, 'base64')), decipher.final()])
+    // A wrong key can still end in valid-looking padding (about 1 in 256): then the XML is junk.
+    return await parseXml(plain.toString('utf8'))
   } catch (cause) {
     throw new DecryptionError('req_info could not be decrypted with this APIv2 key', { cause })
   }
-  return parseXml(xml)
 }
 
 function toInt(v: string | undefined): number | undefined {
