@@ -1,0 +1,253 @@
+import { formatBeijingTime } from '@fen/wechatpay'
+import type { SandboxClock, ScheduledTask } from './clock'
+import type { Faults } from './faults'
+
+/**
+ * WeChat's retry intervals after a failed delivery, in seconds: 15s/15s/30s/3m/10m/20m/30m/30m/30m/
+ * 60m/3h/3h/3h/6h/6h — at most 16 deliveries over 24 h 4 min (APIv3 payment notifications).
+ */
+export const V3_RETRY_SCHEDULE = [
+  15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+]
+/** The legacy APIv2 schedule: 15/15/30/180/1800/1800/1800/1800/3600 seconds. */
+export const V2_RETRY_SCHEDULE = [15, 15, 30, 180, 1800, 1800, 1800, 1800, 3600]
+
+/** A notification on its way to the merchant. */
+export interface OutgoingNotification {
+  id: string
+  version: 'v3' | 'v2'
+  eventType: string
+  outTradeNo: string
+  outRefundNo?: string | undefined
+  url: string
+  body: string
+  /** Headers for one attempt; `probe` makes its signature a `WECHATPAY/SIGNTEST/` probe. */
+  headers(probe: boolean): Record<string, string>
+  /** APIv2 only: the body of a probe (a wrong `sign`). */
+  probeBody?: () => string
+}
+
+/** One delivery attempt as the control API reports it. */
+export interface Attempt {
+  /** Sandbox time the attempt was sent (RFC 3339, Beijing). */
+  at: string
+  /** The merchant's HTTP status; 0 when there was none (refused, reset, or too slow). */
+  status: number
+  /** Real milliseconds the attempt took. */
+  ms: number
+  /** The first 200 characters of the merchant's reply, or what went wrong. */
+  reply: string
+  /** This attempt delivered the notification. */
+  ok: boolean
+  /** A `WECHATPAY/SIGNTEST/` probe: the merchant should have refused it (4xx/5xx). */
+  probe?: boolean
+}
+
+/** A notification's record: `GET /__sandbox/notifications` returns these. */
+export interface NotificationRecord {
+  id: string
+  event_type: string
+  out_trade_no: string
+  out_refund_no?: string
+  version: 'v3' | 'v2'
+  url: string
+  /** pending (more attempts to come), delivered, failed (schedule exhausted), dropped (a fault). */
+  status: 'pending' | 'delivered' | 'failed' | 'dropped'
+  attempts: Attempt[]
+  /** When the next attempt is due (sandbox time), while pending. */
+  next_attempt_at?: string
+}
+
+interface Entry {
+  n: OutgoingNotification
+  record: NotificationRecord
+  /** Sandbox ms the current attempt was due: the next is due an interval after it. */
+  dueMs: number
+  /** Failed attempts so far, which index the retry schedule. */
+  failures: number
+  probeNext: boolean
+  duplicateNext: boolean
+  timer: ScheduledTask | undefined
+}
+
+/**
+ * Delivers notifications the way WeChat does: POST to `notify_url`; success only on 200/204 (v2: 200
+ * with `return_code` SUCCESS) within the deadline; otherwise retried on the schedule. Retry `k` is due
+ * its interval after the start of the attempt before it (at once if that attempt took longer), so
+ * offsets from the first attempt are exactly 15 s, 30 s, 60 s, 4 min, … in sandbox time.
+ */
+export class Notifier {
+  readonly #clock: SandboxClock
+  readonly #faults: Faults
+  readonly #timeoutMs: number
+  readonly #log: (line: string) => void
+  readonly #entries = new Map<string, Entry>()
+  /** A notification held by a `reorder` fault until the next one has gone out. */
+  #held: Entry | undefined
+
+  constructor(options: {
+    clock: SandboxClock
+    faults: Faults
+    timeoutMs: number
+    log: (line: string) => void
+  }) {
+    this.#clock = options.clock
+    this.#faults = options.faults
+    this.#timeoutMs = options.timeoutMs
+    this.#log = options.log
+  }
+
+  enqueue(n: OutgoingNotification): void {
+    const entry: Entry = {
+      n,
+      record: {
+        id: n.id,
+        event_type: n.eventType,
+        out_trade_no: n.outTradeNo,
+        ...(n.outRefundNo ? { out_refund_no: n.outRefundNo } : {}),
+        version: n.version,
+        url: n.url,
+        status: 'pending',
+        attempts: [],
+      },
+      dueMs: this.#clock.now(),
+      failures: 0,
+      probeNext: false,
+      duplicateNext: false,
+      timer: undefined,
+    }
+    this.#entries.set(n.id, entry)
+    const fault = this.#faults.forNotification()
+    const held = this.#held
+    this.#held = undefined
+    switch (fault?.kind) {
+      case 'drop':
+        entry.record.status = 'dropped'
+        this.#log(`notification ${n.id} dropped (fault)`)
+        break
+      case 'delay':
+        this.#schedule(entry, this.#clock.now() + (fault.seconds ?? 60) * 1000)
+        break
+      case 'reorder':
+        // Held until the next notification goes out, or 60 s, whichever is first.
+        this.#held = entry
+        this.#schedule(entry, this.#clock.now() + 60_000)
+        break
+      default:
+        entry.probeNext = fault?.kind === 'probe'
+        entry.duplicateNext = fault?.kind === 'duplicate'
+        this.#schedule(entry, this.#clock.now())
+    }
+    if (held && held !== entry) {
+      // The held one follows this one out.
+      queueMicrotask(() => this.#schedule(held, this.#clock.now()))
+    }
+  }
+
+  /** `GET /__sandbox/notifications?out_trade_no=` */
+  list(outTradeNo?: string): NotificationRecord[] {
+    const out: NotificationRecord[] = []
+    for (const e of this.#entries.values()) {
+      if (outTradeNo === undefined || e.record.out_trade_no === outTradeNo) {
+        out.push(structuredClone(e.record))
+      }
+    }
+    return out
+  }
+
+  /** Delivers a notification again now (whatever its status); a success ends its retries. */
+  async resend(id: string): Promise<NotificationRecord | undefined> {
+    const entry = this.#entries.get(id)
+    if (!entry) return undefined
+    await this.#deliver(entry, false, true)
+    return structuredClone(entry.record)
+  }
+
+  reset(): void {
+    for (const e of this.#entries.values()) e.timer?.cancel()
+    this.#entries.clear()
+    this.#held = undefined
+  }
+
+  #schedule(entry: Entry, dueMs: number): void {
+    entry.timer?.cancel()
+    entry.dueMs = dueMs
+    entry.record.next_attempt_at = formatBeijingTime(dueMs)
+    entry.timer = this.#clock.at(dueMs, () => {
+      entry.timer = undefined
+      void this.#attempt(entry)
+    })
+  }
+
+  async #attempt(entry: Entry): Promise<void> {
+    if (entry.record.status !== 'pending') return
+    delete entry.record.next_attempt_at
+    const probe = entry.probeNext
+    entry.probeNext = false
+    const copies = entry.duplicateNext ? 2 : 1
+    entry.duplicateNext = false
+    const results = await Promise.all(
+      Array.from({ length: copies }, () => this.#deliver(entry, probe, false)),
+    )
+    if (entry.record.status !== 'pending') return // delivered (or reset) meanwhile
+    if (results.some(Boolean)) return
+    const schedule = entry.n.version === 'v2' ? V2_RETRY_SCHEDULE : V3_RETRY_SCHEDULE
+    const interval = schedule[entry.failures]
+    entry.failures += 1
+    if (interval === undefined) {
+      entry.record.status = 'failed'
+      this.#log(`notification ${entry.n.id} failed after ${entry.record.attempts.length} attempts`)
+      return
+    }
+    this.#schedule(entry, Math.max(entry.dueMs + interval * 1000, this.#clock.now()))
+  }
+
+  /** One POST. Records the attempt; on success marks the notification delivered. */
+  async #deliver(entry: Entry, probe: boolean, resend: boolean): Promise<boolean> {
+    const at = resend ? this.#clock.now() : entry.dueMs
+    const started = performance.now()
+    let status = 0
+    let reply: string
+    let ok = false
+    try {
+      const body = probe && entry.n.probeBody ? entry.n.probeBody() : entry.n.body
+      const res = await fetch(entry.n.url, {
+        method: 'POST',
+        headers: entry.n.headers(probe),
+        body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        redirect: 'manual',
+      })
+      status = res.status
+      reply = (await res.text()).slice(0, 200)
+      const accepted =
+        entry.n.version === 'v2'
+          ? status === 200 && /<return_code>\s*(<!\[CDATA\[)?SUCCESS/.test(reply)
+          : status === 200 || status === 204
+      // A probe never delivers the notification, whatever the merchant answers: the real one
+      // follows on the schedule. (A merchant answering 2xx to a probe is not verifying.)
+      ok = accepted && !probe
+    } catch (e) {
+      const err = e as { name?: string; cause?: { code?: string }; message?: string }
+      reply =
+        err.name === 'TimeoutError'
+          ? `no reply within ${this.#timeoutMs} ms`
+          : (err.cause?.code ?? err.message ?? String(e))
+    }
+    const attempt: Attempt = {
+      at: formatBeijingTime(at),
+      status,
+      ms: Math.round(performance.now() - started),
+      reply,
+      ok,
+    }
+    if (probe) attempt.probe = true
+    entry.record.attempts.push(attempt)
+    if (ok && entry.record.status !== 'delivered') {
+      entry.record.status = 'delivered'
+      entry.timer?.cancel()
+      delete entry.record.next_attempt_at
+    }
+    return ok
+  }
+}

@@ -1,0 +1,326 @@
+import { buildPaySignMessage, signV2, type V2SignType } from '@fen/wechatpay'
+import { createVerify, timingSafeEqual } from 'node:crypto'
+import { z } from 'zod'
+import { WechatError } from '../errors'
+import { NOTIFICATION_FAULTS, PATH_FAULTS } from '../faults'
+import { newLoginCode, newOpenid } from '../ids'
+import type { PlatformMode } from '../keys'
+import type { Route, SandboxReply, SandboxRequest } from '../server'
+import type { Order } from '../state'
+import { refundView } from './refunds'
+
+/** Control API errors: `{code, message}` with a 4xx, like the rest of Fen. */
+function parse<T>(schema: z.ZodType<T>, req: SandboxRequest): T {
+  let value: unknown = {}
+  if (req.body.length > 0) {
+    try {
+      value = JSON.parse(req.body.toString('utf8'))
+    } catch {
+      throw new WechatError(400, 'INVALID_JSON', 'the body is not JSON')
+    }
+  }
+  const r = schema.safeParse(value)
+  if (!r.success) {
+    const issue = r.error.issues[0]!
+    throw new WechatError(
+      400,
+      'INVALID_INPUT',
+      `${issue.path.join('.') || 'body'}: ${issue.message}`,
+    )
+  }
+  return r.data
+}
+
+const json = (body: unknown, status = 200): SandboxReply => ({ status, body })
+
+/** What the sandbox page and tests read: orders with their refunds. */
+function orderView(req: SandboxRequest, o: Order): object {
+  return {
+    api: o.api,
+    out_trade_no: o.outTradeNo,
+    trade_type: o.tradeType,
+    trade_state: o.state,
+    description: o.description,
+    total: o.totalFen,
+    prepay_id: o.prepayId,
+    code_url: o.codeUrl,
+    transaction_id: o.transactionId,
+    notify_url: o.notifyUrl,
+    created_at: new Date(o.createdAt).toISOString(),
+    expires_at: new Date(o.expiresAt).toISOString(),
+    refunds: o.refunds.map((r) => refundView(req.sandbox, r)),
+  }
+}
+
+const payTarget = z
+  .object({
+    out_trade_no: z.string().optional(),
+    prepay_id: z.string().optional(),
+    code_url: z.string().optional(),
+    result: z.enum(['SUCCESS', 'PAYERROR']).default('SUCCESS'),
+    openid: z.string().optional(),
+  })
+  .refine((b) => b.out_trade_no ?? b.prepay_id ?? b.code_url, {
+    message: 'give out_trade_no, prepay_id or code_url',
+  })
+
+const requestPayment = z.object({
+  appId: z.string(),
+  timeStamp: z.string(),
+  nonceStr: z.string(),
+  package: z.string(),
+  signType: z.enum(['RSA', 'MD5', 'HMAC-SHA256']),
+  paySign: z.string(),
+  result: z.enum(['SUCCESS', 'PAYERROR', 'CANCEL']).default('SUCCESS'),
+})
+
+/**
+ * `wx.requestPayment` as the WeChat client performs it: check `paySign` (RSA with the merchant's
+ * key for APIv3 orders; MD5 or HMAC-SHA256 with the APIv2 key, of the same type as unifiedorder,
+ * for APIv2 orders), the appId and the prepay's life; then the user pays, fails or cancels.
+ */
+function cashier(req: SandboxRequest): SandboxReply {
+  const { sandbox } = req
+  const p = parse(requestPayment, req)
+  const failure = (detail: string) => json({ errMsg: `requestPayment:fail ${detail}` }, 400)
+  const prepayId = p.package.startsWith('prepay_id=') ? p.package.slice('prepay_id='.length) : ''
+  const order = sandbox.store.byPrepayId.get(prepayId)
+  if (!order) return failure('prepay_id 不存在')
+  if (order.prepayId !== prepayId || sandbox.clock.now() >= order.prepayExpiresAt) {
+    return failure('prepay_id 已过期')
+  }
+  if (p.appId !== order.appid) return failure('appId 与下单时的 appid 不一致')
+  if (!/^\d{10}$/.test(p.timeStamp)) return failure('timeStamp 应为10位秒级时间戳字符串')
+  let signed: boolean
+  if (order.api === 'v3') {
+    if (p.signType !== 'RSA') return failure('signType 应为 RSA')
+    const message = buildPaySignMessage(p.appId, p.timeStamp, p.nonceStr, p.package)
+    const signature = Buffer.from(p.paySign, 'base64')
+    signed =
+      signature.length > 0 &&
+      createVerify('RSA-SHA256').update(message).verify(sandbox.merchantPublicKey, signature)
+  } else {
+    if (p.signType !== order.v2SignType)
+      return failure(`signType 应与统一下单一致（${order.v2SignType}）`)
+    const expected = Buffer.from(
+      signV2(
+        {
+          appId: p.appId,
+          timeStamp: p.timeStamp,
+          nonceStr: p.nonceStr,
+          package: p.package,
+          signType: p.signType,
+        },
+        sandbox.keys.apiV2Key,
+        p.signType as V2SignType,
+      ),
+    )
+    const given = Buffer.from(p.paySign)
+    signed = expected.length === given.length && timingSafeEqual(expected, given)
+  }
+  if (!signed) return failure('支付验证签名失败')
+  if (p.result === 'CANCEL') return json({ errMsg: 'requestPayment:fail cancel' })
+  try {
+    sandbox.pay(order, p.result === 'PAYERROR' ? 'PAYERROR' : 'SUCCESS')
+  } catch (e) {
+    if (e instanceof WechatError) return failure(e.message)
+    throw e
+  }
+  return p.result === 'PAYERROR'
+    ? json({ errMsg: 'requestPayment:fail 支付失败，请稍后再试' })
+    : json({ errMsg: 'requestPayment:ok' })
+}
+
+export const controlRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/__sandbox\/merchant$/,
+    kind: 'control',
+    handler: ({ sandbox }) => json(sandbox.merchant()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/login-codes$/,
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(
+        z.object({
+          openid: z.string().min(1).max(128).optional(),
+          errcode: z.number().int().optional(),
+        }),
+        req,
+      )
+      const code = newLoginCode()
+      const openid = b.openid ?? newOpenid()
+      req.sandbox.store.loginCodes.set(code, {
+        code,
+        openid,
+        createdAt: req.sandbox.clock.now(),
+        used: false,
+        errcode: b.errcode,
+      })
+      return json({ code, openid })
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/pay$/,
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(payTarget, req)
+      const order = req.sandbox.findOrder(b)
+      if (!order) throw new WechatError(404, 'ORDER_NOT_EXIST', '订单不存在')
+      return json(req.sandbox.pay(order, b.result, b.openid))
+    },
+  },
+  { method: 'POST', pattern: /^\/__sandbox\/request-payment$/, kind: 'control', handler: cashier },
+  {
+    method: 'GET',
+    pattern: /^\/__sandbox\/notifications$/,
+    kind: 'control',
+    handler: ({ sandbox, query }) =>
+      json(sandbox.notifier.list(query.get('out_trade_no') ?? undefined)),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/notifications\/(?<id>[^/]+)\/resend$/,
+    kind: 'control',
+    handler: async ({ sandbox, params }) => {
+      const record = await sandbox.notifier.resend(params.id!)
+      if (!record) throw new WechatError(404, 'NOT_FOUND', 'no such notification')
+      return json(record)
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/clock$/,
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(z.object({ advanceSeconds: z.number().nonnegative() }), req)
+      req.sandbox.clock.advance(b.advanceSeconds)
+      return json({
+        now: new Date(req.sandbox.clock.now()).toISOString(),
+        scale: req.sandbox.clock.scale,
+      })
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/__sandbox\/clock$/,
+    kind: 'control',
+    handler: ({ sandbox }) =>
+      json({ now: new Date(sandbox.clock.now()).toISOString(), scale: sandbox.clock.scale }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/refunds\/(?<no>[^/]+)$/,
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(z.object({ status: z.enum(['SUCCESS', 'ABNORMAL', 'CLOSED']) }), req)
+      const refund = req.sandbox.store.refunds.get(decodeURIComponent(req.params.no!))
+      if (!refund) throw new WechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在')
+      req.sandbox.settleRefund(refund, b.status)
+      return json(refundView(req.sandbox, refund))
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/reset$/,
+    kind: 'control',
+    handler: ({ sandbox }) => {
+      sandbox.reset()
+      return { status: 204 }
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/faults$/,
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(
+        z.object({
+          target: z.string().min(1),
+          kind: z.string(),
+          count: z.number().int().positive().default(1),
+          seconds: z.number().positive().optional(),
+        }),
+        req,
+      )
+      const allowed: readonly string[] =
+        b.target === 'notifications' ? NOTIFICATION_FAULTS : PATH_FAULTS
+      if (!allowed.includes(b.kind)) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          `kind for ${b.target} is one of ${allowed.join(', ')}`,
+        )
+      }
+      if (b.target !== 'notifications' && !b.target.startsWith('/')) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          'target is "notifications" or a path prefix starting with /',
+        )
+      }
+      req.sandbox.faults.add({
+        target: b.target,
+        kind: b.kind as never,
+        remaining: b.count,
+        ...(b.seconds === undefined ? {} : { seconds: b.seconds }),
+      })
+      return json({ armed: req.sandbox.faults.list() })
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/__sandbox\/faults$/,
+    kind: 'control',
+    handler: ({ sandbox }) => json(sandbox.faults.list()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/__sandbox\/platform$/,
+    kind: 'control',
+    handler: (req) => {
+      const { sandbox } = req
+      const b = parse(
+        z.object({
+          mode: z.enum(['publicKey', 'certificate', 'both']).optional(),
+          activeCertificate: z.string().optional(),
+          publicKeyNotificationShare: z.number().min(0).max(1).optional(),
+        }),
+        req,
+      )
+      if (b.activeCertificate !== undefined) {
+        if (!sandbox.certificateSigners.some((s) => s.serial === b.activeCertificate)) {
+          throw new WechatError(
+            400,
+            'INVALID_INPUT',
+            'activeCertificate is not one of the platform certificates',
+          )
+        }
+        sandbox.activeCertificate = b.activeCertificate
+      }
+      if (b.mode) sandbox.platformMode = b.mode as PlatformMode
+      if (b.publicKeyNotificationShare !== undefined)
+        sandbox.publicKeyNotificationShare = b.publicKeyNotificationShare
+      return json({
+        mode: sandbox.platformMode,
+        activeCertificate: sandbox.activeCertificate,
+        publicKeyNotificationShare: sandbox.publicKeyNotificationShare,
+      })
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/__sandbox\/state$/,
+    kind: 'control',
+    handler: (req) =>
+      json({
+        now: new Date(req.sandbox.clock.now()).toISOString(),
+        orders: [...req.sandbox.store.orders.values()].reverse().map((o) => orderView(req, o)),
+        notifications: req.sandbox.notifier.list().reverse(),
+        faults: req.sandbox.faults.list(),
+      }),
+  },
+]

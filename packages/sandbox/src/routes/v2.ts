@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto'
+import {
+  formatV2Time,
+  parseXml,
+  randomAlphanumeric,
+  signV2,
+  toXml,
+  verifyV2,
+  type V2SignType,
+} from '@fen/wechatpay'
+import { newCodeUrl, newPrepayId } from '../ids'
+import type { Sandbox } from '../sandbox'
+import type { Route, SandboxRequest, SandboxReply } from '../server'
+import type { Order } from '../state'
+
+const PREPAY_TTL_MS = 2 * 3600_000
+const DEFAULT_ORDER_LIFE_MS = 7 * 24 * 3600_000
+
+/** A `return_code=FAIL` answer: communication-level, unsigned (bad XML, bad sign). */
+function returnFail(message: string): SandboxReply {
+  return xml(toXml({ return_code: 'FAIL', return_msg: message }))
+}
+
+function xml(body: string): SandboxReply {
+  return { status: 200, raw: body, contentType: 'text/xml; charset=utf-8' }
+}
+
+/** A signed answer; `err` makes it a business failure (`result_code=FAIL`). */
+function answer(
+  sandbox: Sandbox,
+  signType: V2SignType,
+  fields: Record<string, string | number | undefined>,
+  err?: [code: string, description: string],
+): SandboxReply {
+  const params: Record<string, string | number | undefined> = {
+    return_code: 'SUCCESS',
+    return_msg: 'OK',
+    appid: sandbox.keys.appid,
+    mch_id: sandbox.keys.mchid,
+    nonce_str: randomAlphanumeric(32),
+    result_code: err ? 'FAIL' : 'SUCCESS',
+    ...(err ? { err_code: err[0], err_code_des: err[1] } : fields),
+  }
+  return xml(toXml({ ...params, sign: signV2(params, sandbox.keys.apiV2Key, signType) }))
+}
+
+type Checked = { fields: Record<string, string>; signType: V2SignType } | SandboxReply
+
+/**
+ * Parses and checks an APIv2 request: XML, `sign_type`, `sign` with the APIv2 key, and the
+ * merchant. Returns a failure answer instead when something is wrong, as WeChat does.
+ */
+async function check(req: SandboxRequest, required: string[]): Promise<Checked> {
+  const { sandbox } = req
+  if (req.fault?.kind === 'error500') return returnFail('系统繁忙,请稍后再试')
+  if (req.fault?.kind === 'error429') return returnFail('频率限制')
+  let fields: Record<string, string>
+  try {
+    fields = await parseXml(req.body.toString('utf8'))
+  } catch {
+    return returnFail('XML格式错误')
+  }
+  const signType = (fields.sign_type ?? 'MD5') as V2SignType
+  if (signType !== 'MD5' && signType !== 'HMAC-SHA256') return returnFail('sign_type参数错误')
+  if (!verifyV2(fields, sandbox.keys.apiV2Key, signType)) return returnFail('签名错误')
+  if (fields.mch_id !== sandbox.keys.mchid)
+    return answer(sandbox, signType, {}, ['MCHID_NOT_EXIST', '商户号不存在'])
+  if (fields.appid !== sandbox.keys.appid) {
+    return answer(sandbox, signType, {}, ['APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配'])
+  }
+  for (const name of required) {
+    if (!fields[name]) return answer(sandbox, signType, {}, ['LACK_PARAMS', `缺少参数${name}`])
+  }
+  return { fields, signType }
+}
+
+const isReply = (c: Checked): c is SandboxReply => 'status' in c
+
+/** `yyyyMMddHHmmss` Beijing → ms. */
+function parseV2Time(s: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(s)
+  return m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}+08:00`) : NaN
+}
+
+/** The APIv2 view of an order's state (orderquery). */
+function queryFields(order: Order): Record<string, string | number | undefined> {
+  const paid = order.transactionId !== undefined
+  return {
+    device_info: undefined,
+    out_trade_no: order.outTradeNo,
+    trade_state: order.state,
+    trade_state_desc:
+      order.state === 'SUCCESS'
+        ? '支付成功'
+        : order.state === 'CLOSED'
+          ? '订单已关闭'
+          : '订单未支付',
+    total_fee: order.totalFen,
+    fee_type: order.currency,
+    trade_type: order.tradeType,
+    attach: order.attach,
+    ...(paid
+      ? {
+          transaction_id: order.transactionId,
+          openid: order.payerOpenid,
+          is_subscribe: 'N',
+          bank_type: order.bankType,
+          cash_fee: order.totalFen,
+          time_end: formatV2Time(order.successTime!),
+        }
+      : {}),
+  }
+}
+
+export const v2Routes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/pay\/unifiedorder$/,
+    kind: 'v2',
+    handler: async (req) => {
+      const c = await check(req, [
+        'nonce_str',
+        'body',
+        'out_trade_no',
+        'total_fee',
+        'spbill_create_ip',
+        'notify_url',
+        'trade_type',
+      ])
+      if (isReply(c)) return c
+      const { sandbox } = req
+      const f = c.fields
+      const fail = (code: string, des: string) => answer(sandbox, c.signType, {}, [code, des])
+      if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(f.out_trade_no!))
+        return fail('PARAM_ERROR', 'out_trade_no格式错误')
+      if (!/^[1-9]\d{0,9}$/.test(f.total_fee!))
+        return fail('PARAM_ERROR', 'total_fee必须为正整数（分）')
+      if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE')
+        return fail('PARAM_ERROR', 'trade_type仅支持JSAPI和NATIVE')
+      if (f.trade_type === 'JSAPI' && !f.openid) return fail('LACK_PARAMS', 'JSAPI支付必须传openid')
+      const now = sandbox.clock.now()
+      const fingerprint = createHash('sha256')
+        .update(
+          JSON.stringify(
+            Object.entries(f)
+              .filter(([k]) => !['sign', 'nonce_str'].includes(k))
+              .sort(),
+          ),
+        )
+        .digest('hex')
+      let order = sandbox.store.orders.get(f.out_trade_no!)
+      if (order) {
+        if (order.state === 'SUCCESS' || order.state === 'REFUND')
+          return fail('ORDERPAID', '该订单已支付')
+        if (order.state === 'CLOSED') return fail('ORDERCLOSED', '该订单已关闭')
+        if (order.fingerprint !== fingerprint) return fail('INVALID_REQUEST', '201 商户订单号重复')
+      } else {
+        const expire = f.time_expire ? parseV2Time(f.time_expire) : NaN
+        order = {
+          api: 'v2',
+          outTradeNo: f.out_trade_no!,
+          appid: f.appid!,
+          mchid: f.mch_id!,
+          description: f.body!,
+          attach: f.attach,
+          totalFen: Number(f.total_fee),
+          currency: f.fee_type ?? 'CNY',
+          notifyUrl: f.notify_url!,
+          tradeType: f.trade_type,
+          payerOpenid: f.openid,
+          state: 'NOTPAY',
+          createdAt: now,
+          expiresAt: Number.isNaN(expire)
+            ? now + DEFAULT_ORDER_LIFE_MS
+            : Math.max(expire, now + 60_000),
+          fingerprint,
+          prepayId: undefined,
+          prepayExpiresAt: 0,
+          codeUrl: undefined,
+          h5Url: undefined,
+          v2SignType: c.signType,
+          transactionId: undefined,
+          successTime: undefined,
+          bankType: undefined,
+          closedAt: undefined,
+          refunds: [],
+        }
+        sandbox.store.orders.set(order.outTradeNo, order)
+        sandbox.log(`v2 order ${order.outTradeNo} ${order.tradeType} ${order.totalFen} fen`)
+      }
+      if (!order.prepayId || now >= order.prepayExpiresAt) {
+        order.prepayId = newPrepayId(now)
+        order.prepayExpiresAt = now + PREPAY_TTL_MS
+        sandbox.store.byPrepayId.set(order.prepayId, order)
+      }
+      if (order.tradeType === 'NATIVE' && !order.codeUrl) {
+        order.codeUrl = newCodeUrl()
+        sandbox.store.byCodeUrl.set(order.codeUrl, order)
+      }
+      return answer(sandbox, c.signType, {
+        trade_type: order.tradeType,
+        prepay_id: order.prepayId,
+        code_url: order.tradeType === 'NATIVE' ? order.codeUrl : undefined,
+      })
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/pay\/orderquery$/,
+    kind: 'v2',
+    handler: async (req) => {
+      const c = await check(req, ['nonce_str'])
+      if (isReply(c)) return c
+      const { sandbox } = req
+      const f = c.fields
+      const order = f.transaction_id
+        ? sandbox.store.byTransactionId.get(f.transaction_id)
+        : f.out_trade_no
+          ? sandbox.store.orders.get(f.out_trade_no)
+          : undefined
+      if (!f.transaction_id && !f.out_trade_no) {
+        return answer(sandbox, c.signType, {}, [
+          'LACK_PARAMS',
+          'transaction_id和out_trade_no必须填一个',
+        ])
+      }
+      if (!order || order.api !== 'v2')
+        return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
+      return answer(sandbox, c.signType, queryFields(order))
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/pay\/closeorder$/,
+    kind: 'v2',
+    handler: async (req) => {
+      const c = await check(req, ['nonce_str', 'out_trade_no'])
+      if (isReply(c)) return c
+      const { sandbox } = req
+      const order = sandbox.store.orders.get(c.fields.out_trade_no!)
+      if (!order || order.api !== 'v2')
+        return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
+      if (order.state === 'SUCCESS' || order.state === 'REFUND') {
+        return answer(sandbox, c.signType, {}, ['ORDERPAID', '订单已支付，不能发起关单'])
+      }
+      if (order.state === 'CLOSED')
+        return answer(sandbox, c.signType, {}, ['ORDERCLOSED', '订单已关闭，无需重复关闭'])
+      order.state = 'CLOSED'
+      order.closedAt = sandbox.clock.now()
+      sandbox.log(`v2 closed ${order.outTradeNo}`)
+      return answer(sandbox, c.signType, {})
+    },
+  },
+]

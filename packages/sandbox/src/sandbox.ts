@@ -1,0 +1,402 @@
+import { randomUUID, type KeyObject } from 'node:crypto'
+import {
+  createRsaSigner,
+  encryptResource,
+  formatBeijingTime,
+  formatV2Time,
+  loadApiV3Key,
+  parseCertificate,
+  randomAlphanumeric,
+  signAsPlatform,
+  signV2,
+  toXml,
+  SIGNTEST_PREFIX,
+  type Signer,
+  type Transaction,
+} from '@fen/wechatpay'
+import { SandboxClock } from './clock'
+import { WechatError } from './errors'
+import { Faults } from './faults'
+import { newOpenid, newTransactionId } from './ids'
+import { merchantView, type PlatformMode, type SandboxKeys, type SandboxMerchant } from './keys'
+import { Notifier, type OutgoingNotification } from './notifier'
+import { Store, type Order, type Refund } from './state'
+
+/** Options of a sandbox (all optional but `keys`). */
+export interface SandboxOptions {
+  keys: SandboxKeys
+  /** Sandbox seconds per real second (default 1); 600 runs WeChat's 24 h retry schedule in 144 s. */
+  timeScale?: number
+  /**
+   * In `both` (migration) mode, the share of notifications signed with the WeChat Pay public key
+   * (WeChat ramps it 0.1% → 100% over a week). Default 0.5.
+   */
+  publicKeyNotificationShare?: number
+  /** How long a notification reply may take, in real ms (default 5000; not scaled). */
+  notifyTimeoutMs?: number
+  /**
+   * Refunds settle to SUCCESS this many sandbox seconds after creation, with a notification.
+   * `false`: they stay PROCESSING until `POST /__sandbox/refunds/:out_refund_no`. Default 5.
+   */
+  refundSettleSeconds?: number | false
+  /** Also sign 4xx/5xx answers (WeChat does both). Default false. */
+  signErrorResponses?: boolean
+  /** Where log lines go (default: nowhere). Never receives keys or secrets. */
+  log?: (line: string) => void
+}
+
+interface PlatformSigner {
+  serial: string
+  signer: Signer
+}
+
+/**
+ * WeChat's side: the state, the keys, and the behaviour shared by the API routes, the control API
+ * and the page — "the user pays", settling refunds, building signed notifications.
+ */
+export class Sandbox {
+  readonly keys: SandboxKeys
+  readonly clock: SandboxClock
+  readonly store = new Store()
+  readonly faults = new Faults()
+  readonly notifier: Notifier
+  readonly apiV3Key: KeyObject
+  readonly merchantPublicKey: KeyObject
+  readonly publicKeySigner: PlatformSigner
+  readonly certificateSigners: PlatformSigner[]
+  readonly refundSettleSeconds: number | false
+  readonly signErrorResponses: boolean
+  readonly log: (line: string) => void
+  platformMode: PlatformMode
+  /** The platform certificate that signs (a rotation drill switches it). */
+  activeCertificate: string
+  publicKeyNotificationShare: number
+  /** Set once the HTTP server listens: used for bill download URLs. */
+  baseUrl = ''
+
+  constructor(options: SandboxOptions) {
+    this.keys = options.keys
+    this.clock = new SandboxClock(options.timeScale ?? 1)
+    this.apiV3Key = loadApiV3Key(options.keys.apiV3Key)
+    this.merchantPublicKey = parseCertificate(options.keys.merchantCertificate).publicKey
+    this.publicKeySigner = {
+      serial: options.keys.platformPublicKeyId,
+      signer: createRsaSigner(options.keys.platformPrivateKey),
+    }
+    this.certificateSigners = options.keys.platformCertificates.map((c) => ({
+      serial: c.serialNo,
+      signer: createRsaSigner(c.privateKey),
+    }))
+    if (this.certificateSigners.length === 0)
+      throw new Error('the sandbox needs a platform certificate')
+    this.activeCertificate = this.certificateSigners[0]!.serial
+    this.platformMode = options.keys.platformMode ?? 'publicKey'
+    this.publicKeyNotificationShare = options.publicKeyNotificationShare ?? 0.5
+    this.refundSettleSeconds = options.refundSettleSeconds ?? 5
+    this.signErrorResponses = options.signErrorResponses ?? false
+    this.log = options.log ?? (() => undefined)
+    this.notifier = new Notifier({
+      clock: this.clock,
+      faults: this.faults,
+      timeoutMs: options.notifyTimeoutMs ?? 5000,
+      log: this.log,
+    })
+  }
+
+  /** What `GET /__sandbox/merchant` returns. */
+  merchant(): SandboxMerchant {
+    return { ...merchantView(this.keys), platformMode: this.platformMode }
+  }
+
+  /** Empties all state and faults; keys, mode and clock stay. */
+  reset(): void {
+    this.notifier.reset()
+    this.faults.clear()
+    this.store.reset()
+  }
+
+  close(): void {
+    this.notifier.reset()
+    this.clock.close()
+  }
+
+  // ---- signing ---------------------------------------------------------------------------
+
+  #certificateSigner(): PlatformSigner {
+    return this.certificateSigners.find((s) => s.serial === this.activeCertificate)!
+  }
+
+  /**
+   * Who signs an API answer. Public-key mode: the public key. Certificate mode: the active platform
+   * certificate. Migration (`both`): the public key only when the request asked for it with
+   * `Wechatpay-Serial: PUB_KEY_ID_…`, as WeChat does once the merchant enables it.
+   */
+  responseSigner(requestSerial: string | undefined): PlatformSigner {
+    if (this.platformMode === 'publicKey') return this.publicKeySigner
+    if (this.platformMode === 'certificate') return this.#certificateSigner()
+    return requestSerial === this.publicKeySigner.serial
+      ? this.publicKeySigner
+      : this.#certificateSigner()
+  }
+
+  /** Who signs a notification: in migration mode, the public key for a configurable share. */
+  notificationSigner(): PlatformSigner {
+    if (this.platformMode === 'publicKey') return this.publicKeySigner
+    if (this.platformMode === 'certificate') return this.#certificateSigner()
+    return Math.random() < this.publicKeyNotificationShare
+      ? this.publicKeySigner
+      : this.#certificateSigner()
+  }
+
+  /** `Wechatpay-*` headers for a body; the timestamp is real time (see SandboxClock). */
+  sign(by: PlatformSigner, body: string | Buffer, probe = false): Record<string, string> {
+    const headers = signAsPlatform({
+      signer: by.signer,
+      serial: by.serial,
+      body,
+      timestamp: Math.floor(Date.now() / 1000),
+      nonce: randomAlphanumeric(32),
+    })
+    if (probe) headers['Wechatpay-Signature'] = SIGNTEST_PREFIX + headers['Wechatpay-Signature']
+    return headers
+  }
+
+  /** True when `serial` names a key this sandbox has (for the `Wechatpay-Serial` request header). */
+  knowsSerial(serial: string): boolean {
+    return (
+      serial === this.publicKeySigner.serial ||
+      this.certificateSigners.some((s) => s.serial === serial.toUpperCase())
+    )
+  }
+
+  // ---- orders ------------------------------------------------------------------------------
+
+  /** Finds an order by out_trade_no, prepay_id or code_url (control API, cashier, scan page). */
+  findOrder(by: {
+    out_trade_no?: string
+    prepay_id?: string
+    code_url?: string
+  }): Order | undefined {
+    if (by.out_trade_no) return this.store.orders.get(by.out_trade_no)
+    if (by.prepay_id) return this.store.byPrepayId.get(by.prepay_id)
+    if (by.code_url) return this.store.byCodeUrl.get(by.code_url)
+    return undefined
+  }
+
+  /**
+   * The user pays (or the payment fails). SUCCESS moves NOTPAY/PAYERROR → SUCCESS and sends
+   * TRANSACTION.SUCCESS; PAYERROR records a failed attempt (no notification: WeChat sends none for
+   * failures) and the order stays payable. Throws a WechatError the control API renders as 400.
+   */
+  pay(order: Order, result: 'SUCCESS' | 'PAYERROR' = 'SUCCESS', openid?: string): Transaction {
+    const now = this.clock.now()
+    if (order.state === 'SUCCESS' || order.state === 'REFUND')
+      throw new WechatError(400, 'ORDERPAID', '订单已支付')
+    if (order.state === 'CLOSED') throw new WechatError(400, 'ORDER_CLOSED', '订单已关闭')
+    if (now > order.expiresAt) throw new WechatError(400, 'ORDER_EXPIRED', '订单已过期，请重新下单')
+    if (result === 'PAYERROR') {
+      order.state = 'PAYERROR'
+      return this.transaction(order)
+    }
+    order.state = 'SUCCESS'
+    order.transactionId = newTransactionId(now)
+    order.successTime = now
+    order.bankType = 'OTHERS'
+    order.payerOpenid ??= openid ?? newOpenid()
+    this.store.byTransactionId.set(order.transactionId, order)
+    this.log(`paid ${order.outTradeNo} (${order.totalFen} fen)`)
+    this.notifyPayment(order)
+    return this.transaction(order)
+  }
+
+  /** The APIv3 Transaction object of an order (query answer, notification resource). */
+  transaction(order: Order): Transaction {
+    const paid = order.transactionId !== undefined
+    const tx: Transaction = {
+      appid: order.appid,
+      mchid: order.mchid,
+      out_trade_no: order.outTradeNo,
+      trade_type: order.tradeType,
+      trade_state: order.state,
+      trade_state_desc: TRADE_STATE_DESC[order.state] ?? '',
+      attach: order.attach ?? '',
+      amount: paid
+        ? {
+            total: order.totalFen,
+            payer_total: order.totalFen,
+            currency: order.currency,
+            payer_currency: order.currency,
+          }
+        : { total: order.totalFen, currency: order.currency, payer_currency: order.currency },
+    }
+    if (paid) {
+      tx.transaction_id = order.transactionId
+      tx.bank_type = order.bankType
+      tx.success_time = formatBeijingTime(order.successTime!)
+      tx.payer = { openid: order.payerOpenid! }
+      tx.promotion_detail = []
+    }
+    return tx
+  }
+
+  // ---- notifications ---------------------------------------------------------------------
+
+  notifyPayment(order: Order): void {
+    if (order.api === 'v2') {
+      this.notifier.enqueue(this.#v2PaymentNotification(order))
+      return
+    }
+    this.notifier.enqueue(
+      this.#v3Notification({
+        eventType: 'TRANSACTION.SUCCESS',
+        summary: '支付成功',
+        originalType: 'transaction',
+        resource: this.transaction(order),
+        url: order.notifyUrl,
+        outTradeNo: order.outTradeNo,
+      }),
+    )
+  }
+
+  notifyRefund(refund: Refund): void {
+    const status = refund.status as 'SUCCESS' | 'ABNORMAL' | 'CLOSED'
+    const order = refund.order
+    this.notifier.enqueue(
+      this.#v3Notification({
+        eventType: `REFUND.${status}`,
+        summary: REFUND_SUMMARY[status],
+        originalType: 'refund',
+        resource: {
+          mchid: order.mchid,
+          transaction_id: order.transactionId,
+          out_trade_no: order.outTradeNo,
+          refund_id: refund.refundId,
+          out_refund_no: refund.outRefundNo,
+          refund_status: status,
+          ...(refund.successTime ? { success_time: formatBeijingTime(refund.successTime) } : {}),
+          user_received_account: '支付用户零钱',
+          amount: {
+            total: order.totalFen,
+            refund: refund.refundFen,
+            payer_total: order.totalFen,
+            payer_refund: refund.refundFen,
+          },
+        },
+        url: refund.notifyUrl ?? order.notifyUrl,
+        outTradeNo: order.outTradeNo,
+        outRefundNo: refund.outRefundNo,
+      }),
+    )
+  }
+
+  #v3Notification(n: {
+    eventType: string
+    summary: string
+    originalType: string
+    resource: object
+    url: string
+    outTradeNo: string
+    outRefundNo?: string
+  }): OutgoingNotification {
+    const id = randomUUID()
+    const body = JSON.stringify({
+      id,
+      create_time: formatBeijingTime(this.clock.now()),
+      resource_type: 'encrypt-resource',
+      event_type: n.eventType,
+      summary: n.summary,
+      resource: encryptResource(this.apiV3Key, JSON.stringify(n.resource), {
+        associatedData: n.originalType,
+        originalType: n.originalType,
+      }),
+    })
+    return {
+      id,
+      version: 'v3',
+      eventType: n.eventType,
+      outTradeNo: n.outTradeNo,
+      outRefundNo: n.outRefundNo,
+      url: n.url,
+      body,
+      // Each attempt is signed afresh (new timestamp and nonce) over the same body.
+      headers: (probe) => ({
+        'Content-Type': 'application/json',
+        'User-Agent': 'Mozilla/4.0',
+        ...this.sign(this.notificationSigner(), body, probe),
+      }),
+    }
+  }
+
+  #v2PaymentNotification(order: Order): OutgoingNotification {
+    const signType = order.v2SignType ?? 'MD5'
+    const fields: Record<string, string | number> = {
+      appid: order.appid,
+      mch_id: order.mchid,
+      nonce_str: randomAlphanumeric(32),
+      result_code: 'SUCCESS',
+      return_code: 'SUCCESS',
+      openid: order.payerOpenid!,
+      is_subscribe: 'N',
+      trade_type: order.tradeType,
+      bank_type: order.bankType!,
+      total_fee: order.totalFen,
+      fee_type: order.currency,
+      cash_fee: order.totalFen,
+      transaction_id: order.transactionId!,
+      out_trade_no: order.outTradeNo,
+      time_end: formatV2Time(order.successTime!),
+    }
+    if (order.attach) fields.attach = order.attach
+    if (signType !== 'MD5') fields.sign_type = signType
+    const body = toXml({ ...fields, sign: signV2(fields, this.keys.apiV2Key, signType) })
+    return {
+      id: randomUUID(),
+      version: 'v2',
+      eventType: 'TRANSACTION.SUCCESS',
+      outTradeNo: order.outTradeNo,
+      url: order.notifyUrl,
+      body,
+      // APIv2 has no signature headers: a probe is a message whose `sign` is wrong.
+      headers: () => ({ 'Content-Type': 'text/xml', 'User-Agent': 'Mozilla/4.0' }),
+      probeBody: () =>
+        body.replace(
+          /<sign><!\[CDATA\[[0-9A-F]+\]\]><\/sign>/,
+          '<sign><![CDATA[WECHATPAY/SIGNTEST/0]]></sign>',
+        ),
+    }
+  }
+
+  // ---- refunds ---------------------------------------------------------------------------
+
+  /** Moves a PROCESSING refund to its final status and notifies. A CLOSED refund gives its amount back. */
+  settleRefund(refund: Refund, status: 'SUCCESS' | 'ABNORMAL' | 'CLOSED'): void {
+    if (
+      refund.status !== 'PROCESSING' &&
+      !(refund.status === 'ABNORMAL' && status !== 'ABNORMAL')
+    ) {
+      throw new WechatError(
+        400,
+        'INVALID_REQUEST',
+        `退款单状态为${refund.status}，不能改为${status}`,
+      )
+    }
+    refund.status = status
+    if (status === 'SUCCESS') refund.successTime = this.clock.now()
+    // A failed (CLOSED) refund gives its amount back; with none left, the order is plain paid again.
+    const order = refund.order
+    if (status === 'CLOSED' && order.refunds.every((r) => r.status === 'CLOSED'))
+      order.state = 'SUCCESS'
+    this.log(`refund ${refund.outRefundNo} → ${status}`)
+    this.notifyRefund(refund)
+  }
+}
+
+const TRADE_STATE_DESC: Partial<Record<string, string>> = {
+  SUCCESS: '支付成功',
+  REFUND: '转入退款',
+  NOTPAY: '未支付',
+  CLOSED: '已关闭',
+  PAYERROR: '支付失败，请重新下单支付',
+}
+
+const REFUND_SUMMARY = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' } as const

@@ -1,0 +1,90 @@
+import type { Transaction, TradeState, RefundStatus } from '@fen/wechatpay'
+
+/** Which API created an order: its notifications and queries follow that protocol. */
+export type ApiVersion = 'v3' | 'v2'
+
+/** An order as WeChat holds it. Times are sandbox ms. Amounts are fen. */
+export interface Order {
+  api: ApiVersion
+  outTradeNo: string
+  appid: string
+  mchid: string
+  description: string
+  attach: string | undefined
+  totalFen: number
+  currency: string
+  notifyUrl: string
+  tradeType: 'JSAPI' | 'NATIVE' | 'MWEB' | 'APP'
+  payerOpenid: string | undefined
+  state: TradeState
+  createdAt: number
+  /** `time_expire`, or 7 days after creation when the merchant gave none. */
+  expiresAt: number
+  /** The parameters of the first prepay: a repeat must match them exactly. */
+  fingerprint: string
+  prepayId: string | undefined
+  prepayExpiresAt: number
+  codeUrl: string | undefined
+  h5Url: string | undefined
+  /** APIv2 orders: the sign type of unifiedorder, which `wx.requestPayment` must use too. */
+  v2SignType: 'MD5' | 'HMAC-SHA256' | undefined
+  transactionId: string | undefined
+  successTime: number | undefined
+  bankType: string | undefined
+  closedAt: number | undefined
+  refunds: Refund[]
+}
+
+/** A refund as WeChat holds it. */
+export interface Refund {
+  refundId: string
+  outRefundNo: string
+  order: Order
+  refundFen: number
+  reason: string | undefined
+  notifyUrl: string | undefined
+  status: RefundStatus
+  createdAt: number
+  successTime: number | undefined
+  fundsAccount: string
+}
+
+/** A login code handed out by `POST /__sandbox/login-codes`. */
+export interface LoginCode {
+  code: string
+  openid: string
+  createdAt: number
+  used: boolean
+  /** Make the exchange fail with this errcode (40226 blocked, 45011 rate limited, -1 busy). */
+  errcode: number | undefined
+}
+
+/** All sandbox state; `reset()` empties it. */
+export class Store {
+  readonly orders = new Map<string, Order>()
+  readonly byPrepayId = new Map<string, Order>()
+  readonly byCodeUrl = new Map<string, Order>()
+  readonly byTransactionId = new Map<string, Order>()
+  readonly refunds = new Map<string, Refund>()
+  readonly loginCodes = new Map<string, LoginCode>()
+  /** Bill download tokens → the file and when the token stops working (sandbox ms). */
+  readonly billFiles = new Map<string, { content: Buffer; expiresAt: number }>()
+
+  reset(): void {
+    this.orders.clear()
+    this.byPrepayId.clear()
+    this.byCodeUrl.clear()
+    this.byTransactionId.clear()
+    this.refunds.clear()
+    this.loginCodes.clear()
+    this.billFiles.clear()
+  }
+
+  refundedFen(order: Order): number {
+    return order.refunds
+      .filter((r) => r.status !== 'CLOSED')
+      .reduce((sum, r) => sum + r.refundFen, 0)
+  }
+}
+
+export type { Transaction }
