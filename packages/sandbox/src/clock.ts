@@ -87,7 +87,14 @@ export class SandboxClock {
       const task = pop(this.#heap)!
       if (!task.cancelled) due.push(task)
     }
-    for (const task of due) task.run()
+    for (const task of due) {
+      try {
+        task.run()
+      } catch (e) {
+        // One failing task must not stop the others, nor crash the process from a timer.
+        console.error('[sandbox] a scheduled task failed:', e)
+      }
+    }
     this.#arm()
   }
 }

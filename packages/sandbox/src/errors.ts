@@ -29,6 +29,18 @@ export function paramError(field: string, issue: string, value?: unknown): Wecha
   })
 }
 
+/**
+ * Decodes a percent-encoded path segment; malformed encoding (`%E0%A4%A`) is the caller's error,
+ * answered with `onError()` instead of a 500.
+ */
+export function decodePathParam(raw: string, onError: () => WechatError): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw onError()
+  }
+}
+
 export const orderNotExist = () => new WechatError(404, 'ORDER_NOT_EXIST', '订单不存在')
 /** Spelling chosen where WeChat's v3 docs are silent: the APIv2 code, which v3 tutorials test for. */
 export const orderPaid = () => new WechatError(400, 'ORDERPAID', '订单已支付')

@@ -73,8 +73,8 @@ interface Entry {
 /**
  * Delivers notifications the way WeChat does: POST to `notify_url`; success only on 200/204 (v2: 200
  * with `return_code` SUCCESS) within the deadline; otherwise retried on the schedule. Retry `k` is due
- * its interval after the start of the attempt before it (at once if that attempt took longer), so
- * offsets from the first attempt are exactly 15 s, 30 s, 60 s, 4 min, … in sandbox time.
+ * its interval after the due time of the attempt before it, so offsets from the first attempt are
+ * exactly 15 s, 30 s, 60 s, 4 min, … in sandbox time (an attempt recorded late is sent at once).
  */
 export class Notifier {
   readonly #clock: SandboxClock
@@ -189,7 +189,8 @@ export class Notifier {
     const results = await Promise.all(
       Array.from({ length: copies }, () => this.#deliver(entry, probe, false)),
     )
-    if (entry.record.status !== 'pending') return // delivered (or reset) meanwhile
+    // Delivered meanwhile, or forgotten by a reset while the attempt was in flight.
+    if (entry.record.status !== 'pending' || this.#entries.get(entry.n.id) !== entry) return
     if (results.some(Boolean)) return
     const schedule = entry.n.version === 'v2' ? V2_RETRY_SCHEDULE : V3_RETRY_SCHEDULE
     const interval = schedule[entry.failures]
@@ -199,7 +200,9 @@ export class Notifier {
       this.#log(`notification ${entry.n.id} failed after ${entry.record.attempts.length} attempts`)
       return
     }
-    this.#schedule(entry, Math.max(entry.dueMs + interval * 1000, this.#clock.now()))
+    // Exactly on the schedule; a retry already overdue (a slow attempt) is sent at once but keeps
+    // its due time, so offsets stay 15 s, 30 s, 60 s, … whatever the time scale.
+    this.#schedule(entry, entry.dueMs + interval * 1000)
   }
 
   /** One POST. Records the attempt; on success marks the notification delivered. */

@@ -127,6 +127,13 @@ export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: strin
   return '\uFEFF' + [HEADER, ...rows, SUMMARY_HEADER, summary].join('\r\n') + '\r\n'
 }
 
+/** `YYYY-MM-DD` naming a real day (`Date.parse` would accept 2026-02-30). */
+function isCalendarDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false
+  const d = new Date(`${s}T00:00:00Z`)
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s
+}
+
 export const billRoutes: Route[] = [
   {
     method: 'GET',
@@ -135,9 +142,7 @@ export const billRoutes: Route[] = [
     handler: (req) => {
       const { sandbox, query } = req
       const billDate = query.get('bill_date') ?? ''
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(billDate) || Number.isNaN(Date.parse(billDate))) {
-        throw paramError('bill_date', '格式应为YYYY-MM-DD', billDate)
-      }
+      if (!isCalendarDate(billDate)) throw paramError('bill_date', '格式应为YYYY-MM-DD', billDate)
       const billType = query.get('bill_type') ?? 'ALL'
       if (!['ALL', 'SUCCESS', 'REFUND'].includes(billType))
         throw paramError('bill_type', '取值不正确', billType)
@@ -147,6 +152,16 @@ export const billRoutes: Route[] = [
       const today = formatBeijingTime(sandbox.clock.now()).slice(0, 10)
       if (billDate >= today) {
         throw new WechatError(400, 'INVALID_REQUEST', '账单日期不正确，只能下载今天以前的账单')
+      }
+      // Bills are kept for three months.
+      const earliest = new Date(sandbox.clock.now() + 8 * 3600_000)
+      earliest.setUTCMonth(earliest.getUTCMonth() - 3)
+      if (billDate < earliest.toISOString().slice(0, 10)) {
+        throw new WechatError(
+          400,
+          'INVALID_REQUEST',
+          '账单日期超出可下载范围，只能下载三个月以内的账单，请检查bill_date',
+        )
       }
       const csv = Buffer.from(tradeBillCsv(sandbox, billDate, billType), 'utf8')
       const token = randomBytes(24).toString('base64url')

@@ -1,7 +1,7 @@
 import { buildPaySignMessage, signV2, type V2SignType } from '@fen/wechatpay'
 import { createVerify, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
-import { WechatError } from '../errors'
+import { WechatError, decodePathParam } from '../errors'
 import { NOTIFICATION_FAULTS, PATH_FAULTS } from '../faults'
 import { newLoginCode, newOpenid } from '../ids'
 import type { PlatformMode } from '../keys'
@@ -196,7 +196,16 @@ export const controlRoutes: Route[] = [
     pattern: /^\/__sandbox\/clock$/,
     kind: 'control',
     handler: (req) => {
-      const b = parse(z.object({ advanceSeconds: z.number().nonnegative() }), req)
+      // At most 100 years at a time, so sandbox time stays a valid date.
+      const b = parse(
+        z.object({
+          advanceSeconds: z
+            .number()
+            .nonnegative()
+            .max(100 * 365 * 86400),
+        }),
+        req,
+      )
       req.sandbox.clock.advance(b.advanceSeconds)
       return json({
         now: new Date(req.sandbox.clock.now()).toISOString(),
@@ -217,7 +226,12 @@ export const controlRoutes: Route[] = [
     kind: 'control',
     handler: (req) => {
       const b = parse(z.object({ status: z.enum(['SUCCESS', 'ABNORMAL', 'CLOSED']) }), req)
-      const refund = req.sandbox.store.refunds.get(decodeURIComponent(req.params.no!))
+      const refund = req.sandbox.store.refunds.get(
+        decodePathParam(
+          req.params.no!,
+          () => new WechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在'),
+        ),
+      )
       if (!refund) throw new WechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在')
       req.sandbox.settleRefund(refund, b.status)
       return json(refundView(req.sandbox, refund))

@@ -1,6 +1,6 @@
 import { formatBeijingTime } from '@fen/wechatpay'
 import { z } from 'zod'
-import { WechatError } from '../errors'
+import { WechatError, decodePathParam, paramError } from '../errors'
 import { newRefundId } from '../ids'
 import type { Sandbox } from '../sandbox'
 import type { Route } from '../server'
@@ -118,7 +118,9 @@ export const refundRoutes: Route[] = [
       sandbox.log(`refund ${refund.outRefundNo} of ${order.outTradeNo}: ${refund.refundFen} fen`)
       if (sandbox.refundSettleSeconds !== false) {
         sandbox.clock.after(sandbox.refundSettleSeconds * 1000, () => {
-          if (refund.status === 'PROCESSING') sandbox.settleRefund(refund, 'SUCCESS')
+          // A reset forgets the refund: its pending settlement must not resurrect it.
+          const current = sandbox.store.refunds.get(refund.outRefundNo) === refund
+          if (current && refund.status === 'PROCESSING') sandbox.settleRefund(refund, 'SUCCESS')
         })
       }
       return { status: 200, body: refundView(sandbox, refund) }
@@ -129,7 +131,9 @@ export const refundRoutes: Route[] = [
     pattern: /^\/v3\/refund\/domestic\/refunds\/(?<no>[^/]+)$/,
     kind: 'v3',
     handler: (req) => {
-      const refund = req.sandbox.store.refunds.get(decodeURIComponent(req.params.no!))
+      const refund = req.sandbox.store.refunds.get(
+        decodePathParam(req.params.no!, () => paramError('out_refund_no', '格式不正确')),
+      )
       if (!refund) throw new WechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在')
       return { status: 200, body: refundView(req.sandbox, refund) }
     },

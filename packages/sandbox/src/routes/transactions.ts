@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { WechatError, orderClosed, orderNotExist, orderPaid, paramError } from '../errors'
+import {
+  WechatError,
+  decodePathParam,
+  orderClosed,
+  orderNotExist,
+  orderPaid,
+  paramError,
+} from '../errors'
 import { newCodeUrl, newPrepayId } from '../ids'
 import type { Sandbox } from '../sandbox'
 import type { Route, SandboxRequest, SandboxReply } from '../server'
@@ -202,6 +209,10 @@ function requireMchid(req: SandboxRequest): void {
   if (mchid !== req.sandbox.keys.mchid) throw new WechatError(400, 'MCH_NOT_EXISTS', '商户号不存在')
 }
 
+function outTradeNoParam(req: SandboxRequest): string {
+  return decodePathParam(req.params.no!, () => paramError('out_trade_no', '格式不正确'))
+}
+
 export const transactionRoutes: Route[] = [
   ...(['jsapi', 'native', 'app', 'h5'] as const).map((channel): Route => ({
     method: 'POST',
@@ -215,7 +226,7 @@ export const transactionRoutes: Route[] = [
     kind: 'v3',
     handler: (req) => {
       requireMchid(req)
-      const order = req.sandbox.store.orders.get(decodeURIComponent(req.params.no!))
+      const order = req.sandbox.store.orders.get(outTradeNoParam(req))
       if (!order || order.api !== 'v3') throw orderNotExist()
       return { status: 200, body: req.sandbox.transaction(order) }
     },
@@ -226,7 +237,9 @@ export const transactionRoutes: Route[] = [
     kind: 'v3',
     handler: (req) => {
       requireMchid(req)
-      const order = req.sandbox.store.byTransactionId.get(decodeURIComponent(req.params.id!))
+      const order = req.sandbox.store.byTransactionId.get(
+        decodePathParam(req.params.id!, () => paramError('transaction_id', '格式不正确')),
+      )
       if (!order || order.api !== 'v3') throw orderNotExist()
       return { status: 200, body: req.sandbox.transaction(order) }
     },
@@ -239,7 +252,7 @@ export const transactionRoutes: Route[] = [
       const body = parseJsonBody(z.object({ mchid: str(32) }), req.body)
       if (body.mchid !== req.sandbox.keys.mchid)
         throw new WechatError(400, 'MCH_NOT_EXISTS', '商户号不存在')
-      const order = req.sandbox.store.orders.get(decodeURIComponent(req.params.no!))
+      const order = req.sandbox.store.orders.get(outTradeNoParam(req))
       // Closing an unknown or already-closed order answers 204, as observed (§6.3).
       if (order) {
         if (order.state === 'SUCCESS' || order.state === 'REFUND') throw orderPaid()

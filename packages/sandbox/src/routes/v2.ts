@@ -131,12 +131,11 @@ export const v2Routes: Route[] = [
       const { sandbox } = req
       const f = c.fields
       const fail = (code: string, des: string) => answer(sandbox, c.signType, {}, [code, des])
-      if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(f.out_trade_no!))
-        return fail('PARAM_ERROR', 'out_trade_no格式错误')
-      if (!/^[1-9]\d{0,9}$/.test(f.total_fee!))
-        return fail('PARAM_ERROR', 'total_fee必须为正整数（分）')
+      // Format errors are communication-level in APIv2: return_code FAIL, "参数格式校验错误".
+      if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(f.out_trade_no!)) return returnFail('参数格式校验错误')
+      if (!/^[1-9]\d{0,9}$/.test(f.total_fee!)) return returnFail('参数格式校验错误')
       if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE')
-        return fail('PARAM_ERROR', 'trade_type仅支持JSAPI和NATIVE')
+        return returnFail('参数格式校验错误')
       if (f.trade_type === 'JSAPI' && !f.openid) return fail('LACK_PARAMS', 'JSAPI支付必须传openid')
       const now = sandbox.clock.now()
       const fingerprint = createHash('sha256')
