@@ -1,14 +1,26 @@
-// `pnpm dev`: the one command that starts Fen for local work.
-// What exists so far is the WeChat Pay SDK (packages/wechatpay). As the sandbox (#3), the server (#4)
-// and the mini-program (#5) land, this script starts them and prints their URLs.
-console.log(`Fen — WeChat Pay in a mini-program, testable offline.
+// `pnpm dev`: the one command that starts Fen for local work, and prints where everything is.
+// Today it starts the Fen sandbox (an offline WeChat Pay). The server (issue #4) and the
+// mini-program's H5 build (issue #5) join it here as they land.
+import { spawn } from 'node:child_process'
 
-Installed. Nothing to start yet: so far Fen is the WeChat Pay SDK (packages/wechatpay).
-  pnpm test         runs every test (SDK vectors, interop with wechatpay-axios-plugin, …)
-  pnpm bench:sdk    prints the SDK's signing and verification figures
+const children = []
+function start(name, args, env = {}) {
+  const child = spawn('pnpm', args, { stdio: 'inherit', env: { ...process.env, ...env } })
+  child.on('exit', (code, signal) => {
+    if (signal === null && code !== 0) {
+      console.error(`[dev] ${name} exited with ${code}`)
+      stopAll(code ?? 1)
+    }
+  })
+  children.push(child)
+}
 
-Coming next, started by this command:
-  - the Fen sandbox (an offline WeChat Pay)   http://127.0.0.1:3100/__sandbox/
-  - the Fen server (Koa, PGlite by default)   http://127.0.0.1:3000
-  - the mini-program's H5 build              http://127.0.0.1:10086
-`)
+function stopAll(code = 0) {
+  for (const c of children) c.kill('SIGTERM')
+  process.exit(code)
+}
+process.on('SIGINT', () => stopAll(0))
+process.on('SIGTERM', () => stopAll(0))
+
+console.log('Fen dev: starting the sandbox (an offline WeChat Pay). Ctrl-C stops everything.\n')
+start('sandbox', ['--filter', '@fen/sandbox', 'start'])

@@ -1,0 +1,975 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { WechatPay, type PlatformKeyOptions } from '@fen/wechatpay'
+import {
+  generateSandboxKeys,
+  loadOrCreateKeys,
+  merchantView,
+  readKeysFile,
+  type SandboxKeys,
+} from '../src/keys'
+import type { NotificationRecord } from '../src/notifier'
+import { startSandbox, type RunningSandbox } from '../src/server'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until<T>(
+  get: () => T | Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await get()
+    if (ok(v)) return v
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`)
+    }
+    await sleep(5)
+  }
+}
+
+let keys: SandboxKeys
+let sb: RunningSandbox
+/** A notify endpoint that accepts everything, recording what it got. */
+let notify: { url: string; received: { headers: IncomingHttpHeaders; body: string }[] }
+let closeNotify: () => Promise<void>
+const tmpDirs: string[] = []
+
+beforeAll(async () => {
+  keys = await generateSandboxKeys()
+  sb = await startSandbox({ keys, port: 0, refundSettleSeconds: 5 })
+  const received: { headers: IncomingHttpHeaders; body: string }[] = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      res.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  notify = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, received }
+  closeNotify = async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+})
+
+afterAll(async () => {
+  await sb?.close()
+  await closeNotify?.()
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true })
+})
+
+afterEach(async () => {
+  await call('POST', '/__sandbox/reset')
+  await call('POST', '/__sandbox/platform', {
+    mode: 'publicKey',
+    activeCertificate: keys.platformCertificates[0]!.serialNo,
+    publicKeyNotificationShare: 0.5,
+  })
+  notify.received.length = 0
+})
+
+/** A control call; `body` a string is sent as is (for bad JSON). */
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  target: RunningSandbox = sb,
+): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
+  const res = await fetch(target.url + path, {
+    method,
+    ...(body === undefined
+      ? {}
+      : {
+          headers: { 'Content-Type': 'application/json' },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+  })
+  const text = await res.text()
+  let parsed: Json
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {
+    parsed = undefined
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers }
+}
+
+/** A 4xx answer in the control API's shape: exactly `{code, message}`. */
+function expectError(
+  r: { status: number; body: Json },
+  status: number,
+  code: string,
+  message?: RegExp,
+): void {
+  expect(r.status).toBe(status)
+  expect(Object.keys(r.body).sort()).toEqual(['code', 'message'])
+  expect(r.body.code).toBe(code)
+  expect(typeof r.body.message).toBe('string')
+  expect(r.body.message.length).toBeGreaterThan(0)
+  if (message) expect(r.body.message).toMatch(message)
+}
+
+function merchantClient(target: RunningSandbox = sb, platform?: PlatformKeyOptions): WechatPay {
+  const m = target.merchant
+  return new WechatPay({
+    mchid: m.mchid,
+    appid: m.appid,
+    serialNo: m.merchantSerialNo,
+    privateKey: m.merchantPrivateKey,
+    apiV3Key: m.apiV3Key,
+    baseUrl: target.url,
+    maxRetries: 0,
+    platform: platform ?? { publicKey: { id: m.platformPublicKeyId, key: m.platformPublicKey } },
+  })
+}
+
+let seq = 0
+const newNo = (prefix = 'C') => `${prefix}${Date.now()}${String(++seq).padStart(4, '0')}`
+
+async function nativeOrder(total = 100): Promise<{ no: string; codeUrl: string }> {
+  const no = newNo()
+  const { code_url } = await merchantClient().transactions.native({
+    appid: sb.merchant.appid,
+    description: 'control test',
+    out_trade_no: no,
+    notify_url: notify.url,
+    amount: { total },
+  })
+  return { no, codeUrl: code_url }
+}
+
+async function jsapiOrder(): Promise<{ no: string; prepayId: string }> {
+  const no = newNo('J')
+  const { prepay_id } = await merchantClient().transactions.jsapi({
+    appid: sb.merchant.appid,
+    description: 'control test',
+    out_trade_no: no,
+    notify_url: notify.url,
+    amount: { total: 100 },
+    payer: { openid: 'oTestOpenid000000000000000001' },
+  })
+  return { no, prepayId: prepay_id }
+}
+
+async function paidOrder(): Promise<string> {
+  const { no } = await nativeOrder()
+  expect((await call('POST', '/__sandbox/pay', { out_trade_no: no })).status).toBe(200)
+  return no
+}
+
+// ---- routing --------------------------------------------------------------------------------
+
+describe('routing', () => {
+  it('an unknown path → 404 NOT_FOUND', async () => {
+    expectError(await call('GET', '/__sandbox/nope'), 404, 'NOT_FOUND')
+    expectError(await call('POST', '/no/such/path', {}), 404, 'NOT_FOUND')
+  })
+
+  it('a known path with the wrong method → 405', async () => {
+    expectError(await call('GET', '/__sandbox/pay'), 405, 'METHOD_NOT_ALLOWED')
+    expectError(await call('DELETE', '/__sandbox/merchant'), 405, 'METHOD_NOT_ALLOWED')
+    expectError(await call('PUT', '/__sandbox/clock', {}), 405, 'METHOD_NOT_ALLOWED')
+    expectError(await call('POST', '/__sandbox/state', {}), 405, 'METHOD_NOT_ALLOWED')
+  })
+
+  it('control bodies that are not JSON → 400 INVALID_JSON', async () => {
+    for (const path of [
+      '/__sandbox/pay',
+      '/__sandbox/clock',
+      '/__sandbox/faults',
+      '/__sandbox/platform',
+      '/__sandbox/login-codes',
+      '/__sandbox/request-payment',
+      '/__sandbox/refunds/R1',
+    ]) {
+      expectError(await call('POST', path, '{not json'), 400, 'INVALID_JSON')
+    }
+  })
+})
+
+// ---- merchant ---------------------------------------------------------------------------------
+
+describe('GET /__sandbox/merchant', () => {
+  it('has exactly the merchant fields and no WeChat private key', async () => {
+    const r = await call('GET', '/__sandbox/merchant')
+    expect(r.status).toBe(200)
+    expect(Object.keys(r.body).sort()).toEqual(
+      [
+        'mchid',
+        'appid',
+        'appSecret',
+        'apiV3Key',
+        'apiV2Key',
+        'merchantSerialNo',
+        'merchantPrivateKey',
+        'merchantCertificate',
+        'platformMode',
+        'platformPublicKeyId',
+        'platformPublicKey',
+        'platformCertificates',
+      ].sort(),
+    )
+    expect(r.body.platformCertificates).toHaveLength(2)
+    for (const c of r.body.platformCertificates) {
+      expect(Object.keys(c).sort()).toEqual(['certificate', 'serialNo'])
+      expect(c.certificate).toContain('BEGIN CERTIFICATE')
+    }
+    expect(r.body).toEqual({ ...merchantView(keys), platformMode: 'publicKey' })
+    // No private platform key anywhere: only the merchant's own private key is in it.
+    expect(r.text).not.toContain(JSON.stringify(keys.platformPrivateKey).slice(1, -1))
+    for (const c of keys.platformCertificates) {
+      expect(r.text).not.toContain(JSON.stringify(c.privateKey).slice(1, -1))
+    }
+    expect(r.text).not.toContain('platformPrivateKey')
+    expect(r.text).not.toContain('privateKey"')
+    expect(r.text.match(/BEGIN (RSA )?PRIVATE KEY/g)).toHaveLength(1)
+    expect(r.body.merchantPrivateKey).toBe(keys.merchantPrivateKey)
+  })
+})
+
+// ---- login codes --------------------------------------------------------------------------
+
+describe('POST /__sandbox/login-codes', () => {
+  it('issues a code for a new or a given openid', async () => {
+    const a = await call('POST', '/__sandbox/login-codes')
+    expect(a.status).toBe(200)
+    expect(a.body.code).toMatch(/^[0-9A-Za-z]{32}$/)
+    expect(a.body.openid).toMatch(/^o[\w-]{27}$/)
+    const b = await call('POST', '/__sandbox/login-codes', { openid: 'oMine', errcode: 40226 })
+    expect(b.status).toBe(200)
+    expect(b.body.openid).toBe('oMine')
+    expect(b.body.code).not.toBe(a.body.code)
+  })
+
+  it('bad fields → 400 INVALID_INPUT naming the field', async () => {
+    expectError(
+      await call('POST', '/__sandbox/login-codes', { openid: '' }),
+      400,
+      'INVALID_INPUT',
+      /openid/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/login-codes', { errcode: 'x' }),
+      400,
+      'INVALID_INPUT',
+      /errcode/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/login-codes', { errcode: 1.5 }),
+      400,
+      'INVALID_INPUT',
+      /errcode/,
+    )
+  })
+})
+
+// ---- pay ------------------------------------------------------------------------------------
+
+describe('POST /__sandbox/pay', () => {
+  it('pays by out_trade_no, returning the transaction, and notifies', async () => {
+    const { no } = await nativeOrder(321)
+    const r = await call('POST', '/__sandbox/pay', { out_trade_no: no, openid: 'oPayer' })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({
+      out_trade_no: no,
+      trade_state: 'SUCCESS',
+      trade_type: 'NATIVE',
+      amount: { total: 321, payer_total: 321 },
+      payer: { openid: 'oPayer' },
+    })
+    expect(r.body.transaction_id).toMatch(/^4200\d{24}$/)
+    const list = await until(
+      async () => (await call('GET', `/__sandbox/notifications?out_trade_no=${no}`)).body,
+      (l: NotificationRecord[]) => l.length === 1 && l[0]!.status === 'delivered',
+    )
+    expect(list[0]!.event_type).toBe('TRANSACTION.SUCCESS')
+    // Paying it twice: 400 ORDERPAID.
+    expectError(await call('POST', '/__sandbox/pay', { out_trade_no: no }), 400, 'ORDERPAID')
+  })
+
+  it('pays by code_url and by prepay_id; PAYERROR leaves the order payable', async () => {
+    const { no, codeUrl } = await nativeOrder()
+    const failed = await call('POST', '/__sandbox/pay', { code_url: codeUrl, result: 'PAYERROR' })
+    expect(failed.status).toBe(200)
+    expect(failed.body.trade_state).toBe('PAYERROR')
+    expect(failed.body.transaction_id).toBeUndefined()
+    // No notification for a failed payment.
+    expect((await call('GET', `/__sandbox/notifications?out_trade_no=${no}`)).body).toEqual([])
+    const ok = await call('POST', '/__sandbox/pay', { code_url: codeUrl })
+    expect(ok.body.trade_state).toBe('SUCCESS')
+
+    const j = await jsapiOrder()
+    const byPrepay = await call('POST', '/__sandbox/pay', { prepay_id: j.prepayId })
+    expect(byPrepay.status).toBe(200)
+    expect(byPrepay.body).toMatchObject({ out_trade_no: j.no, trade_state: 'SUCCESS' })
+  })
+
+  it('an unknown order → 404 ORDER_NOT_EXIST', async () => {
+    expectError(
+      await call('POST', '/__sandbox/pay', { out_trade_no: 'NOSUCHORDER1' }),
+      404,
+      'ORDER_NOT_EXIST',
+    )
+    expectError(
+      await call('POST', '/__sandbox/pay', { code_url: 'weixin://wxpay/bizpayurl?pr=nope' }),
+      404,
+      'ORDER_NOT_EXIST',
+    )
+  })
+
+  it('bad input → 400 INVALID_INPUT', async () => {
+    expectError(await call('POST', '/__sandbox/pay', {}), 400, 'INVALID_INPUT', /out_trade_no/)
+    expectError(await call('POST', '/__sandbox/pay'), 400, 'INVALID_INPUT')
+    expectError(
+      await call('POST', '/__sandbox/pay', { out_trade_no: 'X123456', result: 'MAYBE' }),
+      400,
+      'INVALID_INPUT',
+      /result/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/pay', { out_trade_no: 12345678 }),
+      400,
+      'INVALID_INPUT',
+      /out_trade_no/,
+    )
+    expectError(await call('POST', '/__sandbox/pay', '[]'), 400, 'INVALID_INPUT')
+  })
+})
+
+// ---- request-payment ------------------------------------------------------------------------
+
+describe('POST /__sandbox/request-payment', () => {
+  it('checks paySign like the WeChat client, then pays', async () => {
+    const { no, prepayId } = await jsapiOrder()
+    const params = merchantClient().requestPaymentParams(prepayId)
+    const tampered = { ...params, nonceStr: params.nonceStr + 'x' }
+    const bad = await call('POST', '/__sandbox/request-payment', tampered)
+    expect(bad.status).toBe(400)
+    expect(bad.body.errMsg).toMatch(/^requestPayment:fail /)
+    const cancel = await call('POST', '/__sandbox/request-payment', { ...params, result: 'CANCEL' })
+    expect(cancel.body).toEqual({ errMsg: 'requestPayment:fail cancel' })
+    const ok = await call('POST', '/__sandbox/request-payment', params)
+    expect(ok.status).toBe(200)
+    expect(ok.body).toEqual({ errMsg: 'requestPayment:ok' })
+    const state = (await call('GET', '/__sandbox/state')).body
+    expect(state.orders.find((o: Json) => o.out_trade_no === no).trade_state).toBe('SUCCESS')
+  })
+
+  it('an unknown prepay_id → 400 requestPayment:fail; bad fields → 400 INVALID_INPUT', async () => {
+    const { prepayId } = await jsapiOrder()
+    const params = merchantClient().requestPaymentParams(prepayId)
+    const unknown = await call('POST', '/__sandbox/request-payment', {
+      ...params,
+      package: 'prepay_id=wx_nope',
+    })
+    expect(unknown.status).toBe(400)
+    expect(unknown.body.errMsg).toMatch(/prepay_id/)
+    const { paySign: _omit, ...unsigned } = params
+    expectError(
+      await call('POST', '/__sandbox/request-payment', unsigned),
+      400,
+      'INVALID_INPUT',
+      /paySign/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/request-payment', { ...params, signType: 'SHA1' }),
+      400,
+      'INVALID_INPUT',
+      /signType/,
+    )
+  })
+})
+
+// ---- notifications --------------------------------------------------------------------------
+
+describe('GET /__sandbox/notifications and resend', () => {
+  it('lists all, or one order’s; resend delivers again; unknown id → 404', async () => {
+    const a = await paidOrder()
+    const b = await paidOrder()
+    const all = await until(
+      async () => (await call('GET', '/__sandbox/notifications')).body as NotificationRecord[],
+      (l) => l.length === 2 && l.every((n) => n.status === 'delivered'),
+    )
+    expect(all.map((n) => n.out_trade_no).sort()).toEqual([a, b].sort())
+    const onlyA = (await call('GET', `/__sandbox/notifications?out_trade_no=${a}`)).body
+    expect(onlyA).toHaveLength(1)
+    expect(onlyA[0].out_trade_no).toBe(a)
+    expect((await call('GET', '/__sandbox/notifications?out_trade_no=NOSUCHORDER1')).body).toEqual(
+      [],
+    )
+
+    const before = notify.received.length
+    const r = await call('POST', `/__sandbox/notifications/${onlyA[0].id}/resend`)
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ id: onlyA[0].id, status: 'delivered' })
+    expect(r.body.attempts).toHaveLength(2)
+    expect(notify.received.length).toBe(before + 1)
+
+    expectError(await call('POST', '/__sandbox/notifications/nope/resend'), 404, 'NOT_FOUND')
+  })
+})
+
+// ---- clock ---------------------------------------------------------------------------------
+
+describe('/__sandbox/clock', () => {
+  it('GET reads it; POST advances it', async () => {
+    const g = await call('GET', '/__sandbox/clock')
+    expect(g.status).toBe(200)
+    expect(g.body.scale).toBe(1)
+    const before = Date.parse(g.body.now)
+    expect(Math.abs(before - Date.now())).toBeLessThan(24 * 3600_000 * 30) // earlier tests advanced it
+    const p = await call('POST', '/__sandbox/clock', { advanceSeconds: 3600 })
+    expect(p.status).toBe(200)
+    expect(p.body.scale).toBe(1)
+    const after = Date.parse(p.body.now)
+    expect(after - before).toBeGreaterThanOrEqual(3_600_000)
+    expect(after - before).toBeLessThan(3_600_000 + 2000)
+    const zero = await call('POST', '/__sandbox/clock', { advanceSeconds: 0 })
+    expect(zero.status).toBe(200)
+  })
+
+  it('negative, missing or non-numeric seconds → 400 INVALID_INPUT, and the clock stays', async () => {
+    const before = Date.parse((await call('GET', '/__sandbox/clock')).body.now)
+    for (const body of [
+      { advanceSeconds: -1 },
+      {},
+      { advanceSeconds: '60' },
+      { advanceSeconds: null },
+    ]) {
+      expectError(
+        await call('POST', '/__sandbox/clock', body),
+        400,
+        'INVALID_INPUT',
+        /advanceSeconds/,
+      )
+    }
+    const after = Date.parse((await call('GET', '/__sandbox/clock')).body.now)
+    expect(after - before).toBeLessThan(2000)
+  })
+
+  it('an advance beyond what a date can hold → 400, and the clock keeps working', async () => {
+    // A throwaway sandbox: if the clock breaks, it breaks there.
+    const other = await startSandbox({ keys, port: 0 })
+    try {
+      const r = await call('POST', '/__sandbox/clock', { advanceSeconds: 1e13 }, other)
+      expectError(r, 400, 'INVALID_INPUT', /advanceSeconds/)
+      const g = await call('GET', '/__sandbox/clock', undefined, other)
+      expect(g.status).toBe(200)
+      expect(Math.abs(Date.parse(g.body.now) - Date.now())).toBeLessThan(5000)
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+// ---- refunds ----------------------------------------------------------------------------
+
+describe('refunds', () => {
+  async function refund(no: string, amount = 50): Promise<string> {
+    const outRefundNo = newNo('R')
+    const r = await merchantClient().refunds.create({
+      out_trade_no: no,
+      out_refund_no: outRefundNo,
+      amount: { refund: amount, total: 100, currency: 'CNY' },
+    })
+    expect(r.status).toBe('PROCESSING')
+    return outRefundNo
+  }
+
+  it('auto-settle: SUCCESS once the clock passes 5 s, with a REFUND.SUCCESS notification', async () => {
+    const wxpay = merchantClient()
+    const no = await paidOrder()
+    const outRefundNo = await refund(no)
+    await call('POST', '/__sandbox/clock', { advanceSeconds: 4 })
+    await sleep(50)
+    expect((await wxpay.refunds.query(outRefundNo)).status).toBe('PROCESSING')
+    await call('POST', '/__sandbox/clock', { advanceSeconds: 2 })
+    await until(
+      async () => (await wxpay.refunds.query(outRefundNo)).status,
+      (s) => s === 'SUCCESS',
+    )
+    const list = await until(
+      async () =>
+        (await call('GET', `/__sandbox/notifications?out_trade_no=${no}`))
+          .body as NotificationRecord[],
+      (l) => l.some((n) => n.event_type === 'REFUND.SUCCESS' && n.status === 'delivered'),
+    )
+    const n = list.find((x) => x.event_type === 'REFUND.SUCCESS')!
+    expect(n.out_refund_no).toBe(outRefundNo)
+    const got = notify.received.find((r) => JSON.parse(r.body).id === n.id)!
+    const event = await wxpay.parseNotification(got.headers as Record<string, string>, got.body)
+    expect(event.type).toBe('refund')
+    if (event.type === 'refund') {
+      expect(event.refund).toMatchObject({
+        out_trade_no: no,
+        out_refund_no: outRefundNo,
+        refund_status: 'SUCCESS',
+        amount: { refund: 50, total: 100 },
+      })
+    }
+  })
+
+  it('POST /__sandbox/refunds/:no settles by hand; unknown → 404; bad status → 400', async () => {
+    const no = await paidOrder()
+    const outRefundNo = await refund(no, 30)
+    const abnormal = await call('POST', `/__sandbox/refunds/${outRefundNo}`, { status: 'ABNORMAL' })
+    expect(abnormal.status).toBe(200)
+    expect(abnormal.body).toMatchObject({ out_refund_no: outRefundNo, status: 'ABNORMAL' })
+    const success = await call('POST', `/__sandbox/refunds/${outRefundNo}`, { status: 'SUCCESS' })
+    expect(success.status).toBe(200)
+    expect(success.body.status).toBe('SUCCESS')
+    expect(success.body.success_time).toMatch(/\+08:00$/)
+    // A settled refund cannot be settled again.
+    expectError(
+      await call('POST', `/__sandbox/refunds/${outRefundNo}`, { status: 'CLOSED' }),
+      400,
+      'INVALID_REQUEST',
+    )
+    const events = await until(
+      async () =>
+        (
+          (await call('GET', `/__sandbox/notifications?out_trade_no=${no}`))
+            .body as NotificationRecord[]
+        )
+          .map((n) => n.event_type)
+          .sort(),
+      (l) => l.length === 3,
+    )
+    expect(events).toEqual(['REFUND.ABNORMAL', 'REFUND.SUCCESS', 'TRANSACTION.SUCCESS'])
+
+    expectError(
+      await call('POST', '/__sandbox/refunds/NO_SUCH_REFUND', { status: 'SUCCESS' }),
+      404,
+      'RESOURCE_NOT_EXISTS',
+    )
+    expectError(
+      await call('POST', `/__sandbox/refunds/${outRefundNo}`, { status: 'DONE' }),
+      400,
+      'INVALID_INPUT',
+      /status/,
+    )
+    expectError(await call('POST', `/__sandbox/refunds/${outRefundNo}`, {}), 400, 'INVALID_INPUT')
+  })
+
+  it('a refund number that is not valid percent-encoding → 4xx, not a server error', async () => {
+    const r = await call('POST', '/__sandbox/refunds/%E0%A4%A', { status: 'SUCCESS' })
+    expect(r.status).toBeGreaterThanOrEqual(400)
+    expect(r.status).toBeLessThan(500)
+    expect(Object.keys(r.body).sort()).toEqual(['code', 'message'])
+  })
+
+  it('a CLOSED refund puts the order back to SUCCESS', async () => {
+    const no = await paidOrder()
+    const outRefundNo = await refund(no)
+    const closed = await call('POST', `/__sandbox/refunds/${outRefundNo}`, { status: 'CLOSED' })
+    expect(closed.status).toBe(200)
+    expect(closed.body.status).toBe('CLOSED')
+    const state = (await call('GET', '/__sandbox/state')).body
+    expect(state.orders.find((o: Json) => o.out_trade_no === no).trade_state).toBe('SUCCESS')
+  })
+
+  it('reset also forgets a refund still waiting to settle: no notification after reset', async () => {
+    const no = await paidOrder()
+    await refund(no)
+    await until(
+      async () => (await call('GET', '/__sandbox/notifications')).body as NotificationRecord[],
+      (l) => l.length === 1 && l[0]!.status === 'delivered',
+    )
+    expect((await call('POST', '/__sandbox/reset')).status).toBe(204)
+    await call('POST', '/__sandbox/clock', { advanceSeconds: 10 })
+    await sleep(100)
+    const state = (await call('GET', '/__sandbox/state')).body
+    expect(state.orders).toEqual([])
+    expect(state.notifications).toEqual([])
+  })
+})
+
+// ---- reset and state ------------------------------------------------------------------------
+
+describe('POST /__sandbox/reset and GET /__sandbox/state', () => {
+  it('state shows orders, notifications and faults; reset empties them all', async () => {
+    const no = await paidOrder()
+    await nativeOrder()
+    await call('POST', '/__sandbox/faults', { target: '/v3/pay', kind: 'error500', count: 3 })
+    await until(
+      async () => (await call('GET', '/__sandbox/notifications')).body as NotificationRecord[],
+      (l) => l.length === 1 && l[0]!.status === 'delivered',
+    )
+    const s = await call('GET', '/__sandbox/state')
+    expect(s.status).toBe(200)
+    expect(Number.isNaN(Date.parse(s.body.now))).toBe(false)
+    expect(s.body.orders).toHaveLength(2)
+    expect(s.body.orders.find((o: Json) => o.out_trade_no === no)).toMatchObject({
+      api: 'v3',
+      trade_state: 'SUCCESS',
+      total: 100,
+      notify_url: notify.url,
+      refunds: [],
+    })
+    expect(s.body.notifications).toHaveLength(1)
+    expect(s.body.faults).toEqual([{ target: '/v3/pay', kind: 'error500', remaining: 3 }])
+
+    const r = await call('POST', '/__sandbox/reset')
+    expect(r.status).toBe(204)
+    expect(r.text).toBe('')
+    const after = (await call('GET', '/__sandbox/state')).body
+    expect(after.orders).toEqual([])
+    expect(after.notifications).toEqual([])
+    expect(after.faults).toEqual([])
+    expect((await call('GET', '/__sandbox/notifications')).body).toEqual([])
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([])
+    // The order is gone for the API too.
+    expectError(await call('POST', '/__sandbox/pay', { out_trade_no: no }), 404, 'ORDER_NOT_EXIST')
+  })
+})
+
+// ---- faults ----------------------------------------------------------------------------------
+
+describe('/__sandbox/faults', () => {
+  it('arms path and notification faults, lists them, and a path fault hits the next call', async () => {
+    const a = await call('POST', '/__sandbox/faults', {
+      target: '/v3/pay/transactions',
+      kind: 'error500',
+    })
+    expect(a.status).toBe(200)
+    expect(a.body.armed).toEqual([
+      { target: '/v3/pay/transactions', kind: 'error500', remaining: 1 },
+    ])
+    const b = await call('POST', '/__sandbox/faults', {
+      target: 'notifications',
+      kind: 'delay',
+      count: 2,
+      seconds: 30,
+    })
+    expect(b.body.armed).toHaveLength(2)
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([
+      { target: '/v3/pay/transactions', kind: 'error500', remaining: 1 },
+      { target: 'notifications', kind: 'delay', remaining: 2, seconds: 30 },
+    ])
+    // The fault answers before any signature check; the next call is checked as usual.
+    const path = `/v3/pay/transactions/out-trade-no/NOSUCHORDER1?mchid=${sb.merchant.mchid}`
+    const first = await call('GET', path)
+    expectError(first, 500, 'SYSTEM_ERROR')
+    const second = await call('GET', path)
+    expect(second.status).toBe(401)
+    expect(second.body.code).toBe('SIGN_ERROR')
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([
+      { target: 'notifications', kind: 'delay', remaining: 2, seconds: 30 },
+    ])
+  })
+
+  it('every documented kind is accepted for its target', async () => {
+    for (const kind of ['error500', 'error429', 'timeout', 'reset', 'probe']) {
+      expect((await call('POST', '/__sandbox/faults', { target: '/v3/', kind })).status).toBe(200)
+    }
+    for (const kind of ['drop', 'duplicate', 'delay', 'reorder', 'probe']) {
+      const r = await call('POST', '/__sandbox/faults', { target: 'notifications', kind })
+      expect(r.status).toBe(200)
+    }
+    expect((await call('GET', '/__sandbox/faults')).body).toHaveLength(10)
+  })
+
+  it('bad faults → 400 INVALID_INPUT, nothing armed', async () => {
+    // A kind that exists, but not for this target.
+    expectError(
+      await call('POST', '/__sandbox/faults', { target: 'notifications', kind: 'error500' }),
+      400,
+      'INVALID_INPUT',
+      /drop/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/faults', { target: '/v3/pay', kind: 'drop' }),
+      400,
+      'INVALID_INPUT',
+      /error500/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/faults', { target: '/v3/pay', kind: 'explode' }),
+      400,
+      'INVALID_INPUT',
+    )
+    // A path target must start with '/'.
+    expectError(
+      await call('POST', '/__sandbox/faults', { target: 'v3/pay', kind: 'error500' }),
+      400,
+      'INVALID_INPUT',
+      /\//,
+    )
+    expectError(
+      await call('POST', '/__sandbox/faults', { target: '', kind: 'error500' }),
+      400,
+      'INVALID_INPUT',
+      /target/,
+    )
+    for (const count of [0, -1, 1.5, '2']) {
+      expectError(
+        await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'reset', count }),
+        400,
+        'INVALID_INPUT',
+        /count/,
+      )
+    }
+    expectError(
+      await call('POST', '/__sandbox/faults', {
+        target: 'notifications',
+        kind: 'delay',
+        seconds: -5,
+      }),
+      400,
+      'INVALID_INPUT',
+      /seconds/,
+    )
+    expectError(await call('POST', '/__sandbox/faults', {}), 400, 'INVALID_INPUT')
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([])
+  })
+})
+
+// ---- platform -----------------------------------------------------------------------------
+
+describe('POST /__sandbox/platform', () => {
+  it('switches the mode and the signing certificate (a rotation drill)', async () => {
+    const [cert1, cert2] = keys.platformCertificates
+    const { no } = await nativeOrder()
+    const r = await call('POST', '/__sandbox/platform', {
+      mode: 'certificate',
+      activeCertificate: cert2!.serialNo,
+    })
+    expect(r.status).toBe(200)
+    expect(r.body).toEqual({
+      mode: 'certificate',
+      activeCertificate: cert2!.serialNo,
+      publicKeyNotificationShare: 0.5,
+    })
+    expect((await call('GET', '/__sandbox/merchant')).body.platformMode).toBe('certificate')
+
+    // Answers are now signed by certificate 2: a client holding only it verifies them…
+    const onlyCert2 = merchantClient(sb, { certificates: [cert2!.certificate] })
+    expect((await onlyCert2.transactions.queryByOutTradeNo(no)).out_trade_no).toBe(no)
+    // …and one holding only certificate 1 does not.
+    const onlyCert1 = merchantClient(sb, { certificates: [cert1!.certificate] })
+    await expect(onlyCert1.transactions.queryByOutTradeNo(no)).rejects.toThrow()
+
+    const share = await call('POST', '/__sandbox/platform', {
+      mode: 'both',
+      publicKeyNotificationShare: 1,
+    })
+    expect(share.body).toEqual({
+      mode: 'both',
+      activeCertificate: cert2!.serialNo,
+      publicKeyNotificationShare: 1,
+    })
+    // An empty body changes nothing.
+    expect((await call('POST', '/__sandbox/platform', {})).body.mode).toBe('both')
+  })
+
+  it('an unknown certificate or a bad mode/share → 400 INVALID_INPUT, nothing changed', async () => {
+    expectError(
+      await call('POST', '/__sandbox/platform', { activeCertificate: 'DEADBEEF' }),
+      400,
+      'INVALID_INPUT',
+      /activeCertificate/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/platform', { mode: 'rsa' }),
+      400,
+      'INVALID_INPUT',
+      /mode/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/platform', { publicKeyNotificationShare: 2 }),
+      400,
+      'INVALID_INPUT',
+      /publicKeyNotificationShare/,
+    )
+    const m = (await call('GET', '/__sandbox/merchant')).body
+    expect(m.platformMode).toBe('publicKey')
+  })
+})
+
+// ---- pages -------------------------------------------------------------------------------
+
+describe('pages', () => {
+  it('GET /__sandbox/ is the dashboard', async () => {
+    for (const path of ['/__sandbox/', '/__sandbox']) {
+      const r = await call('GET', path)
+      expect(r.status).toBe(200)
+      expect(r.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(r.text).toContain('Fen sandbox')
+      expect(r.text.startsWith('<!doctype html>')).toBe(true)
+    }
+  })
+
+  it('scan and h5pay pages are HTML naming their order', async () => {
+    const { codeUrl } = await nativeOrder()
+    const scan = await call('GET', `/__sandbox/scan?code_url=${encodeURIComponent(codeUrl)}`)
+    expect(scan.status).toBe(200)
+    expect(scan.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(scan.text).toContain(JSON.stringify(codeUrl).slice(1, -1))
+    expect(scan.text).toContain('code_url')
+
+    const h5 = await call('GET', '/__sandbox/h5pay?prepay_id=wx123')
+    expect(h5.status).toBe(200)
+    expect(h5.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(h5.text).toContain('"prepay_id"')
+    expect(h5.text).toContain('"wx123"')
+  })
+
+  it('an injection attempt in code_url or prepay_id is not rendered unescaped', async () => {
+    const evil = '"</script><script>alert(1)</script>'
+    for (const path of [
+      `/__sandbox/scan?code_url=${encodeURIComponent(evil)}`,
+      `/__sandbox/h5pay?prepay_id=${encodeURIComponent(evil)}`,
+    ]) {
+      const r = await call('GET', path)
+      expect(r.status).toBe(200)
+      expect(r.text).not.toContain(evil)
+      expect(r.text).not.toContain('<script>alert(1)')
+      expect(r.text).not.toContain('</script><script>')
+      // Exactly the page's own one script element.
+      expect(r.text.match(/<script>/g)).toHaveLength(1)
+      expect(r.text.match(/<\/script>/g)).toHaveLength(1)
+      // The value is still there, as a safe JS string.
+      expect(r.text).toContain('\\"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>')
+    }
+  })
+})
+
+// ---- keys and the CLI ------------------------------------------------------------------------
+
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'fen-sandbox-test-'))
+  tmpDirs.push(d)
+  return d
+}
+
+describe('keys files', () => {
+  it('loadOrCreateKeys creates the file (mode 0600), then reads the same keys back', async () => {
+    const file = join(tmp(), 'nested', 'dir', 'keys.json')
+    const first = await loadOrCreateKeys(file)
+    expect(first.created).toBe(true)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(first.keys)
+    const second = await loadOrCreateKeys(file)
+    expect(second.created).toBe(false)
+    expect(second.keys).toEqual(first.keys)
+    expect(second.keys.platformMode).toBe('publicKey')
+    expect(second.keys.platformCertificates).toHaveLength(2)
+  })
+
+  it('readKeysFile names the missing field of an incomplete file', () => {
+    const dir = tmp()
+    for (const missing of ['apiV2Key', 'platformPrivateKey', 'platformCertificates'] as const) {
+      const partial: Record<string, unknown> = { ...keys }
+      delete partial[missing]
+      const file = join(dir, `no-${missing}.json`)
+      writeFileSync(file, JSON.stringify(partial))
+      expect(() => readKeysFile(file)).toThrow(new RegExp(`has no ${missing}$`))
+    }
+  })
+
+  it('readKeysFile refuses non-JSON and incomplete certificates; defaults the mode', async () => {
+    const dir = tmp()
+    const notJson = join(dir, 'bad.json')
+    writeFileSync(notJson, 'not json')
+    expect(() => readKeysFile(notJson)).toThrow(/is not JSON/)
+    const badCert = join(dir, 'cert.json')
+    writeFileSync(
+      badCert,
+      JSON.stringify({
+        ...keys,
+        platformCertificates: [
+          { serialNo: 'AB', certificate: keys.platformCertificates[0]!.certificate },
+        ],
+      }),
+    )
+    expect(() => readKeysFile(badCert)).toThrow(/serialNo, certificate, privateKey/)
+    const noMode = join(dir, 'nomode.json')
+    const { platformMode: _mode, ...rest } = keys
+    writeFileSync(noMode, JSON.stringify(rest))
+    expect(readKeysFile(noMode)).toEqual({ ...rest, platformMode: 'publicKey' })
+    // A file that exists but is incomplete is an error for loadOrCreateKeys too, never replaced.
+    const partial = join(dir, 'partial.json')
+    writeFileSync(partial, JSON.stringify({ mchid: '1900000001' }))
+    await expect(loadOrCreateKeys(partial)).rejects.toThrow(/has no appid/)
+    expect(readFileSync(partial, 'utf8')).toBe(JSON.stringify({ mchid: '1900000001' }))
+  })
+})
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url))
+
+function runCli(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+    cwd: packageDir,
+    env: { ...process.env, SANDBOX_QUIET: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, exited, out: () => stdout, err: () => stderr }
+}
+
+describe('the CLI', () => {
+  it('listens on SANDBOX_PORT with the SANDBOX_KEYS keys, and stops on SIGTERM', async () => {
+    const port = await freePort()
+    const file = join(tmp(), 'keys.json')
+    writeFileSync(file, JSON.stringify(keys), { mode: 0o600 })
+    const cli = runCli({ SANDBOX_PORT: String(port), SANDBOX_KEYS: file })
+    try {
+      await until(
+        () => cli.out(),
+        (s) => s.includes('listening on') || cli.child.exitCode !== null,
+        12_000,
+      )
+      expect(cli.out()).toContain(`listening on http://127.0.0.1:${port}`)
+      expect(cli.out()).toContain(keys.mchid)
+      const res = await fetch(`http://127.0.0.1:${port}/__sandbox/merchant`)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ ...merchantView(keys), platformMode: 'publicKey' })
+    } finally {
+      cli.child.kill('SIGTERM')
+    }
+    expect(await cli.exited).toBe(0)
+    expect(cli.err()).toBe('')
+  }, 20_000)
+
+  it('refuses an incomplete keys file, naming the missing field', async () => {
+    const file = join(tmp(), 'partial.json')
+    const { apiV3Key: _drop, ...partial } = keys
+    writeFileSync(file, JSON.stringify(partial))
+    const cli = runCli({ SANDBOX_PORT: String(await freePort()), SANDBOX_KEYS: file })
+    let code: number | null
+    try {
+      code = await Promise.race([cli.exited, sleep(12_000).then(() => -1)])
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGTERM')
+    }
+    expect(code).not.toBe(0)
+    expect(code).not.toBe(-1)
+    expect(cli.err()).toContain('has no apiV3Key')
+    expect(cli.out()).not.toContain('listening on')
+  }, 20_000)
+})
