@@ -231,11 +231,11 @@ export class Notifier {
       // follows on the schedule. (A merchant answering 2xx to a probe is not verifying.)
       ok = accepted && !probe
     } catch (e) {
-      const err = e as { name?: string; cause?: { code?: string }; message?: string }
+      const err = e as { name?: string; cause?: { code?: string; message?: string }; message?: string }
       reply =
         err.name === 'TimeoutError'
           ? `no reply within ${this.#timeoutMs} ms`
-          : (err.cause?.code ?? err.message ?? String(e))
+          : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e))
     }
     const attempt: Attempt = {
       at: formatBeijingTime(at),
