@@ -231,7 +231,11 @@ export class Notifier {
       // follows on the schedule. (A merchant answering 2xx to a probe is not verifying.)
       ok = accepted && !probe
     } catch (e) {
-      const err = e as { name?: string; cause?: { code?: string; message?: string }; message?: string }
+      const err = e as {
+        name?: string
+        cause?: { code?: string; message?: string }
+        message?: string
+      }
       reply =
         err.name === 'TimeoutError'
           ? `no reply within ${this.#timeoutMs} ms`
