@@ -17,36 +17,16 @@ export interface SandboxKeys extends TestMerchant {
  * What `GET /__sandbox/merchant` returns: the merchant's view, as a real merchant would hold it —
  * no WeChat private keys.
  */
-export interface SandboxMerchant {
-  mchid: string
-  appid: string
-  appSecret: string
-  apiV3Key: string
-  apiV2Key: string
-  merchantSerialNo: string
-  merchantPrivateKey: string
-  merchantCertificate: string
-  platformMode: PlatformMode
-  platformPublicKeyId: string
-  platformPublicKey: string
+export type SandboxMerchant = Omit<SandboxKeys, 'platformPrivateKey' | 'platformCertificates'> & {
   platformCertificates: { serialNo: string; certificate: string }[]
 }
 
 /** The merchant's view of the keys: WeChat's private halves left out. */
 export function merchantView(keys: SandboxKeys): SandboxMerchant {
+  const { platformPrivateKey: _private, platformCertificates, ...merchant } = keys
   return {
-    mchid: keys.mchid,
-    appid: keys.appid,
-    appSecret: keys.appSecret,
-    apiV3Key: keys.apiV3Key,
-    apiV2Key: keys.apiV2Key,
-    merchantSerialNo: keys.merchantSerialNo,
-    merchantPrivateKey: keys.merchantPrivateKey,
-    merchantCertificate: keys.merchantCertificate,
-    platformMode: keys.platformMode,
-    platformPublicKeyId: keys.platformPublicKeyId,
-    platformPublicKey: keys.platformPublicKey,
-    platformCertificates: keys.platformCertificates.map(({ serialNo, certificate }) => ({
+    ...merchant,
+    platformCertificates: platformCertificates.map(({ serialNo, certificate }) => ({
       serialNo,
       certificate,
     })),

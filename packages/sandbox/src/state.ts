@@ -1,4 +1,10 @@
 import type { Transaction, TradeState, RefundStatus } from '@fen/wechatpay'
+import { newCodeUrl, newPrepayId } from './ids'
+
+/** A prepay_id lives 2 hours. */
+export const PREPAY_TTL_MS = 2 * 3600_000
+/** Without `time_expire`, an order can be paid for 7 days. */
+export const DEFAULT_ORDER_LIFE_MS = 7 * 24 * 3600_000
 
 /** Which API created an order: its notifications and queries follow that protocol. */
 export type ApiVersion = 'v3' | 'v2'
@@ -35,6 +41,26 @@ export interface Order {
   refunds: Refund[]
 }
 
+/** What a prepay call decides about a new order; the rest starts empty. */
+export type NewOrder = Pick<
+  Order,
+  | 'api'
+  | 'outTradeNo'
+  | 'appid'
+  | 'mchid'
+  | 'description'
+  | 'attach'
+  | 'totalFen'
+  | 'currency'
+  | 'notifyUrl'
+  | 'tradeType'
+  | 'payerOpenid'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'fingerprint'
+  | 'v2SignType'
+>
+
 /** A refund as WeChat holds it. */
 export interface Refund {
   refundId: string
@@ -69,6 +95,44 @@ export class Store {
   readonly loginCodes = new Map<string, LoginCode>()
   /** Bill download tokens → the file and when the token stops working (sandbox ms). */
   readonly billFiles = new Map<string, { content: Buffer; expiresAt: number }>()
+
+  /** Creates an unpaid order (NOTPAY) and indexes it. */
+  addOrder(init: NewOrder): Order {
+    const order: Order = {
+      ...init,
+      state: 'NOTPAY',
+      prepayId: undefined,
+      prepayExpiresAt: 0,
+      codeUrl: undefined,
+      h5Url: undefined,
+      transactionId: undefined,
+      successTime: undefined,
+      bankType: undefined,
+      closedAt: undefined,
+      refunds: [],
+    }
+    this.orders.set(order.outTradeNo, order)
+    return order
+  }
+
+  /** The order's live prepay_id, or a new one once 2 hours have passed (old ones stop working). */
+  issuePrepayId(order: Order, now: number): string {
+    if (!order.prepayId || now >= order.prepayExpiresAt) {
+      order.prepayId = newPrepayId(now)
+      order.prepayExpiresAt = now + PREPAY_TTL_MS
+      this.byPrepayId.set(order.prepayId, order)
+    }
+    return order.prepayId
+  }
+
+  /** The order's Native `code_url` (one per order). */
+  issueCodeUrl(order: Order): string {
+    if (!order.codeUrl) {
+      order.codeUrl = newCodeUrl()
+      this.byCodeUrl.set(order.codeUrl, order)
+    }
+    return order.codeUrl
+  }
 
   reset(): void {
     this.orders.clear()

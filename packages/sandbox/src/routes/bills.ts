@@ -4,6 +4,7 @@ import { formatBeijingTime } from '@fen/wechatpay'
 import { WechatError, paramError } from '../errors'
 import type { Sandbox } from '../sandbox'
 import type { Route } from '../server'
+import type { Order, Refund } from '../state'
 
 /** A bill download URL works for 30 seconds (sandbox time), per WeChat's field docs. */
 const DOWNLOAD_TTL_MS = 30_000
@@ -28,95 +29,31 @@ const line = (cells: (string | number)[]) => cells.map((c) => '`' + c).join(',')
  */
 export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: string): string {
   const rows: string[] = []
-  let count = 0
   let settled = 0
   let refunded = 0
   let fees = 0
   let ordered = 0
   let applied = 0
-  const day = (ms: number | undefined) =>
+  const onDay = (ms: number | undefined) =>
     ms !== undefined && formatBeijingTime(ms).slice(0, 10) === billDate
-  const time = (ms: number) => formatBeijingTime(ms).slice(0, 19).replace('T', ' ')
   for (const o of sandbox.store.orders.values()) {
-    if (billType !== 'REFUND' && day(o.successTime)) {
-      count++
+    if (billType !== 'REFUND' && onDay(o.successTime)) {
       settled += o.totalFen
       ordered += o.totalFen
       fees += o.totalFen * FEE_RATE
-      rows.push(
-        line([
-          time(o.successTime!),
-          o.appid,
-          o.mchid,
-          '0',
-          '',
-          o.transactionId!,
-          o.outTradeNo,
-          o.payerOpenid ?? '',
-          o.tradeType,
-          'SUCCESS',
-          o.bankType ?? 'OTHERS',
-          o.currency,
-          yuan(o.totalFen),
-          '0.00',
-          '0',
-          '0',
-          '0.00',
-          '0.00',
-          '',
-          '',
-          o.description,
-          o.attach ?? '',
-          fee(o.totalFen),
-          '0.60%',
-          yuan(o.totalFen),
-          '0.00',
-          '',
-        ]),
-      )
+      rows.push(billRow(o, o.successTime!))
     }
     if (billType === 'SUCCESS') continue
     for (const r of o.refunds) {
-      if (r.status !== 'SUCCESS' || !day(r.successTime)) continue
-      count++
+      if (r.status !== 'SUCCESS' || !onDay(r.successTime)) continue
       refunded += r.refundFen
       applied += r.refundFen
       fees -= r.refundFen * FEE_RATE
-      rows.push(
-        line([
-          time(r.successTime!),
-          o.appid,
-          o.mchid,
-          '0',
-          '',
-          o.transactionId!,
-          o.outTradeNo,
-          o.payerOpenid ?? '',
-          o.tradeType,
-          'REFUND',
-          o.bankType ?? 'OTHERS',
-          o.currency,
-          '0.00',
-          '0.00',
-          r.refundId,
-          r.outRefundNo,
-          yuan(r.refundFen),
-          '0.00',
-          'ORIGINAL',
-          'SUCCESS',
-          o.description,
-          o.attach ?? '',
-          `-${fee(r.refundFen)}`,
-          '0.60%',
-          yuan(o.totalFen),
-          yuan(r.refundFen),
-          '',
-        ]),
-      )
+      rows.push(billRow(o, r.successTime!, r))
     }
   }
   const summary = line([
-    count,
+    rows.length,
     yuan(settled),
     yuan(refunded),
     '0.00',
@@ -125,6 +62,40 @@ export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: strin
     yuan(applied),
   ])
   return '\uFEFF' + [HEADER, ...rows, SUMMARY_HEADER, summary].join('\r\n') + '\r\n'
+}
+
+/** One row of the ALL layout: a payment, or (with `refund`) one of its refunds. */
+function billRow(o: Order, at: number, refund?: Refund): string {
+  const time = formatBeijingTime(at).slice(0, 19).replace('T', ' ')
+  return line([
+    time,
+    o.appid,
+    o.mchid,
+    '0',
+    '',
+    o.transactionId!,
+    o.outTradeNo,
+    o.payerOpenid ?? '',
+    o.tradeType,
+    refund ? 'REFUND' : 'SUCCESS',
+    o.bankType ?? 'OTHERS',
+    o.currency,
+    refund ? '0.00' : yuan(o.totalFen),
+    '0.00',
+    refund ? refund.refundId : '0',
+    refund ? refund.outRefundNo : '0',
+    refund ? yuan(refund.refundFen) : '0.00',
+    '0.00',
+    refund ? 'ORIGINAL' : '',
+    refund ? 'SUCCESS' : '',
+    o.description,
+    o.attach ?? '',
+    refund ? `-${fee(refund.refundFen)}` : fee(o.totalFen),
+    '0.60%',
+    yuan(o.totalFen),
+    refund ? yuan(refund.refundFen) : '0.00',
+    '',
+  ])
 }
 
 /** `YYYY-MM-DD` naming a real day (`Date.parse` would accept 2026-02-30). */

@@ -124,36 +124,25 @@ function cashierPage(title: string, lookup: string): string {
 
 const html = (body: string) => ({ status: 200, raw: body, contentType: 'text/html; charset=utf-8' })
 
+/** A cashier page for the order whose `field` equals the query parameter of the same name. */
+function cashierRoute(path: string, title: string, field: 'code_url' | 'prepay_id'): Route {
+  return {
+    method: 'GET',
+    pattern: new RegExp(`^/__sandbox/${path}$`),
+    kind: 'page',
+    handler: ({ query }) =>
+      // JSON with `<` escaped: a query value cannot close the inline script.
+      html(
+        cashierPage(
+          title,
+          JSON.stringify({ field, value: query.get(field) ?? '' }).replace(/</g, '\\u003c'),
+        ),
+      ),
+  }
+}
+
 export const pageRoutes: Route[] = [
   { method: 'GET', pattern: /^\/__sandbox\/?$/, kind: 'page', handler: () => html(DASHBOARD) },
-  {
-    method: 'GET',
-    pattern: /^\/__sandbox\/scan$/,
-    kind: 'page',
-    handler: ({ query }) =>
-      html(
-        cashierPage(
-          '扫码支付 · Native',
-          JSON.stringify({ field: 'code_url', value: query.get('code_url') ?? '' }).replace(
-            /</g,
-            '\\u003c',
-          ),
-        ),
-      ),
-  },
-  {
-    method: 'GET',
-    pattern: /^\/__sandbox\/h5pay$/,
-    kind: 'page',
-    handler: ({ query }) =>
-      html(
-        cashierPage(
-          'H5 支付',
-          JSON.stringify({ field: 'prepay_id', value: query.get('prepay_id') ?? '' }).replace(
-            /</g,
-            '\\u003c',
-          ),
-        ),
-      ),
-  },
+  cashierRoute('scan', '扫码支付 · Native', 'code_url'),
+  cashierRoute('h5pay', 'H5 支付', 'prepay_id'),
 ]

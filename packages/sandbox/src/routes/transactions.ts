@@ -8,16 +8,11 @@ import {
   orderPaid,
   paramError,
 } from '../errors'
-import { newCodeUrl, newPrepayId } from '../ids'
 import type { Sandbox } from '../sandbox'
 import type { Route, SandboxRequest, SandboxReply } from '../server'
-import type { Order } from '../state'
+import { DEFAULT_ORDER_LIFE_MS, type Order } from '../state'
 import { OUT_TRADE_NO, notifyUrl, parseJsonBody, rfc3339, str } from '../validation'
 
-/** A prepay_id lives 2 hours. */
-const PREPAY_TTL_MS = 2 * 3600_000
-/** Without `time_expire`, an order can be paid for 7 days. */
-const DEFAULT_ORDER_LIFE_MS = 7 * 24 * 3600_000
 const MIN_EXPIRY_MS = 60_000
 const MAX_EXPIRY_MS = 90 * 24 * 3600_000
 
@@ -128,7 +123,7 @@ function createOrder(
       now + MAX_EXPIRY_MS,
     )
   }
-  const order: Order = {
+  const order = sandbox.store.addOrder({
     api: 'v3',
     outTradeNo: body.out_trade_no,
     appid: body.appid,
@@ -140,45 +135,24 @@ function createOrder(
     notifyUrl: body.notify_url,
     tradeType: TRADE_TYPE[channel],
     payerOpenid: body.payer?.openid,
-    state: 'NOTPAY',
     createdAt: now,
     expiresAt,
     fingerprint,
-    prepayId: undefined,
-    prepayExpiresAt: 0,
-    codeUrl: undefined,
-    h5Url: undefined,
     v2SignType: undefined,
-    transactionId: undefined,
-    successTime: undefined,
-    bankType: undefined,
-    closedAt: undefined,
-    refunds: [],
-  }
-  sandbox.store.orders.set(order.outTradeNo, order)
+  })
   sandbox.log(`order ${order.outTradeNo} ${order.tradeType} ${order.totalFen} fen`)
   return order
 }
 
 /** The answer for the channel, (re)issuing the prepay_id or code_url as needed. */
 function prepayAnswer(sandbox: Sandbox, order: Order, channel: Channel, now: number): object {
-  if (channel === 'native') {
-    if (!order.codeUrl) {
-      order.codeUrl = newCodeUrl()
-      sandbox.store.byCodeUrl.set(order.codeUrl, order)
-    }
-    return { code_url: order.codeUrl }
-  }
-  if (!order.prepayId || now >= order.prepayExpiresAt) {
-    order.prepayId = newPrepayId(now)
-    order.prepayExpiresAt = now + PREPAY_TTL_MS
-    sandbox.store.byPrepayId.set(order.prepayId, order)
-  }
+  if (channel === 'native') return { code_url: sandbox.store.issueCodeUrl(order) }
+  const prepayId = sandbox.store.issuePrepayId(order, now)
   if (channel === 'h5') {
-    order.h5Url = `${sandbox.baseUrl}/__sandbox/h5pay?prepay_id=${order.prepayId}`
+    order.h5Url = `${sandbox.baseUrl}/__sandbox/h5pay?prepay_id=${prepayId}`
     return { h5_url: order.h5Url }
   }
-  return { prepay_id: order.prepayId }
+  return { prepay_id: prepayId }
 }
 
 /** The body's mchid must be the caller's, and its appid bound to it. */

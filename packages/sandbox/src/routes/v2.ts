@@ -8,13 +8,9 @@ import {
   verifyV2,
   type V2SignType,
 } from '@fen/wechatpay'
-import { newCodeUrl, newPrepayId } from '../ids'
 import type { Sandbox } from '../sandbox'
 import type { Route, SandboxRequest, SandboxReply } from '../server'
-import type { Order } from '../state'
-
-const PREPAY_TTL_MS = 2 * 3600_000
-const DEFAULT_ORDER_LIFE_MS = 7 * 24 * 3600_000
+import { DEFAULT_ORDER_LIFE_MS, type Order } from '../state'
 
 /** A `return_code=FAIL` answer: communication-level, unsigned (bad XML, bad sign). */
 function returnFail(message: string): SandboxReply {
@@ -155,7 +151,7 @@ export const v2Routes: Route[] = [
         if (order.fingerprint !== fingerprint) return fail('INVALID_REQUEST', '201 商户订单号重复')
       } else {
         const expire = f.time_expire ? parseV2Time(f.time_expire) : NaN
-        order = {
+        order = sandbox.store.addOrder({
           api: 'v2',
           outTradeNo: f.out_trade_no!,
           appid: f.appid!,
@@ -167,39 +163,19 @@ export const v2Routes: Route[] = [
           notifyUrl: f.notify_url!,
           tradeType: f.trade_type,
           payerOpenid: f.openid,
-          state: 'NOTPAY',
           createdAt: now,
           expiresAt: Number.isNaN(expire)
             ? now + DEFAULT_ORDER_LIFE_MS
             : Math.max(expire, now + 60_000),
           fingerprint,
-          prepayId: undefined,
-          prepayExpiresAt: 0,
-          codeUrl: undefined,
-          h5Url: undefined,
           v2SignType: c.signType,
-          transactionId: undefined,
-          successTime: undefined,
-          bankType: undefined,
-          closedAt: undefined,
-          refunds: [],
-        }
-        sandbox.store.orders.set(order.outTradeNo, order)
+        })
         sandbox.log(`v2 order ${order.outTradeNo} ${order.tradeType} ${order.totalFen} fen`)
-      }
-      if (!order.prepayId || now >= order.prepayExpiresAt) {
-        order.prepayId = newPrepayId(now)
-        order.prepayExpiresAt = now + PREPAY_TTL_MS
-        sandbox.store.byPrepayId.set(order.prepayId, order)
-      }
-      if (order.tradeType === 'NATIVE' && !order.codeUrl) {
-        order.codeUrl = newCodeUrl()
-        sandbox.store.byCodeUrl.set(order.codeUrl, order)
       }
       return answer(sandbox, c.signType, {
         trade_type: order.tradeType,
-        prepay_id: order.prepayId,
-        code_url: order.tradeType === 'NATIVE' ? order.codeUrl : undefined,
+        prepay_id: sandbox.store.issuePrepayId(order, now),
+        code_url: order.tradeType === 'NATIVE' ? sandbox.store.issueCodeUrl(order) : undefined,
       })
     },
   },
