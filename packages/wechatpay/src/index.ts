@@ -48,6 +48,7 @@ export {
   type TransportRequest,
   type TransportResponse,
 } from './core/transport'
+export { TEST_KEY_PREFIX, isTestKey, PRODUCTION_HOSTS, isProductionUrl } from './core/test-keys'
 
 export { buildRequestMessage, buildResponseMessage, buildPaySignMessage } from './auth/messages'
 export {

@@ -267,3 +267,18 @@ describe('signResponse', () => {
     ).resolves.toBeUndefined()
   })
 })
+
+describe('test-key marking', () => {
+  it('marks every generated APIv3 and APIv2 key, and tells production hosts apart', async () => {
+    const { generateTestMerchant } = await import('../src/testing')
+    const { TEST_KEY_PREFIX, isTestKey, isProductionUrl } = await import('../src')
+    const m = await generateTestMerchant()
+    expect(m.apiV3Key.startsWith(TEST_KEY_PREFIX) && m.apiV3Key.length).toBe(32)
+    expect(isTestKey(m.apiV2Key)).toBe(true)
+    expect(isTestKey('abcdefghijklmnopqrstuvwxyz012345')).toBe(false)
+    expect(isProductionUrl('https://api.mch.weixin.qq.com')).toBe(true)
+    expect(isProductionUrl('https://api.weixin.qq.com/sns/jscode2session')).toBe(true)
+    expect(isProductionUrl('http://127.0.0.1:3100')).toBe(false)
+    expect(isProductionUrl('not a url')).toBe(false)
+  })
+})

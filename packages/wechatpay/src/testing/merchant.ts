@@ -1,6 +1,7 @@
 import { generateKeyPair, randomInt, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
 import { randomAlphanumeric } from '../core/clock'
+import { TEST_KEY_PREFIX } from '../core/test-keys'
 import { createCertificate } from './certificate'
 
 const generateRsa = promisify(generateKeyPair)
@@ -58,8 +59,9 @@ export async function generateTestMerchant(
     mchid,
     appid: options.appid ?? `wx${hex(16).toLowerCase()}`,
     appSecret: hex(32).toLowerCase(),
-    apiV3Key: randomAlphanumeric(32),
-    apiV2Key: randomAlphanumeric(32),
+    // Marked, so a server can tell test keys from real ones (see TEST_KEY_PREFIX).
+    apiV3Key: TEST_KEY_PREFIX + randomAlphanumeric(32 - TEST_KEY_PREFIX.length),
+    apiV2Key: TEST_KEY_PREFIX + randomAlphanumeric(32 - TEST_KEY_PREFIX.length),
     merchantSerialNo,
     merchantPrivateKey: pem(merchant!.privateKey),
     merchantCertificate: createCertificate({

@@ -1,0 +1,6 @@
+/** The whole schema: drizzle-kit generates migrations from it; repositories import tables from it. */
+export * from './users'
+export * from './products'
+export * from './orders'
+export * from './refunds'
+export * from './events'

@@ -1,0 +1,99 @@
+import { sql } from 'drizzle-orm'
+import {
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+import { products } from './products'
+import { users } from './users'
+
+const ts = (name: string) => timestamp(name, { withTimezone: true })
+
+/**
+ * Orders. `order_no` is WeChat's `out_trade_no`. Every status change is a compare-and-set
+ * (`UPDATE … WHERE status = …`), never a read-then-write.
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    orderNo: text('order_no').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    status: text('status').notNull(),
+    totalFen: integer('total_fen').notNull(),
+    refundedFen: integer('refunded_fen').notNull().default(0),
+    /** Which WeChat Pay API the order was prepaid through: its queries and closes follow. */
+    apiVersion: text('api_version').notNull(),
+    /** The channel of the first prepay (jsapi or native); a second channel is refused. */
+    channel: text('channel'),
+    prepayId: text('prepay_id'),
+    codeUrl: text('code_url'),
+    prepayExpiresAt: ts('prepay_expires_at'),
+    transactionId: text('transaction_id').unique(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    paidAt: ts('paid_at'),
+    closedAt: ts('closed_at'),
+    /** Why it closed: cancelled by the shopper, or expired. */
+    closeReason: text('close_reason'),
+    /** When we last asked WeChat about this order (GET sync, sweeper). */
+    lastSyncedAt: ts('last_synced_at'),
+    /** A sweeper instance holds the order until then (see jobs/sweeper.ts). */
+    leaseUntil: ts('lease_until'),
+    idempotencyKey: text('idempotency_key'),
+    /** A digest of the create request, to tell a retry from a reuse of the key. */
+    requestHash: text('request_hash'),
+  },
+  (t) => [
+    check(
+      'orders_status',
+      sql`${t.status} in ('PENDING','PAID','CLOSED','REFUNDING','PARTIALLY_REFUNDED','REFUNDED')`,
+    ),
+    check('orders_total_positive', sql`${t.totalFen} > 0`),
+    check('orders_refunded_range', sql`${t.refundedFen} >= 0 and ${t.refundedFen} <= ${t.totalFen}`),
+    check('orders_api_version', sql`${t.apiVersion} in ('v3','v2')`),
+    uniqueIndex('orders_user_idempotency').on(t.userId, t.idempotencyKey),
+    index('orders_user_created').on(t.userId, t.createdAt),
+    index('orders_status_expires').on(t.status, t.expiresAt),
+  ],
+)
+
+/** The lines of an order, priced when it was created. */
+export const orderItems = pgTable(
+  'order_items',
+  {
+    orderNo: text('order_no')
+      .notNull()
+      .references(() => orders.orderNo),
+    productId: integer('product_id')
+      .notNull()
+      .references(() => products.id),
+    title: text('title').notNull(),
+    unitPriceFen: integer('unit_price_fen').notNull(),
+    quantity: integer('quantity').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderNo, t.productId] }),
+    check('order_items_quantity', sql`${t.quantity} > 0`),
+  ],
+)
+
+/** Payments as WeChat reported them (one per order, normally). */
+export const payments = pgTable('payments', {
+  transactionId: text('transaction_id').primaryKey(),
+  orderNo: text('order_no')
+    .notNull()
+    .references(() => orders.orderNo),
+  amountFen: integer('amount_fen').notNull(),
+  payerOpenid: text('payer_openid'),
+  paidAt: ts('paid_at').notNull(),
+  /** notify or query */
+  source: text('source').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})

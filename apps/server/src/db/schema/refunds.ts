@@ -1,0 +1,40 @@
+import { sql } from 'drizzle-orm'
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { orders } from './orders'
+
+const ts = (name: string) => timestamp(name, { withTimezone: true })
+
+/**
+ * Refunds. `out_refund_no` is WeChat's: a retry reuses it, so WeChat refunds it once. SUBMITTING
+ * means not yet accepted by WeChat (the call failed or its answer was lost); the sweeper
+ * resubmits those with the same number.
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    outRefundNo: text('out_refund_no').primaryKey(),
+    orderNo: text('order_no')
+      .notNull()
+      .references(() => orders.orderNo),
+    amountFen: integer('amount_fen').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status').notNull(),
+    refundId: text('refund_id'),
+    /** The refund of a payment that arrived after the order closed. */
+    automatic: boolean('automatic').notNull().default(false),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    settledAt: ts('settled_at'),
+    lastError: text('last_error'),
+    leaseUntil: ts('lease_until'),
+  },
+  (t) => [
+    check(
+      'refunds_status',
+      sql`${t.status} in ('SUBMITTING','PROCESSING','SUCCESS','ABNORMAL','CLOSED','FAILED')`,
+    ),
+    check('refunds_amount_positive', sql`${t.amountFen} > 0`),
+    uniqueIndex('refunds_order_idempotency').on(t.orderNo, t.idempotencyKey),
+    index('refunds_order').on(t.orderNo),
+  ],
+)

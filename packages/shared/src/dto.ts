@@ -1,0 +1,20 @@
+import type { z } from 'zod'
+import type * as s from './schemas'
+
+/** The TypeScript types of the API bodies, inferred from the schemas (never kept by hand). */
+export type LoginRequest = z.infer<typeof s.LoginRequest>
+export type LoginResponse = z.infer<typeof s.LoginResponse>
+export type Product = z.infer<typeof s.Product>
+export type CreateOrderRequest = z.infer<typeof s.CreateOrderRequest>
+export type OrderItem = z.infer<typeof s.OrderItem>
+export type Order = z.infer<typeof s.Order>
+export type PayRequest = z.infer<typeof s.PayRequest>
+export type RequestPaymentParams = z.infer<typeof s.RequestPaymentParams>
+export type PayResponse = z.infer<typeof s.PayResponse>
+export type AdminRefundRequest = z.infer<typeof s.AdminRefundRequest>
+export type Payment = z.infer<typeof s.Payment>
+export type Refund = z.infer<typeof s.Refund>
+export type NotificationRecord = z.infer<typeof s.NotificationRecord>
+export type OutboxEvent = z.infer<typeof s.OutboxEvent>
+export type AdminOrder = z.infer<typeof s.AdminOrder>
+export type AdminOrderDetail = z.infer<typeof s.AdminOrderDetail>

@@ -1,0 +1,52 @@
+/**
+ * Every error the Fen API answers with is `{code, message}` and a 4xx/5xx status. `code` is one of
+ * these; `message` is for people (Chinese for shopper-facing errors) and may change.
+ */
+export const ERROR_CODES = {
+  /** The body, query or a header is malformed (400). */
+  INVALID_INPUT: 400,
+  /** No or bad token (401). */
+  UNAUTHORIZED: 401,
+  /** The admin token is missing or wrong (401). */
+  ADMIN_UNAUTHORIZED: 401,
+  /** The login code is invalid, expired or already used (400). */
+  LOGIN_CODE_INVALID: 400,
+  /** WeChat refused this user's login (403). */
+  LOGIN_BLOCKED: 403,
+  /** Too many requests from this address (429). */
+  RATE_LIMITED: 429,
+  /** No such product, or not for sale (404). */
+  PRODUCT_NOT_FOUND: 404,
+  /** Not enough stock for a line (409). */
+  OUT_OF_STOCK: 409,
+  /** No such order for this user (404; also another user's order). */
+  ORDER_NOT_FOUND: 404,
+  /** The order cannot be paid now: closed, expired or already paid (409). */
+  ORDER_NOT_PAYABLE: 409,
+  /** The order was already paid (409). */
+  ORDER_ALREADY_PAID: 409,
+  /** The order was already prepaid through another channel (409). */
+  PAY_CHANNEL_LOCKED: 409,
+  /** The same Idempotency-Key was used for a different request (409). */
+  IDEMPOTENCY_KEY_REUSED: 409,
+  /** The refund asked for is more than can be refunded, or the order is not refundable (409). */
+  REFUND_NOT_ALLOWED: 409,
+  /** WeChat answered with an error we cannot resolve here (502). */
+  WECHAT_ERROR: 502,
+  /** WeChat could not be reached, or is busy (503). */
+  WECHAT_UNAVAILABLE: 503,
+  /** No such route (404). */
+  NOT_FOUND: 404,
+  /** The request body is too large (413). */
+  PAYLOAD_TOO_LARGE: 413,
+  /** Something failed on our side (500). Nothing is half-written. */
+  INTERNAL: 500,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  code: ErrorCode
+  message: string
+}

@@ -1,0 +1,5 @@
+export * from './enums'
+export * from './errors'
+export * from './money'
+export * as schemas from './schemas'
+export type * from './dto'

@@ -1,0 +1,159 @@
+import { z } from 'zod'
+import { ORDER_STATUSES, OUTBOX_EVENT_TYPES, PAY_CHANNELS, REFUND_STATUSES } from './enums'
+
+/**
+ * The request and response bodies of the Fen API. The server parses every request with these and
+ * builds every response to match them; the mini-program's request layer is typed by them.
+ * Times are ISO 8601 strings in UTC; money is integer fen.
+ */
+
+/** Text that can travel to WeChat: WeChat refuses 4-byte UTF-8 (most emoji). */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !/[\u{10000}-\u{10FFFF}]/u.test(s), '不支持表情符号等四字节字符')
+
+const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const isoTime = z.iso.datetime()
+
+export const ProductId = z.number().int().positive().max(2_147_483_647)
+/** An order number is WeChat's `out_trade_no`: 6–32 of `[0-9A-Za-z_-|*]`. */
+export const OrderNo = z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/, '订单号格式不正确')
+
+// ---- auth ----------------------------------------------------------------------------------
+
+export const LoginRequest = z.object({ code: text(128) })
+export const LoginResponse = z.object({
+  token: z.string(),
+  expiresAt: isoTime,
+  user: z.object({ id: z.number().int().positive() }),
+})
+
+// ---- catalogue -----------------------------------------------------------------------------
+
+export const Product = z.object({
+  id: ProductId,
+  title: z.string(),
+  priceFen: fen,
+  stock: z.number().int().nonnegative(),
+  imageUrl: z.string().optional(),
+})
+export const ProductList = z.array(Product)
+
+// ---- orders --------------------------------------------------------------------------------
+
+/** At most 99 of a product and 20 distinct products per order. */
+export const CreateOrderRequest = z.object({
+  items: z
+    .array(z.object({ productId: ProductId, quantity: z.number().int().min(1).max(99) }))
+    .min(1)
+    .max(20)
+    .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, {
+      message: '同一商品请合并为一行',
+    }),
+})
+
+export const OrderItem = z.object({
+  productId: ProductId,
+  title: z.string(),
+  quantity: z.number().int().positive(),
+  unitPriceFen: fen,
+})
+
+export const Order = z.object({
+  orderNo: OrderNo,
+  status: z.enum(ORDER_STATUSES),
+  totalFen: fen,
+  refundedFen: fen,
+  items: z.array(OrderItem),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+  paidAt: isoTime.optional(),
+  closedAt: isoTime.optional(),
+})
+export const OrderList = z.array(Order)
+
+// ---- paying --------------------------------------------------------------------------------
+
+export const PayRequest = z.object({ channel: z.enum(PAY_CHANNELS) })
+
+/** What `wx.requestPayment` takes (APIv3: signType RSA; APIv2: MD5 or HMAC-SHA256). */
+export const RequestPaymentParams = z.object({
+  appId: z.string(),
+  timeStamp: z.string(),
+  nonceStr: z.string(),
+  package: z.string(),
+  signType: z.enum(['RSA', 'MD5', 'HMAC-SHA256']),
+  paySign: z.string(),
+})
+
+export const PayResponse = z.discriminatedUnion('channel', [
+  z.object({ channel: z.literal('jsapi'), params: RequestPaymentParams }),
+  z.object({ channel: z.literal('native'), codeUrl: z.string(), expiresAt: isoTime }),
+])
+
+// ---- admin ---------------------------------------------------------------------------------
+
+export const AdminOrdersQuery = z.object({ status: z.enum(ORDER_STATUSES).optional() })
+export const AdminEventsQuery = z.object({ orderNo: OrderNo.optional() })
+
+export const AdminRefundRequest = z.object({
+  amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  /** Shown to the shopper by WeChat (up to 80 characters). */
+  reason: text(80),
+})
+
+export const Payment = z.object({
+  transactionId: z.string(),
+  amountFen: fen,
+  paidAt: isoTime,
+  /** How we learned of it: WeChat's notification, or our own query. */
+  source: z.enum(['notify', 'query']),
+})
+
+export const Refund = z.object({
+  outRefundNo: z.string(),
+  amountFen: fen,
+  reason: z.string(),
+  status: z.enum(REFUND_STATUSES),
+  refundId: z.string().optional(),
+  /** True for the refund of a payment that arrived after the order was closed. */
+  automatic: z.boolean(),
+  createdAt: isoTime,
+  settledAt: isoTime.optional(),
+})
+
+export const NotificationRecord = z.object({
+  id: z.string(),
+  eventType: z.string(),
+  /** applied, duplicate, or rejected (see `detail`) */
+  outcome: z.string(),
+  detail: z.string().optional(),
+  receivedAt: isoTime,
+})
+
+export const OutboxEvent = z.object({
+  id: z.number().int(),
+  type: z.enum(OUTBOX_EVENT_TYPES),
+  orderNo: OrderNo,
+  createdAt: isoTime,
+  deliveredAt: isoTime.nullable(),
+})
+export const OutboxEventList = z.array(OutboxEvent)
+
+export const AdminOrder = Order.extend({
+  userId: z.number().int(),
+  channel: z.enum(PAY_CHANNELS).optional(),
+  transactionId: z.string().optional(),
+  apiVersion: z.enum(['v3', 'v2']),
+})
+export const AdminOrderList = z.array(AdminOrder)
+
+export const AdminOrderDetail = AdminOrder.extend({
+  payments: z.array(Payment),
+  refunds: z.array(Refund),
+  notifications: z.array(NotificationRecord),
+  events: z.array(OutboxEvent),
+})
