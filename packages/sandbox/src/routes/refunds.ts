@@ -75,8 +75,7 @@ export const refundRoutes: Route[] = [
       const order = body.transaction_id
         ? sandbox.store.byTransactionId.get(body.transaction_id)
         : sandbox.store.orders.get(body.out_trade_no!)
-      if (!order || order.api !== 'v3')
-        throw new WechatError(404, 'RESOURCE_NOT_EXISTS', '订单不存在')
+      if (!order) throw new WechatError(404, 'RESOURCE_NOT_EXISTS', '订单不存在')
       if (body.transaction_id && body.out_trade_no && order.outTradeNo !== body.out_trade_no) {
         throw new WechatError(400, 'INVALID_REQUEST', 'transaction_id 与 out_trade_no 不是同一订单')
       }

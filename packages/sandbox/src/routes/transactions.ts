@@ -201,7 +201,7 @@ export const transactionRoutes: Route[] = [
     handler: (req) => {
       requireMchid(req)
       const order = req.sandbox.store.orders.get(outTradeNoParam(req))
-      if (!order || order.api !== 'v3') throw orderNotExist()
+      if (!order) throw orderNotExist()
       return { status: 200, body: req.sandbox.transaction(order) }
     },
   },
@@ -214,7 +214,7 @@ export const transactionRoutes: Route[] = [
       const order = req.sandbox.store.byTransactionId.get(
         decodePathParam(req.params.id!, () => paramError('transaction_id', '格式不正确')),
       )
-      if (!order || order.api !== 'v3') throw orderNotExist()
+      if (!order) throw orderNotExist()
       return { status: 200, body: req.sandbox.transaction(order) }
     },
   },

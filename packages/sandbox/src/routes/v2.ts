@@ -199,8 +199,7 @@ export const v2Routes: Route[] = [
           'transaction_id和out_trade_no必须填一个',
         ])
       }
-      if (!order || order.api !== 'v2')
-        return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
+      if (!order) return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
       return answer(sandbox, c.signType, queryFields(order))
     },
   },
@@ -213,8 +212,7 @@ export const v2Routes: Route[] = [
       if (isReply(c)) return c
       const { sandbox } = req
       const order = sandbox.store.orders.get(c.fields.out_trade_no!)
-      if (!order || order.api !== 'v2')
-        return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
+      if (!order) return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
       if (order.state === 'SUCCESS' || order.state === 'REFUND') {
         return answer(sandbox, c.signType, {}, ['ORDERPAID', '订单已支付，不能发起关单'])
       }
