@@ -187,12 +187,22 @@ export class Sandbox {
    * The user pays (or the payment fails). SUCCESS moves NOTPAY/PAYERROR → SUCCESS and sends
    * TRANSACTION.SUCCESS; PAYERROR records a failed attempt (no notification: WeChat sends none for
    * failures) and the order stays payable. Throws a WechatError the control API renders as 400.
+   * `afterClose` lets a CLOSED order be paid (the close/pay race; see the control API).
    */
-  pay(order: Order, result: 'SUCCESS' | 'PAYERROR' = 'SUCCESS', openid?: string): Transaction {
+  pay(
+    order: Order,
+    result: 'SUCCESS' | 'PAYERROR' = 'SUCCESS',
+    openid?: string,
+    options: { afterClose?: boolean } = {},
+  ): Transaction {
     const now = this.clock.now()
     if (order.state === 'SUCCESS' || order.state === 'REFUND')
       throw new WechatError(400, 'ORDERPAID', '订单已支付')
-    if (order.state === 'CLOSED') throw new WechatError(400, 'ORDER_CLOSED', '订单已关闭')
+    // `afterClose` plays the race merchants must handle: a payment the shopper confirmed just
+    // before the close completes after it.
+    if (order.state === 'CLOSED' && !options.afterClose) {
+      throw new WechatError(400, 'ORDER_CLOSED', '订单已关闭')
+    }
     if (now > order.expiresAt) throw new WechatError(400, 'ORDER_EXPIRED', '订单已过期，请重新下单')
     if (result === 'PAYERROR') {
       order.state = 'PAYERROR'

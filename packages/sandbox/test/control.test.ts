@@ -973,3 +973,44 @@ describe('the CLI', () => {
     expect(cli.out()).not.toContain('listening on')
   }, 20_000)
 })
+
+describe('the close/pay race', () => {
+  it('pays a CLOSED order only with afterClose, and notifies as usual', async () => {
+    const { startSandbox, generateSandboxKeys } = await import('../src')
+    const { WechatPay } = await import('@fen/wechatpay')
+    const sb = await startSandbox({ keys: await generateSandboxKeys(), port: 0 })
+    try {
+      const m = sb.merchant
+      const wxpay = new WechatPay({
+        baseUrl: sb.url,
+        mchid: m.mchid,
+        appid: m.appid,
+        serialNo: m.merchantSerialNo,
+        privateKey: m.merchantPrivateKey,
+        apiV3Key: m.apiV3Key,
+        platform: { publicKey: { id: m.platformPublicKeyId, key: m.platformPublicKey } },
+      })
+      await wxpay.transactions.native({
+        description: 'race',
+        out_trade_no: 'RACE000001',
+        notify_url: 'http://127.0.0.1:9/notify',
+        amount: { total: 100 },
+      })
+      await wxpay.transactions.close('RACE000001')
+      const post = (body: object) =>
+        fetch(`${sb.url}/__sandbox/pay`, { method: 'POST', body: JSON.stringify(body) })
+      const refused = await post({ out_trade_no: 'RACE000001' })
+      expect(refused.status).toBe(400)
+      expect(((await refused.json()) as { code: string }).code).toBe('ORDER_CLOSED')
+      const late = await post({ out_trade_no: 'RACE000001', afterClose: true })
+      expect(late.status).toBe(200)
+      expect(((await late.json()) as { trade_state: string }).trade_state).toBe('SUCCESS')
+      expect((await wxpay.transactions.queryByOutTradeNo('RACE000001')).trade_state).toBe('SUCCESS')
+      expect(sb.sandbox.notifier.list('RACE000001').map((n) => n.event_type)).toEqual([
+        'TRANSACTION.SUCCESS',
+      ])
+    } finally {
+      await sb.close()
+    }
+  })
+})

@@ -154,6 +154,7 @@ export {
   WechatPayV2,
   v2NotificationReply,
   formatV2Time,
+  parseV2Time,
   decryptV2RefundInfo,
   type WechatPayV2Options,
   type UnifiedOrderRequest,

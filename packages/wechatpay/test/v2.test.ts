@@ -716,3 +716,15 @@ describe('decryptV2RefundInfo', () => {
     await expect(decryptV2RefundInfo(reqInfo, KEY)).rejects.toBeInstanceOf(DecryptionError)
   })
 })
+
+describe('parseV2Time', () => {
+  it('reads Beijing yyyyMMddHHmmss back to the instant formatV2Time wrote', async () => {
+    const { parseV2Time } = await import('../src')
+    expect(parseV2Time('20091227091010')?.toISOString()).toBe('2009-12-27T01:10:10.000Z')
+    expect(parseV2Time(formatV2Time(Date.parse('2026-11-22T16:30:05Z')))?.toISOString()).toBe(
+      '2026-11-22T16:30:05.000Z',
+    )
+    for (const bad of ['2009122709101', '2009-12-27 09:10:10', '20091327091010', ''])
+      expect(parseV2Time(bad)).toBeUndefined()
+  })
+})

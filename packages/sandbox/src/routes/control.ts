@@ -59,6 +59,7 @@ const payTarget = z
     code_url: z.string().optional(),
     result: z.enum(['SUCCESS', 'PAYERROR']).default('SUCCESS'),
     openid: z.string().optional(),
+    afterClose: z.boolean().default(false),
   })
   .refine((b) => b.out_trade_no ?? b.prepay_id ?? b.code_url, {
     message: 'give out_trade_no, prepay_id or code_url',
@@ -170,7 +171,7 @@ export const controlRoutes: Route[] = [
       const b = parse(payTarget, req)
       const order = req.sandbox.findOrder(b)
       if (!order) throw new WechatError(404, 'ORDER_NOT_EXIST', '订单不存在')
-      return json(req.sandbox.pay(order, b.result, b.openid))
+      return json(req.sandbox.pay(order, b.result, b.openid, { afterClose: b.afterClose }))
     },
   },
   { method: 'POST', pattern: /^\/__sandbox\/request-payment$/, kind: 'control', handler: cashier },

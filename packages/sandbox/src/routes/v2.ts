@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import {
   formatV2Time,
+  parseV2Time,
   parseXml,
   randomAlphanumeric,
   signV2,
@@ -72,12 +73,6 @@ async function check(req: SandboxRequest, required: string[]): Promise<Checked> 
 
 const isReply = (c: Checked): c is SandboxReply => 'status' in c
 
-/** `yyyyMMddHHmmss` Beijing → ms. */
-function parseV2Time(s: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(s)
-  return m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}+08:00`) : NaN
-}
-
 /** The APIv2 view of an order's state (orderquery). */
 function queryFields(order: Order): Record<string, string | number | undefined> {
   const paid = order.transactionId !== undefined
@@ -134,11 +129,12 @@ export const v2Routes: Route[] = [
         return returnFail('参数格式校验错误')
       if (f.trade_type === 'JSAPI' && !f.openid) return fail('LACK_PARAMS', 'JSAPI支付必须传openid')
       const now = sandbox.clock.now()
+      // The order's parameters, not the call's: nonce, sign and the payer's IP differ between tries.
       const fingerprint = createHash('sha256')
         .update(
           JSON.stringify(
             Object.entries(f)
-              .filter(([k]) => !['sign', 'nonce_str'].includes(k))
+              .filter(([k]) => !['sign', 'nonce_str', 'spbill_create_ip'].includes(k))
               .sort(),
           ),
         )
@@ -150,7 +146,7 @@ export const v2Routes: Route[] = [
         if (order.state === 'CLOSED') return fail('ORDERCLOSED', '该订单已关闭')
         if (order.fingerprint !== fingerprint) return fail('INVALID_REQUEST', '201 商户订单号重复')
       } else {
-        const expire = f.time_expire ? parseV2Time(f.time_expire) : NaN
+        const expire = (f.time_expire && parseV2Time(f.time_expire)?.getTime()) || NaN
         order = sandbox.store.addOrder({
           api: 'v2',
           outTradeNo: f.out_trade_no!,

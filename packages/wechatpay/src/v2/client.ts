@@ -308,6 +308,14 @@ export function formatV2Time(date: Date | number): string {
   return formatBeijingTime(date).slice(0, 19).replace(/[-T:]/g, '')
 }
 
+/** The inverse of {@link formatV2Time}: `yyyyMMddHHmmss` Beijing time → a Date (undefined if malformed). */
+export function parseV2Time(s: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(s)
+  if (!m) return undefined
+  const d = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}+08:00`)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}
+
 /**
  * Decrypts `req_info` of an APIv2 refund notification: AES-256-ECB keyed with the lower-case hex
  * MD5 of the APIv2 key, PKCS#7; returns the inner XML's fields.

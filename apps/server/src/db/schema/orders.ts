@@ -56,7 +56,10 @@ export const orders = pgTable(
       sql`${t.status} in ('PENDING','PAID','CLOSED','REFUNDING','PARTIALLY_REFUNDED','REFUNDED')`,
     ),
     check('orders_total_positive', sql`${t.totalFen} > 0`),
-    check('orders_refunded_range', sql`${t.refundedFen} >= 0 and ${t.refundedFen} <= ${t.totalFen}`),
+    check(
+      'orders_refunded_range',
+      sql`${t.refundedFen} >= 0 and ${t.refundedFen} <= ${t.totalFen}`,
+    ),
     check('orders_api_version', sql`${t.apiVersion} in ('v3','v2')`),
     uniqueIndex('orders_user_idempotency').on(t.userId, t.idempotencyKey),
     index('orders_user_created').on(t.userId, t.createdAt),

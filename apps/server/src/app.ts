@@ -1,0 +1,145 @@
+import Koa from 'koa'
+import { koaBody } from 'koa-body'
+import type { MiniProgramClient } from '@fen/wechatpay'
+import type { Config } from './config'
+import type { Database } from './db/client'
+import { AppError } from './errors'
+import type { Logger } from './logger'
+import { createMetrics, type Metrics } from './metrics'
+import { countByStatus } from './repositories/orders'
+import { adminRoutes } from './routes/admin'
+import { authRoutes } from './routes/auth'
+import { healthRoutes } from './routes/health'
+import { notifyRoutes } from './routes/notify'
+import { orderRoutes } from './routes/orders'
+import { productRoutes } from './routes/products'
+import { AdminService } from './services/admin'
+import { AuthService } from './services/auth'
+import type { ServiceContext } from './services/context'
+import { OrderService } from './services/orders'
+import { PaymentService, type NotificationParsers } from './services/payments'
+import { RefundService } from './services/refunds'
+import type { PayGateway } from './wechat/gateway'
+
+/** Everything the app is built from. main.ts wires the real ones; tests wire their own. */
+export interface AppDeps {
+  config: Config
+  database: Database
+  logger: Logger
+  gateway: PayGateway
+  miniProgram: MiniProgramClient
+  notifications: NotificationParsers
+  clock?: () => Date
+}
+
+/** The services, built once from the deps (the jobs use them too). */
+export interface Services {
+  ctx: ServiceContext
+  auth: AuthService
+  orders: OrderService
+  payments: PaymentService
+  refunds: RefundService
+  admin: AdminService
+}
+
+export function createServices(deps: AppDeps): Services {
+  const metrics: Metrics = createMetrics(() => countByStatus(deps.database.db))
+  const ctx: ServiceContext = {
+    db: deps.database.db,
+    config: deps.config,
+    gateway: deps.gateway,
+    clock: deps.clock ?? (() => new Date()),
+    logger: deps.logger,
+    metrics,
+  }
+  const refunds = new RefundService(ctx)
+  const payments = new PaymentService(ctx, refunds, deps.notifications)
+  return {
+    ctx,
+    auth: new AuthService(ctx, deps.miniProgram),
+    orders: new OrderService(ctx, payments),
+    payments,
+    refunds,
+    admin: new AdminService(ctx, payments, refunds),
+  }
+}
+
+/**
+ * The Koa app, without listening (main.ts listens; tests use the handler directly or listen on
+ * port 0). Routes parse input with the shared schemas and call services; one middleware renders
+ * every error as `{code, message}`.
+ */
+export function createApp(deps: AppDeps, services: Services = createServices(deps)): Koa {
+  const { logger } = deps
+  const { metrics } = services.ctx
+  const app = new Koa()
+
+  app.use(async (ctx, next) => {
+    const started = performance.now()
+    try {
+      await next()
+      if (ctx.status === 404 && ctx.body === undefined)
+        throw new AppError('NOT_FOUND', 'no such endpoint')
+    } catch (e) {
+      const err = toAppError(e)
+      if (err.status >= 500)
+        logger.error(
+          { err: e instanceof Error ? e.stack : String(e), path: ctx.path },
+          'request failed',
+        )
+      ctx.status = err.status
+      ctx.body = { code: err.code, message: err.message }
+    } finally {
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched'
+      const seconds = (performance.now() - started) / 1000
+      metrics.httpRequests.inc({
+        method: ctx.method,
+        route: String(route),
+        status: String(ctx.status),
+      })
+      metrics.httpDuration.observe({ method: ctx.method, route: String(route) }, seconds)
+      logger.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1000) },
+        'request',
+      )
+    }
+  })
+
+  // Notifications read their raw bytes themselves: mounted before the JSON parser.
+  const notify = notifyRoutes(services.payments, logger)
+  app.use(notify.routes())
+  app.use(
+    koaBody({
+      json: true,
+      jsonLimit: '64kb',
+      urlencoded: false,
+      text: false,
+      multipart: false,
+      jsonStrict: true,
+    }),
+  )
+  for (const router of [
+    healthRoutes(deps.database, metrics),
+    authRoutes(services.auth),
+    productRoutes(deps.database.db),
+    orderRoutes(services.orders, services.auth),
+    adminRoutes(services.admin, deps.config.adminToken),
+  ]) {
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+  }
+  return app
+}
+
+/** Our errors as they are; the body parser's 400/413 as INVALID_INPUT / PAYLOAD_TOO_LARGE; the rest 500. */
+function toAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e
+  const status =
+    (e as { status?: number; statusCode?: number }).status ??
+    (e as { statusCode?: number }).statusCode
+  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', '请求体过大')
+  if (status === 415) return new AppError('INVALID_INPUT', 'Content-Type must be application/json')
+  if (status === 400) return new AppError('INVALID_INPUT', '请求体不是合法的 JSON')
+  if (status === 405) return new AppError('NOT_FOUND', 'method not allowed')
+  return new AppError('INTERNAL', '服务器内部错误')
+}

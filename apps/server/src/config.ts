@@ -1,0 +1,337 @@
+import { existsSync, readFileSync } from 'node:fs'
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_WECHAT_API_BASE_URL,
+  isProductionUrl,
+  isTestKey,
+  loadApiV3Key,
+  loadPrivateKey,
+  loadPublicKey,
+} from '@fen/wechatpay'
+import { z } from 'zod'
+
+/**
+ * The server's settings, validated once at start. This is the only module that reads the
+ * environment (main.ts passes `process.env` in). Every problem is reported at once, each naming its
+ * setting; secrets never appear in messages.
+ */
+export interface Config {
+  port: number
+  production: boolean
+  /** undefined → embedded PGlite in `dataDir` (dev, demo, tests only). */
+  databaseUrl: string | undefined
+  dataDir: string
+  jwtSecret: string
+  /** Lifetime of a login token. */
+  jwtTtlSeconds: number
+  adminToken: string
+  /** Where WeChat reaches us: notify_url is built from it. */
+  publicBaseUrl: string
+  orderTtlSeconds: number
+  logLevel: string
+  wechat: { appid: string; appSecret: string; apiBaseUrl: string }
+  wechatpay: {
+    apiVersion: 'v3' | 'v2'
+    mchid: string
+    serialNo: string
+    privateKey: string
+    apiV3Key: string
+    apiV2Key: string | undefined
+    /** Public-key mode when set; otherwise platform certificates are downloaded. */
+    publicKey: { id: string; pem: string } | undefined
+    baseUrl: string
+  }
+  /** The URL of the Fen sandbox the WeChat settings came from, if any. */
+  sandboxUrl: string | undefined
+  /** Things worth saying at start (dev defaults in sandbox mode). */
+  warnings: string[]
+}
+
+/** A wrong or missing setting. The message lists every problem, one per line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Every setting the server reads. Anything else that looks like ours is a typo, and refused. */
+const KNOWN = [
+  'PORT',
+  'NODE_ENV',
+  'DATABASE_URL',
+  'FEN_DATA_DIR',
+  'JWT_SECRET',
+  'JWT_TTL_SECONDS',
+  'ADMIN_TOKEN',
+  'PUBLIC_BASE_URL',
+  'LOG_LEVEL',
+  'WECHAT_APPID',
+  'WECHAT_APPSECRET',
+  'WECHAT_API_BASE_URL',
+  'WECHATPAY_API_VERSION',
+  'WECHATPAY_MCHID',
+  'WECHATPAY_SERIAL_NO',
+  'WECHATPAY_PRIVATE_KEY',
+  'WECHATPAY_APIV3_KEY',
+  'WECHATPAY_APIV2_KEY',
+  'WECHATPAY_PUBLIC_KEY_ID',
+  'WECHATPAY_PUBLIC_KEY',
+  'WECHATPAY_BASE_URL',
+  'ORDER_TTL_SECONDS',
+  'FEN_SANDBOX_URL',
+] as const
+const OURS = /^(WECHAT|WECHATPAY|FEN|JWT|ADMIN|ORDER)_/
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v))
+const int = (def: number, min: number, max: number) =>
+  optional.transform((v, ctx) => {
+    if (v === undefined) return def
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` })
+      return z.NEVER
+    }
+    return n
+  })
+const url = optional.pipe(z.url({ protocol: /^https?$/ }).optional())
+
+const Env = z.object({
+  PORT: int(3000, 0, 65535),
+  NODE_ENV: optional,
+  DATABASE_URL: optional,
+  FEN_DATA_DIR: optional,
+  JWT_SECRET: optional,
+  JWT_TTL_SECONDS: int(7200, 60, 30 * 86400),
+  ADMIN_TOKEN: optional,
+  PUBLIC_BASE_URL: url,
+  LOG_LEVEL: optional.pipe(
+    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  ),
+  WECHAT_APPID: optional,
+  WECHAT_APPSECRET: optional,
+  WECHAT_API_BASE_URL: url,
+  WECHATPAY_API_VERSION: optional.pipe(z.enum(['v3', 'v2']).optional()),
+  WECHATPAY_MCHID: optional,
+  WECHATPAY_SERIAL_NO: optional,
+  WECHATPAY_PRIVATE_KEY: optional,
+  WECHATPAY_APIV3_KEY: optional,
+  WECHATPAY_APIV2_KEY: optional,
+  WECHATPAY_PUBLIC_KEY_ID: optional,
+  WECHATPAY_PUBLIC_KEY: optional,
+  WECHATPAY_BASE_URL: url,
+  ORDER_TTL_SECONDS: int(900, 60, 7 * 86400),
+  FEN_SANDBOX_URL: url,
+})
+
+/** What `GET /__sandbox/merchant` gives us. */
+interface SandboxMerchant {
+  mchid: string
+  appid: string
+  appSecret: string
+  apiV3Key: string
+  apiV2Key: string
+  merchantSerialNo: string
+  merchantPrivateKey: string
+  platformMode: 'publicKey' | 'certificate' | 'both'
+  platformPublicKeyId: string
+  platformPublicKey: string
+}
+
+/**
+ * Reads and checks the settings. With `FEN_SANDBOX_URL`, the WeChat settings come from the sandbox's
+ * `GET /__sandbox/merchant` and both base URLs point at it (explicit settings still win).
+ */
+export async function loadConfig(
+  env: Record<string, string | undefined>,
+  fetchMerchant: (url: string) => Promise<SandboxMerchant> = fetchSandboxMerchant,
+): Promise<Config> {
+  const problems: string[] = []
+  const warnings: string[] = []
+
+  for (const name of Object.keys(env)) {
+    if (OURS.test(name) && !(KNOWN as readonly string[]).includes(name)) {
+      const near = KNOWN.find((k) => k.replaceAll('_', '') === name.replaceAll('_', ''))
+      problems.push(`${name}: not a Fen setting${near ? ` (did you mean ${near}?)` : ''}`)
+    }
+  }
+  const parsed = Env.safeParse(env)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      problems.push(`${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(problems.join('\n'))
+  }
+  const e = parsed.data
+  const production = e.NODE_ENV === 'production'
+
+  let sandbox: SandboxMerchant | undefined
+  if (e.FEN_SANDBOX_URL) {
+    if (production)
+      problems.push('FEN_SANDBOX_URL: the sandbox is for development; unset it in production')
+    try {
+      sandbox = await fetchMerchant(e.FEN_SANDBOX_URL)
+    } catch (cause) {
+      throw new ConfigError(
+        `FEN_SANDBOX_URL: could not read ${e.FEN_SANDBOX_URL}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${(cause as Error).message}`,
+      )
+    }
+  }
+  const fromSandbox = <T>(value: T | undefined, sandboxValue: T | undefined) =>
+    value ?? sandboxValue
+
+  const required = (name: string, value: string | undefined): string => {
+    if (!value) problems.push(`${name}: required`)
+    return value ?? ''
+  }
+
+  const apiBaseUrl = e.WECHAT_API_BASE_URL ?? e.FEN_SANDBOX_URL ?? DEFAULT_WECHAT_API_BASE_URL
+  const payBaseUrl = e.WECHATPAY_BASE_URL ?? e.FEN_SANDBOX_URL ?? DEFAULT_BASE_URL
+  const appid = required('WECHAT_APPID', fromSandbox(e.WECHAT_APPID, sandbox?.appid))
+  const appSecret = required(
+    'WECHAT_APPSECRET',
+    fromSandbox(e.WECHAT_APPSECRET, sandbox?.appSecret),
+  )
+  const mchid = required('WECHATPAY_MCHID', fromSandbox(e.WECHATPAY_MCHID, sandbox?.mchid))
+  const serialNo = required(
+    'WECHATPAY_SERIAL_NO',
+    fromSandbox(e.WECHATPAY_SERIAL_NO, sandbox?.merchantSerialNo),
+  )
+  const privateKey = readPem(
+    'WECHATPAY_PRIVATE_KEY',
+    fromSandbox(e.WECHATPAY_PRIVATE_KEY, sandbox?.merchantPrivateKey),
+    problems,
+  )
+  const apiV3Key = required(
+    'WECHATPAY_APIV3_KEY',
+    fromSandbox(e.WECHATPAY_APIV3_KEY, sandbox?.apiV3Key),
+  )
+  const apiV2Key = fromSandbox(e.WECHATPAY_APIV2_KEY, sandbox?.apiV2Key)
+  const apiVersion = e.WECHATPAY_API_VERSION ?? 'v3'
+
+  if (privateKey) check(problems, 'WECHATPAY_PRIVATE_KEY', () => loadPrivateKey(privateKey))
+  if (apiV3Key) check(problems, 'WECHATPAY_APIV3_KEY', () => loadApiV3Key(apiV3Key))
+  if (serialNo && !/^[0-9A-Fa-f]+$/.test(serialNo))
+    problems.push('WECHATPAY_SERIAL_NO: must be hex')
+  if (apiVersion === 'v2' && !apiV2Key)
+    problems.push('WECHATPAY_APIV2_KEY: required when WECHATPAY_API_VERSION=v2')
+  if (apiV2Key !== undefined && apiV2Key.length !== 32)
+    problems.push('WECHATPAY_APIV2_KEY: must be 32 characters')
+
+  let publicKey: Config['wechatpay']['publicKey']
+  const sandboxHasPublicKey = sandbox && sandbox.platformMode !== 'certificate'
+  const publicKeyId =
+    e.WECHATPAY_PUBLIC_KEY_ID ?? (sandboxHasPublicKey ? sandbox!.platformPublicKeyId : undefined)
+  const publicKeyPem = readPem(
+    'WECHATPAY_PUBLIC_KEY',
+    e.WECHATPAY_PUBLIC_KEY ?? (sandboxHasPublicKey ? sandbox!.platformPublicKey : undefined),
+    problems,
+  )
+  if (publicKeyId || publicKeyPem) {
+    if (!publicKeyId) problems.push('WECHATPAY_PUBLIC_KEY_ID: required with WECHATPAY_PUBLIC_KEY')
+    else if (!publicKeyId.startsWith('PUB_KEY_ID_'))
+      problems.push('WECHATPAY_PUBLIC_KEY_ID: starts with PUB_KEY_ID_')
+    if (!publicKeyPem) problems.push('WECHATPAY_PUBLIC_KEY: required with WECHATPAY_PUBLIC_KEY_ID')
+    else check(problems, 'WECHATPAY_PUBLIC_KEY', () => loadPublicKey(publicKeyPem))
+    if (publicKeyId && publicKeyPem) publicKey = { id: publicKeyId, pem: publicKeyPem }
+  }
+
+  // Test keys never meet production WeChat, and real keys never meet anything else.
+  if (apiV3Key) {
+    const test = isTestKey(apiV3Key)
+    for (const [name, value] of [
+      ['WECHATPAY_BASE_URL', payBaseUrl],
+      ['WECHAT_API_BASE_URL', apiBaseUrl],
+    ] as const) {
+      if (test && isProductionUrl(value)) {
+        problems.push(
+          `${name}: test (sandbox) keys must not be used with WeChat's production URL ${value}`,
+        )
+      } else if (!test && !isProductionUrl(value)) {
+        problems.push(
+          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${value}`,
+        )
+      }
+    }
+  }
+
+  let jwtSecret = e.JWT_SECRET
+  let adminToken = e.ADMIN_TOKEN
+  if (sandbox) {
+    if (!jwtSecret) {
+      jwtSecret = 'fen-dev-jwt-secret-not-for-production-use-0123456789'
+      warnings.push('JWT_SECRET is not set: using a development default (sandbox mode only)')
+    }
+    if (!adminToken) {
+      adminToken = 'fen-dev-admin-token'
+      warnings.push(
+        'ADMIN_TOKEN is not set: using the development token "fen-dev-admin-token" (sandbox mode only)',
+      )
+    }
+  }
+  if (!jwtSecret) problems.push('JWT_SECRET: required (at least 32 characters)')
+  else if (jwtSecret.length < 32) problems.push('JWT_SECRET: at least 32 characters')
+  if (!adminToken) problems.push('ADMIN_TOKEN: required (at least 16 characters)')
+  else if (adminToken.length < 16) problems.push('ADMIN_TOKEN: at least 16 characters')
+
+  if (production && !e.DATABASE_URL) {
+    problems.push(
+      'DATABASE_URL: required in production (PGlite is for dev, demo and tests: it commits without fsync)',
+    )
+  }
+  const publicBaseUrl = e.PUBLIC_BASE_URL ?? (sandbox ? `http://127.0.0.1:${e.PORT}` : undefined)
+  if (!publicBaseUrl) problems.push('PUBLIC_BASE_URL: required (WeChat posts notifications to it)')
+
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'))
+  return {
+    port: e.PORT,
+    production,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.FEN_DATA_DIR ?? '.data',
+    jwtSecret: jwtSecret!,
+    jwtTtlSeconds: e.JWT_TTL_SECONDS,
+    adminToken: adminToken!,
+    publicBaseUrl: publicBaseUrl!.replace(/\/+$/, ''),
+    orderTtlSeconds: e.ORDER_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    wechat: { appid, appSecret, apiBaseUrl },
+    wechatpay: {
+      apiVersion,
+      mchid,
+      serialNo,
+      privateKey: privateKey!,
+      apiV3Key,
+      apiV2Key,
+      publicKey,
+      baseUrl: payBaseUrl,
+    },
+    sandboxUrl: e.FEN_SANDBOX_URL,
+    warnings,
+  }
+}
+
+/** A PEM given inline, or a path to a PEM file. */
+function readPem(name: string, value: string | undefined, problems: string[]): string | undefined {
+  if (!value) return undefined
+  if (value.includes('-----BEGIN')) return value.replaceAll('\\n', '\n')
+  if (!existsSync(value)) {
+    problems.push(`${name}: neither a PEM nor a readable file`)
+    return undefined
+  }
+  return readFileSync(value, 'utf8')
+}
+
+function check(problems: string[], name: string, fn: () => unknown): void {
+  try {
+    fn()
+  } catch (e) {
+    problems.push(`${name}: ${(e as Error).message}`)
+  }
+}
+
+async function fetchSandboxMerchant(base: string): Promise<SandboxMerchant> {
+  const res = await fetch(`${base.replace(/\/+$/, '')}/__sandbox/merchant`, {
+    signal: AbortSignal.timeout(5000),
+  })
+  if (!res.ok) throw new Error(`HTTP ${res.status}`)
+  return (await res.json()) as SandboxMerchant
+}

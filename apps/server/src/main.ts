@@ -1,0 +1,116 @@
+/**
+ * The composition root: the only place that reads the environment, opens the database, builds the
+ * WeChat clients, listens, and runs the jobs. `pnpm --filter @fen/server start`.
+ */
+import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
+import { createApp, createServices } from './app'
+import { ConfigError, loadConfig } from './config'
+import { openDatabase } from './db/client'
+import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
+import { every } from './jobs/runner'
+import { sweepOnce } from './jobs/sweeper'
+import { createLogger } from './logger'
+import { seedDemoProducts } from './repositories/products'
+import { V2Gateway, V3Gateway } from './wechat/gateway'
+
+let config
+try {
+  config = await loadConfig(process.env)
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`Fen server: configuration problems:\n${e.message.replace(/^/gm, '  - ')}`)
+    process.exit(1)
+  }
+  throw e
+}
+const logger = createLogger(config.logLevel)
+for (const w of config.warnings) logger.warn(w)
+
+const database = await openDatabase({
+  url: config.databaseUrl,
+  dataDir: config.databaseUrl ? undefined : config.dataDir,
+})
+await database.migrate()
+await seedDemoProducts(database.db)
+
+const wxpay = new WechatPay({
+  mchid: config.wechatpay.mchid,
+  appid: config.wechat.appid,
+  serialNo: config.wechatpay.serialNo,
+  privateKey: config.wechatpay.privateKey,
+  apiV3Key: config.wechatpay.apiV3Key,
+  baseUrl: config.wechatpay.baseUrl,
+  platform: config.wechatpay.publicKey
+    ? { publicKey: { id: config.wechatpay.publicKey.id, key: config.wechatpay.publicKey.pem } }
+    : { certificates: 'download' },
+})
+const v2 =
+  config.wechatpay.apiV2Key !== undefined
+    ? new WechatPayV2({
+        mchid: config.wechatpay.mchid,
+        appid: config.wechat.appid,
+        apiV2Key: config.wechatpay.apiV2Key,
+        baseUrl: config.wechatpay.baseUrl,
+      })
+    : undefined
+const gateway =
+  config.wechatpay.apiVersion === 'v2' && v2
+    ? new V2Gateway(v2, wxpay, (url) => `${url}/v2`)
+    : new V3Gateway(wxpay)
+
+const deps = {
+  config,
+  database,
+  logger,
+  gateway,
+  miniProgram: new MiniProgramClient({
+    appid: config.wechat.appid,
+    secret: config.wechat.appSecret,
+    baseUrl: config.wechat.apiBaseUrl,
+  }),
+  notifications: {
+    v3: (headers: Parameters<typeof wxpay.parseNotification>[0], raw: Buffer) =>
+      wxpay.parseNotification(headers, raw),
+    ...(v2 ? { v2: (xml: string) => v2.parseNotification(xml) } : {}),
+  },
+}
+const services = createServices(deps)
+const app = createApp(deps, services)
+
+/** The shop's fulfilment hook: replace with your own (ship the goods, send a message, …). */
+const fulfil: OutboxHandler = async (event) => {
+  logger.info({ eventId: event.id, type: event.type, orderNo: event.orderNo }, 'event delivered')
+}
+
+const server = app.listen(config.port, () => {
+  const url = `http://127.0.0.1:${config.port}`
+  logger.info(
+    {
+      url,
+      database: database.kind,
+      wechatpay: config.wechatpay.baseUrl,
+      api: config.wechatpay.apiVersion,
+      sandbox: Boolean(config.sandboxUrl),
+    },
+    'Fen server listening',
+  )
+})
+const jobs = [
+  every(
+    'sweeper',
+    10_000,
+    () => sweepOnce(services.ctx, services.payments, services.refunds),
+    logger,
+  ),
+  every('outbox', 1_000, () => dispatchOnce(services.ctx, fulfil), logger),
+]
+
+async function shutdown(signal: string) {
+  logger.info({ signal }, 'shutting down')
+  server.close()
+  await Promise.all(jobs.map((j) => j.stop()))
+  await database.close()
+  process.exit(0)
+}
+process.on('SIGINT', () => void shutdown('SIGINT'))
+process.on('SIGTERM', () => void shutdown('SIGTERM'))

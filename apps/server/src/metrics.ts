@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (so several apps in one test process
+ * never share counters). `GET /metrics` renders it.
+ */
+export function createMetrics(countOrders: () => Promise<{ status: string; count: number }[]>) {
+  const registry = new Registry()
+  const m = {
+    registry,
+    httpRequests: new Counter({
+      name: 'fen_http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'fen_http_request_duration_seconds',
+      help: 'HTTP request duration by method and route',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    notifications: new Counter({
+      name: 'fen_notifications_total',
+      help: 'WeChat Pay notifications by API version and outcome (applied, duplicate, rejected, ignored, unverified, failed)',
+      labelNames: ['api', 'outcome'] as const,
+      registers: [registry],
+    }),
+    signatureFailures: new Counter({
+      name: 'fen_signature_failures_total',
+      help: 'Notifications that failed verification, by reason (mismatch, stale_timestamp, signtest, …)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    paymentMismatches: new Counter({
+      name: 'fen_payment_mismatches_total',
+      help: 'Payments reported with an amount, appid or mchid that does not match the order (alert on any)',
+      registers: [registry],
+    }),
+    sweeperRuns: new Counter({
+      name: 'fen_sweeper_runs_total',
+      help: 'Sweeper runs by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    sweeperActions: new Counter({
+      name: 'fen_sweeper_actions_total',
+      help: 'What the sweeper did to expired orders and open refunds',
+      labelNames: ['action'] as const,
+      registers: [registry],
+    }),
+    outboxRuns: new Counter({
+      name: 'fen_outbox_runs_total',
+      help: 'Outbox dispatcher runs by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    outboxDeliveries: new Counter({
+      name: 'fen_outbox_deliveries_total',
+      help: 'Outbox event deliveries by type and result',
+      labelNames: ['type', 'result'] as const,
+      registers: [registry],
+    }),
+  }
+  new Gauge({
+    name: 'fen_orders',
+    help: 'Orders by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const { status, count } of await countOrders()) this.set({ status }, count)
+    },
+  })
+  return m
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,122 @@
+import { and, asc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm'
+import type { OutboxEventType } from '@fen/shared'
+import type { Db } from '../db/client'
+import { notifications, outboxEvents } from '../db/schema'
+
+export type NotificationRow = typeof notifications.$inferSelect
+export type OutboxRow = typeof outboxEvents.$inferSelect
+
+/**
+ * Stores a notification by WeChat's id. False when it was stored before: a retry of a notification
+ * already handled, which must change nothing.
+ */
+export async function storeNotification(
+  db: Db,
+  n: { id: string; eventType: string; orderNo?: string; outcome: string; detail?: string },
+): Promise<boolean> {
+  const rows = await db
+    .insert(notifications)
+    .values(n)
+    .onConflictDoNothing({ target: notifications.id })
+    .returning({ id: notifications.id })
+  return rows.length === 1
+}
+
+export async function setNotificationOutcome(
+  db: Db,
+  id: string,
+  outcome: string,
+  detail?: string,
+): Promise<void> {
+  await db
+    .update(notifications)
+    .set({ outcome, detail: detail ?? null })
+    .where(eq(notifications.id, id))
+}
+
+export function notificationsOf(db: Db, orderNo: string): Promise<NotificationRow[]> {
+  return db
+    .select()
+    .from(notifications)
+    .where(eq(notifications.orderNo, orderNo))
+    .orderBy(asc(notifications.receivedAt))
+}
+
+/**
+ * Writes an outbox event unless one with the same (type, dedupe key) exists. `at` is the app clock's
+ * time: due-ness is always compared on that clock, never the database's.
+ */
+export async function enqueueEvent(
+  db: Db,
+  e: { type: OutboxEventType; orderNo: string; dedupeKey: string; payload: object; at: Date },
+): Promise<void> {
+  const { at, ...event } = e
+  await db
+    .insert(outboxEvents)
+    .values({ ...event, createdAt: at, nextAttemptAt: at })
+    .onConflictDoNothing()
+}
+
+export function listEvents(db: Db, orderNo: string | undefined, limit = 200): Promise<OutboxRow[]> {
+  return db
+    .select()
+    .from(outboxEvents)
+    .where(orderNo ? eq(outboxEvents.orderNo, orderNo) : undefined)
+    .orderBy(asc(outboxEvents.id))
+    .limit(limit)
+}
+
+/** Claims undelivered events that are due, for one dispatcher, for `leaseMs` (see claimExpiredOrders). */
+export async function claimDueEvents(
+  db: Db,
+  now: Date,
+  leaseMs: number,
+  limit: number,
+): Promise<OutboxRow[]> {
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .select({ id: outboxEvents.id })
+      .from(outboxEvents)
+      .where(
+        and(
+          isNull(outboxEvents.deliveredAt),
+          lte(outboxEvents.nextAttemptAt, now),
+          or(isNull(outboxEvents.leaseUntil), lt(outboxEvents.leaseUntil, now)),
+        ),
+      )
+      .orderBy(asc(outboxEvents.id))
+      .limit(limit)
+      .for('update', { skipLocked: true })
+    if (due.length === 0) return []
+    return tx
+      .update(outboxEvents)
+      .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
+      .where(
+        inArray(
+          outboxEvents.id,
+          due.map((d) => d.id),
+        ),
+      )
+      .returning()
+  })
+}
+
+export async function markEventDelivered(db: Db, id: number, at: Date): Promise<void> {
+  await db
+    .update(outboxEvents)
+    .set({ deliveredAt: at, leaseUntil: null })
+    .where(eq(outboxEvents.id, id))
+}
+
+export async function markEventFailed(
+  db: Db,
+  id: number,
+  attempts: number,
+  next: Date,
+  error: string,
+): Promise<void> {
+  await db
+    .update(outboxEvents)
+    .set({ attempts, nextAttemptAt: next, lastError: error.slice(0, 500), leaseUntil: null })
+    .where(eq(outboxEvents.id, id))
+}

@@ -1,0 +1,241 @@
+import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import type { OrderStatus } from '@fen/shared'
+import type { Db } from '../db/client'
+import { orderItems, orders, payments } from '../db/schema'
+
+export type OrderRow = typeof orders.$inferSelect
+export type OrderItemRow = typeof orderItems.$inferSelect
+export type PaymentRow = typeof payments.$inferSelect
+
+export async function insertOrder(
+  db: Db,
+  order: typeof orders.$inferInsert,
+  items: (typeof orderItems.$inferInsert)[],
+): Promise<void> {
+  await db.insert(orders).values(order)
+  await db.insert(orderItems).values(items)
+}
+
+export async function findOrder(db: Db, orderNo: string): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.orderNo, orderNo))
+  return row
+}
+
+/** The order row, locked until the transaction ends (`SELECT … FOR UPDATE`). */
+export async function lockOrder(db: Db, orderNo: string): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.orderNo, orderNo)).for('update')
+  return row
+}
+
+/** A user's order; another user's order is simply not found. */
+export async function findUserOrder(
+  db: Db,
+  userId: number,
+  orderNo: string,
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.orderNo, orderNo), eq(orders.userId, userId)))
+  return row
+}
+
+export async function findByIdempotencyKey(
+  db: Db,
+  userId: number,
+  key: string,
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.userId, userId), eq(orders.idempotencyKey, key)))
+  return row
+}
+
+export function listUserOrders(db: Db, userId: number, limit = 50): Promise<OrderRow[]> {
+  return db
+    .select()
+    .from(orders)
+    .where(eq(orders.userId, userId))
+    .orderBy(desc(orders.createdAt))
+    .limit(limit)
+}
+
+export function listOrders(
+  db: Db,
+  status: OrderStatus | undefined,
+  limit = 100,
+): Promise<OrderRow[]> {
+  return db
+    .select()
+    .from(orders)
+    .where(status ? eq(orders.status, status) : undefined)
+    .orderBy(desc(orders.createdAt))
+    .limit(limit)
+}
+
+/** Lines of several orders, grouped by order. */
+export async function itemsOf(db: Db, orderNos: string[]): Promise<Map<string, OrderItemRow[]>> {
+  const map = new Map<string, OrderItemRow[]>()
+  if (orderNos.length === 0) return map
+  const rows = await db.select().from(orderItems).where(inArray(orderItems.orderNo, orderNos))
+  for (const r of rows) map.set(r.orderNo, [...(map.get(r.orderNo) ?? []), r])
+  return map
+}
+
+/** PENDING → PAID, once. Undefined when the order was not PENDING. */
+export async function markPaid(
+  db: Db,
+  orderNo: string,
+  p: { transactionId: string; paidAt: Date },
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({ status: 'PAID', transactionId: p.transactionId, paidAt: p.paidAt })
+    .where(and(eq(orders.orderNo, orderNo), eq(orders.status, 'PENDING')))
+    .returning()
+  return row
+}
+
+/** A payment that arrived after the order closed: CLOSED → REFUNDING, recording the payment. */
+export async function markPaidAfterClose(
+  db: Db,
+  orderNo: string,
+  p: { transactionId: string; paidAt: Date },
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({ status: 'REFUNDING', transactionId: p.transactionId, paidAt: p.paidAt })
+    .where(
+      and(eq(orders.orderNo, orderNo), eq(orders.status, 'CLOSED'), isNull(orders.transactionId)),
+    )
+    .returning()
+  return row
+}
+
+/** PENDING → CLOSED, once. Undefined when the order was not PENDING. */
+export async function markClosed(
+  db: Db,
+  orderNo: string,
+  reason: string,
+  at: Date,
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({ status: 'CLOSED', closedAt: at, closeReason: reason, leaseUntil: null })
+    .where(and(eq(orders.orderNo, orderNo), eq(orders.status, 'PENDING')))
+    .returning()
+  return row
+}
+
+/**
+ * Records a prepay on a PENDING order whose channel is unset or the same. Undefined when the order
+ * moved on meanwhile (paid, closed) or was prepaid through the other channel.
+ */
+export async function recordPrepay(
+  db: Db,
+  orderNo: string,
+  p: { channel: string; prepayId?: string; codeUrl?: string; prepayExpiresAt: Date },
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({
+      channel: p.channel,
+      prepayExpiresAt: p.prepayExpiresAt,
+      ...(p.prepayId ? { prepayId: p.prepayId } : {}),
+      ...(p.codeUrl ? { codeUrl: p.codeUrl } : {}),
+    })
+    .where(
+      and(
+        eq(orders.orderNo, orderNo),
+        eq(orders.status, 'PENDING'),
+        or(isNull(orders.channel), eq(orders.channel, p.channel)),
+      ),
+    )
+    .returning()
+  return row
+}
+
+export async function touchSynced(db: Db, orderNo: string, at: Date): Promise<void> {
+  await db.update(orders).set({ lastSyncedAt: at }).where(eq(orders.orderNo, orderNo))
+}
+
+/**
+ * Claims up to `limit` expired PENDING orders for one sweeper, for `leaseMs`: other instances skip
+ * rows locked by this claim (`FOR UPDATE SKIP LOCKED`) and rows still under someone's lease. The
+ * WeChat calls happen after the claim's short transaction, never inside it.
+ */
+export async function claimExpiredOrders(
+  db: Db,
+  now: Date,
+  leaseMs: number,
+  limit: number,
+): Promise<OrderRow[]> {
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .select({ orderNo: orders.orderNo })
+      .from(orders)
+      .where(
+        and(
+          eq(orders.status, 'PENDING'),
+          lt(orders.expiresAt, now),
+          or(isNull(orders.leaseUntil), lt(orders.leaseUntil, now)),
+        ),
+      )
+      .orderBy(orders.expiresAt)
+      .limit(limit)
+      .for('update', { skipLocked: true })
+    if (due.length === 0) return []
+    return tx
+      .update(orders)
+      .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
+      .where(
+        inArray(
+          orders.orderNo,
+          due.map((d) => d.orderNo),
+        ),
+      )
+      .returning()
+  })
+}
+
+/**
+ * Sets `refunded_fen` and the status of a paid order from its refunds: any refund still open →
+ * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → PAID.
+ */
+export async function recomputeRefundState(db: Db, orderNo: string): Promise<void> {
+  await db.execute(sql`
+    update orders o set
+      refunded_fen = s.done,
+      status = case
+        when s.open > 0 then 'REFUNDING'
+        when s.done >= o.total_fen then 'REFUNDED'
+        when s.done > 0 then 'PARTIALLY_REFUNDED'
+        else 'PAID' end
+    from (
+      select
+        coalesce(sum(amount_fen) filter (where status = 'SUCCESS'), 0) as done,
+        coalesce(sum(amount_fen) filter (where status in ('SUBMITTING', 'PROCESSING', 'ABNORMAL')), 0) as open
+      from refunds where order_no = ${orderNo}
+    ) s
+    where o.order_no = ${orderNo}
+      and o.status in ('PAID', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED')`)
+}
+
+/** Records a payment WeChat reported; a second report of the same transaction is a no-op. */
+export async function recordPayment(db: Db, p: typeof payments.$inferInsert): Promise<void> {
+  await db.insert(payments).values(p).onConflictDoNothing({ target: payments.transactionId })
+}
+
+export function paymentsOf(db: Db, orderNo: string): Promise<PaymentRow[]> {
+  return db.select().from(payments).where(eq(payments.orderNo, orderNo)).orderBy(payments.createdAt)
+}
+
+/** Orders counted by status (for the metrics). */
+export async function countByStatus(db: Db): Promise<{ status: string; count: number }[]> {
+  const rows = await db
+    .select({ status: orders.status, count: sql<number>`count(*)::int` })
+    .from(orders)
+    .groupBy(orders.status)
+  return rows
+}

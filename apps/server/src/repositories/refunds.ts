@@ -1,0 +1,117 @@
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { refunds } from '../db/schema'
+
+export type RefundRow = typeof refunds.$inferSelect
+
+/** Statuses in which a refund still holds money back from being refunded again. */
+export const OPEN_REFUND_STATUSES = ['SUBMITTING', 'PROCESSING', 'ABNORMAL'] as const
+
+export async function insertRefund(db: Db, r: typeof refunds.$inferInsert): Promise<RefundRow> {
+  const [row] = await db.insert(refunds).values(r).returning()
+  return row!
+}
+
+export async function findRefund(db: Db, outRefundNo: string): Promise<RefundRow | undefined> {
+  const [row] = await db.select().from(refunds).where(eq(refunds.outRefundNo, outRefundNo))
+  return row
+}
+
+export async function lockRefund(db: Db, outRefundNo: string): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(refunds)
+    .where(eq(refunds.outRefundNo, outRefundNo))
+    .for('update')
+  return row
+}
+
+export function refundsOf(db: Db, orderNo: string): Promise<RefundRow[]> {
+  return db
+    .select()
+    .from(refunds)
+    .where(eq(refunds.orderNo, orderNo))
+    .orderBy(asc(refunds.createdAt))
+}
+
+/** Moves a refund to `status` unless it is already final; returns the updated row or undefined. */
+export async function updateRefundStatus(
+  db: Db,
+  outRefundNo: string,
+  u: { status: string; refundId?: string; settledAt?: Date | null; lastError?: string | null },
+): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .update(refunds)
+    .set({
+      status: u.status,
+      ...(u.refundId ? { refundId: u.refundId } : {}),
+      ...(u.settledAt !== undefined ? { settledAt: u.settledAt } : {}),
+      ...(u.lastError !== undefined ? { lastError: u.lastError } : {}),
+      leaseUntil: null,
+    })
+    .where(
+      and(eq(refunds.outRefundNo, outRefundNo), inArray(refunds.status, [...OPEN_REFUND_STATUSES])),
+    )
+    .returning()
+  return row
+}
+
+export async function noteRefundError(db: Db, outRefundNo: string, error: string): Promise<void> {
+  await db
+    .update(refunds)
+    .set({ lastError: error.slice(0, 500) })
+    .where(eq(refunds.outRefundNo, outRefundNo))
+}
+
+/**
+ * Claims refunds that need WeChat: SUBMITTING ones (the call failed or its answer was lost) and
+ * PROCESSING/ABNORMAL ones created more than `settleAfterMs` ago (no notification yet: query).
+ */
+export async function claimUnsettledRefunds(
+  db: Db,
+  now: Date,
+  settleAfterMs: number,
+  leaseMs: number,
+  limit: number,
+): Promise<RefundRow[]> {
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .select({ no: refunds.outRefundNo })
+      .from(refunds)
+      .where(
+        and(
+          or(
+            eq(refunds.status, 'SUBMITTING'),
+            and(
+              inArray(refunds.status, ['PROCESSING', 'ABNORMAL']),
+              lt(refunds.createdAt, new Date(now.getTime() - settleAfterMs)),
+            ),
+          ),
+          or(isNull(refunds.leaseUntil), lt(refunds.leaseUntil, now)),
+        ),
+      )
+      .orderBy(refunds.createdAt)
+      .limit(limit)
+      .for('update', { skipLocked: true })
+    if (due.length === 0) return []
+    return tx
+      .update(refunds)
+      .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
+      .where(
+        inArray(
+          refunds.outRefundNo,
+          due.map((d) => d.no),
+        ),
+      )
+      .returning()
+  })
+}
+
+/** Refund numbers given so far for an order (to number the next one). */
+export async function countRefunds(db: Db, orderNo: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(refunds)
+    .where(eq(refunds.orderNo, orderNo))
+  return row?.n ?? 0
+}

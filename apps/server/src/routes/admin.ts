@@ -1,0 +1,36 @@
+import Router from '@koa/router'
+import { schemas } from '@fen/shared'
+import type { AdminService } from '../services/admin'
+import { idempotencyKey, parse, requireAdmin } from './http'
+
+export function adminRoutes(admin: AdminService, adminToken: string): Router {
+  const r = new Router({ prefix: '/api/admin' })
+  r.use(requireAdmin(adminToken))
+  const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
+
+  r.get('/orders', async (ctx) => {
+    const { status } = parse(schemas.AdminOrdersQuery, ctx.query)
+    ctx.body = await admin.orders(status)
+  })
+  r.get('/orders/:orderNo', async (ctx) => {
+    ctx.body = await admin.order(orderNo(ctx.params.orderNo))
+  })
+  r.post('/orders/:orderNo/refunds', async (ctx) => {
+    const { amountFen, reason } = parse(schemas.AdminRefundRequest, ctx.request.body)
+    ctx.body = await admin.refund(
+      orderNo(ctx.params.orderNo),
+      amountFen,
+      reason,
+      idempotencyKey(ctx),
+    )
+    ctx.status = 201
+  })
+  r.post('/orders/:orderNo/sync', async (ctx) => {
+    ctx.body = await admin.sync(orderNo(ctx.params.orderNo))
+  })
+  r.get('/events', async (ctx) => {
+    const { orderNo } = parse(schemas.AdminEventsQuery, ctx.query)
+    ctx.body = await admin.events(orderNo)
+  })
+  return r
+}

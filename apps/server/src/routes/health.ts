@@ -1,0 +1,24 @@
+import Router from '@koa/router'
+import type { Database } from '../db/client'
+import type { Metrics } from '../metrics'
+
+export function healthRoutes(database: Database, metrics: Metrics): Router {
+  const r = new Router()
+  r.get('/healthz', (ctx) => {
+    ctx.body = { ok: true }
+  })
+  r.get('/readyz', async (ctx) => {
+    try {
+      await database.ping()
+      ctx.body = { ok: true, database: database.kind }
+    } catch {
+      ctx.status = 503
+      ctx.body = { ok: false, database: 'unreachable' }
+    }
+  })
+  r.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType
+    ctx.body = await metrics.registry.metrics()
+  })
+  return r
+}

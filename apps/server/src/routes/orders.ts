@@ -1,0 +1,31 @@
+import Router from '@koa/router'
+import { schemas } from '@fen/shared'
+import type { AuthService } from '../services/auth'
+import type { OrderService } from '../services/orders'
+import { idempotencyKey, parse, requireUser } from './http'
+
+export function orderRoutes(orders: OrderService, auth: AuthService): Router {
+  const r = new Router({ prefix: '/api/orders' })
+  r.use(requireUser(auth))
+  const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
+
+  r.get('/', async (ctx) => {
+    ctx.body = await orders.list(ctx.state.userId)
+  })
+  r.post('/', async (ctx) => {
+    const body = parse(schemas.CreateOrderRequest, ctx.request.body)
+    ctx.body = await orders.create(ctx.state.userId, body, idempotencyKey(ctx))
+    ctx.status = 201
+  })
+  r.get('/:orderNo', async (ctx) => {
+    ctx.body = await orders.get(ctx.state.userId, orderNo(ctx.params.orderNo))
+  })
+  r.post('/:orderNo/pay', async (ctx) => {
+    const { channel } = parse(schemas.PayRequest, ctx.request.body)
+    ctx.body = await orders.pay(ctx.state.userId, orderNo(ctx.params.orderNo), channel, ctx.ip)
+  })
+  r.post('/:orderNo/cancel', async (ctx) => {
+    ctx.body = await orders.cancel(ctx.state.userId, orderNo(ctx.params.orderNo))
+  })
+  return r
+}

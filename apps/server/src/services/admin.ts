@@ -1,0 +1,89 @@
+import type { AdminOrder, AdminOrderDetail, OrderStatus, OutboxEvent } from '@fen/shared'
+import { AppError } from '../errors'
+import { listEvents, notificationsOf } from '../repositories/events'
+import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
+import { refundsOf } from '../repositories/refunds'
+import type { ServiceContext } from './context'
+import type { PaymentService } from './payments'
+import type { RefundService } from './refunds'
+import { adminOrderView, eventView, refundView } from './views'
+import { wechatFailure } from './wechat-errors'
+
+/** What operators see and do: every order, its payments, refunds, notifications and events. */
+export class AdminService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly payments: PaymentService,
+    private readonly refunds: RefundService,
+  ) {}
+
+  async orders(status: OrderStatus | undefined): Promise<AdminOrder[]> {
+    const rows = await listOrders(this.ctx.db, status)
+    const items = await itemsOf(
+      this.ctx.db,
+      rows.map((r) => r.orderNo),
+    )
+    return rows.map((r) => adminOrderView(r, items.get(r.orderNo) ?? []))
+  }
+
+  async order(orderNo: string): Promise<AdminOrderDetail> {
+    const db = this.ctx.db
+    const order = await findOrder(db, orderNo)
+    if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+    const [items, payments, refunds, notifications, events] = await Promise.all([
+      itemsOf(db, [orderNo]),
+      paymentsOf(db, orderNo),
+      refundsOf(db, orderNo),
+      notificationsOf(db, orderNo),
+      listEvents(db, orderNo),
+    ])
+    return {
+      ...adminOrderView(order, items.get(orderNo) ?? []),
+      payments: payments.map((p) => ({
+        transactionId: p.transactionId,
+        amountFen: p.amountFen,
+        paidAt: p.paidAt.toISOString(),
+        source: p.source as 'notify' | 'query',
+      })),
+      refunds: refunds.map(refundView),
+      notifications: notifications.map((n) => ({
+        id: n.id,
+        eventType: n.eventType,
+        outcome: n.outcome,
+        receivedAt: n.receivedAt.toISOString(),
+        ...(n.detail ? { detail: n.detail } : {}),
+      })),
+      events: events.map(eventView),
+    }
+  }
+
+  /** Partial or full refund; `idempotencyKey` makes a retry return the same refund. */
+  async refund(orderNo: string, amountFen: number, reason: string, idempotencyKey?: string) {
+    try {
+      return await this.refunds.request(orderNo, amountFen, reason, idempotencyKey)
+    } catch (e) {
+      if (e instanceof AppError) throw e
+      throw wechatFailure(e)
+    }
+  }
+
+  /** Asks WeChat about the order and its open refunds now, and applies the answers. */
+  async sync(orderNo: string): Promise<AdminOrderDetail> {
+    const order = await findOrder(this.ctx.db, orderNo)
+    if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+    try {
+      await this.payments.sync(orderNo)
+      for (const r of await refundsOf(this.ctx.db, orderNo)) {
+        if (['SUBMITTING', 'PROCESSING', 'ABNORMAL'].includes(r.status))
+          await this.refunds.sync(r.outRefundNo)
+      }
+    } catch (e) {
+      throw wechatFailure(e)
+    }
+    return this.order(orderNo)
+  }
+
+  async events(orderNo: string | undefined): Promise<OutboxEvent[]> {
+    return (await listEvents(this.ctx.db, orderNo)).map(eventView)
+  }
+}

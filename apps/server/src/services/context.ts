@@ -1,0 +1,16 @@
+import type { Config } from '../config'
+import type { Db } from '../db/client'
+import type { Logger } from '../logger'
+import type { Metrics } from '../metrics'
+import type { PayGateway } from '../wechat/gateway'
+
+/** What every service is built from (wired in main.ts, or by tests). */
+export interface ServiceContext {
+  db: Db
+  config: Config
+  gateway: PayGateway
+  /** The time, injected so tests move it instead of faking timers. */
+  clock: () => Date
+  logger: Logger
+  metrics: Metrics
+}

@@ -1,0 +1,296 @@
+import { createHash, randomInt } from 'node:crypto'
+import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
+import { formatBeijingTime, isApiError, isOrderPaidError } from '@fen/wechatpay'
+import { eq } from 'drizzle-orm'
+import { users } from '../db/schema'
+import { AppError } from '../errors'
+import {
+  findByIdempotencyKey,
+  findOrder,
+  findUserOrder,
+  insertOrder,
+  itemsOf,
+  listUserOrders,
+  recordPrepay,
+  type OrderRow,
+} from '../repositories/orders'
+import { findProduct, reserveStock } from '../repositories/products'
+import type { ServiceContext } from './context'
+import type { PaymentService } from './payments'
+import { orderView } from './views'
+import { wechatFailure } from './wechat-errors'
+
+/** A PENDING order is re-checked with WeChat when its last check is older than this. */
+export const SYNC_AFTER_MS = 3000
+/** A prepay_id (and a code_url) lives 2 hours at WeChat. */
+const PREPAY_TTL_MS = 2 * 3600_000
+/** No new prepay for an order this close to expiry, nor reuse of a prepay this close to its end. */
+const PAY_MARGIN_MS = 60_000
+/** The most one order may cost (WeChat's amount field is a 32-bit integer of fen). */
+const MAX_TOTAL_FEN = 2_147_483_647
+
+/** `FEN` + Beijing `yyyyMMddHHmmss` + 8 random digits: 25 characters, a valid `out_trade_no`. */
+export function newOrderNo(now: Date): string {
+  const stamp = formatBeijingTime(now).slice(0, 19).replace(/[-T:]/g, '')
+  return `FEN${stamp}${String(randomInt(0, 100_000_000)).padStart(8, '0')}`
+}
+
+/**
+ * The shopper's side of orders. The server prices every order from its own catalogue (the client
+ * sends product ids and quantities, never an amount) and reserves stock in the same transaction.
+ */
+export class OrderService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly payments: PaymentService,
+  ) {}
+
+  /**
+   * Creates an order. With an `Idempotency-Key`, a retry of the same request returns the same
+   * order, and the same key with a different request is refused.
+   */
+  async create(userId: number, req: CreateOrderRequest, idempotencyKey?: string): Promise<Order> {
+    const lines = [...req.items].sort((a, b) => a.productId - b.productId) // one lock order: no deadlocks
+    const requestHash = createHash('sha256').update(JSON.stringify(lines)).digest('hex')
+    if (idempotencyKey) {
+      const existing = await this.#replay(userId, idempotencyKey, requestHash)
+      if (existing) return existing
+    }
+    const now = this.ctx.clock()
+    const orderNo = newOrderNo(now)
+    try {
+      await this.ctx.db.transaction(async (tx) => {
+        const items = []
+        let total = 0
+        for (const line of lines) {
+          const reserved = await reserveStock(tx, line.productId, line.quantity)
+          if (!reserved) {
+            const product = await findProduct(tx, line.productId)
+            if (!product || !product.active) {
+              throw new AppError('PRODUCT_NOT_FOUND', `商品 ${line.productId} 不存在或已下架`)
+            }
+            throw new AppError(
+              'OUT_OF_STOCK',
+              `「${product.title}」库存不足，仅剩 ${product.stock} 件`,
+            )
+          }
+          total += reserved.priceFen * line.quantity
+          items.push({
+            orderNo,
+            productId: line.productId,
+            title: reserved.title,
+            unitPriceFen: reserved.priceFen,
+            quantity: line.quantity,
+          })
+        }
+        if (total > MAX_TOTAL_FEN) throw new AppError('INVALID_INPUT', '订单金额超出上限')
+        await insertOrder(
+          tx,
+          {
+            orderNo,
+            userId,
+            status: 'PENDING',
+            totalFen: total,
+            apiVersion: this.ctx.gateway.apiVersion,
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),
+            idempotencyKey: idempotencyKey ?? null,
+            requestHash,
+          },
+          items,
+        )
+      })
+    } catch (e) {
+      // Two requests with one key at once: the loser finds the winner's order.
+      if (idempotencyKey && isUniqueViolation(e)) {
+        const existing = await this.#replay(userId, idempotencyKey, requestHash)
+        if (existing) return existing
+      }
+      throw e
+    }
+    return this.#view((await findOrder(this.ctx.db, orderNo))!)
+  }
+
+  async #replay(userId: number, key: string, requestHash: string): Promise<Order | undefined> {
+    const existing = await findByIdempotencyKey(this.ctx.db, userId, key)
+    if (!existing) return undefined
+    if (existing.requestHash !== requestHash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key 已用于另一个订单')
+    }
+    return this.#view(existing)
+  }
+
+  async list(userId: number): Promise<Order[]> {
+    const rows = await listUserOrders(this.ctx.db, userId)
+    const items = await itemsOf(
+      this.ctx.db,
+      rows.map((r) => r.orderNo),
+    )
+    return rows.map((r) => orderView(r, items.get(r.orderNo) ?? []))
+  }
+
+  /**
+   * One order of this user (another user's is 404). A PENDING order WeChat knows about and that
+   * was not checked for a few seconds is first synced with WeChat, so a late or lost notification
+   * never leaves the shopper waiting. If WeChat cannot be reached, the order is shown as we have it.
+   */
+  async get(userId: number, orderNo: string): Promise<Order> {
+    let order = await this.#own(userId, orderNo)
+    const now = this.ctx.clock().getTime()
+    const stale = !order.lastSyncedAt || now - order.lastSyncedAt.getTime() >= SYNC_AFTER_MS
+    if (order.status === 'PENDING' && order.channel && stale) {
+      try {
+        await this.payments.sync(orderNo)
+        order = (await findOrder(this.ctx.db, orderNo))!
+      } catch (e) {
+        this.ctx.logger.warn(
+          { orderNo, err: (e as Error).message },
+          'order sync with WeChat failed; showing local state',
+        )
+      }
+    }
+    return this.#view(order)
+  }
+
+  /**
+   * Prepays the order at WeChat (JSAPI or Native) and returns what the client needs. A prepay still
+   * valid is reused; an order prepaid through one channel cannot switch to the other.
+   */
+  async pay(
+    userId: number,
+    orderNo: string,
+    channel: PayChannel,
+    clientIp: string,
+  ): Promise<PayResponse> {
+    const order = await this.#own(userId, orderNo)
+    this.#assertPayable(order, channel)
+    const now = this.ctx.clock()
+    const reusable =
+      order.prepayExpiresAt && order.prepayExpiresAt.getTime() - now.getTime() > PAY_MARGIN_MS
+    if (reusable && channel === 'jsapi' && order.prepayId) {
+      return { channel, params: this.ctx.gateway.requestPaymentParams(order.prepayId) }
+    }
+    if (reusable && channel === 'native' && order.codeUrl) {
+      return { channel, codeUrl: order.codeUrl, expiresAt: order.prepayExpiresAt!.toISOString() }
+    }
+    const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
+    const input = {
+      orderNo,
+      description: describe(items),
+      totalFen: order.totalFen,
+      expiresAt: order.expiresAt,
+      notifyUrl: `${this.ctx.config.publicBaseUrl}/api/pay/notify`,
+      clientIp,
+    }
+    const prepayExpiresAt = new Date(
+      Math.min(now.getTime() + PREPAY_TTL_MS, order.expiresAt.getTime()),
+    )
+    let response: PayResponse
+    let recorded: OrderRow | undefined
+    try {
+      if (channel === 'jsapi') {
+        const openid = await this.#openid(userId)
+        const r = await this.ctx.gateway.prepayJsapi({ ...input, openid })
+        recorded = await recordPrepay(this.ctx.db, orderNo, {
+          channel,
+          prepayId: r.prepayId,
+          prepayExpiresAt,
+        })
+        response = { channel, params: r.params }
+      } else {
+        const r = await this.ctx.gateway.prepayNative(input)
+        recorded = await recordPrepay(this.ctx.db, orderNo, {
+          channel,
+          codeUrl: r.codeUrl,
+          prepayExpiresAt,
+        })
+        response = { channel, codeUrl: r.codeUrl, expiresAt: prepayExpiresAt.toISOString() }
+      }
+    } catch (e) {
+      if (isOrderPaidError(e)) {
+        await this.payments.sync(orderNo).catch(() => undefined)
+        throw new AppError('ORDER_ALREADY_PAID', '订单已支付')
+      }
+      if (isApiError(e, 'ORDER_CLOSED') || isApiError(e, 'ORDERCLOSED')) {
+        throw new AppError('ORDER_NOT_PAYABLE', '订单已关闭，请重新下单')
+      }
+      throw wechatFailure(e)
+    }
+    if (!recorded) {
+      // The order moved on while we prepaid (closed, paid, or prepaid through the other channel).
+      const current = (await findOrder(this.ctx.db, orderNo))!
+      if (current.status === 'CLOSED') await this.ctx.gateway.close(orderNo).catch(() => undefined)
+      this.#assertPayable(current, channel)
+      throw new AppError('ORDER_NOT_PAYABLE', '订单状态已变化，请刷新后重试')
+    }
+    return response
+  }
+
+  /** Cancels a PENDING order: closed at WeChat first, then here; stock released. Idempotent. */
+  async cancel(userId: number, orderNo: string): Promise<Order> {
+    const order = await this.#own(userId, orderNo)
+    if (order.status === 'PENDING') {
+      let result
+      try {
+        result = await this.payments.close(orderNo, '用户取消')
+      } catch (e) {
+        throw wechatFailure(e)
+      }
+      if (result === 'paid') throw new AppError('ORDER_ALREADY_PAID', '订单已支付，不能取消')
+    } else if (order.status !== 'CLOSED') {
+      throw new AppError('ORDER_ALREADY_PAID', '订单已支付，不能取消')
+    }
+    return this.#view((await findOrder(this.ctx.db, orderNo))!)
+  }
+
+  #assertPayable(order: OrderRow, channel: PayChannel): void {
+    if (order.status === 'CLOSED') throw new AppError('ORDER_NOT_PAYABLE', '订单已关闭，请重新下单')
+    if (order.status !== 'PENDING') throw new AppError('ORDER_ALREADY_PAID', '订单已支付')
+    if (order.expiresAt.getTime() - this.ctx.clock().getTime() < PAY_MARGIN_MS) {
+      throw new AppError('ORDER_NOT_PAYABLE', '订单即将过期，请重新下单')
+    }
+    if (order.apiVersion !== this.ctx.gateway.apiVersion) {
+      throw new AppError('ORDER_NOT_PAYABLE', '订单的支付方式已变更，请重新下单')
+    }
+    if (order.channel && order.channel !== channel) {
+      throw new AppError(
+        'PAY_CHANNEL_LOCKED',
+        order.channel === 'jsapi' ? '该订单已在微信内发起支付' : '该订单已生成支付二维码',
+      )
+    }
+  }
+
+  async #own(userId: number, orderNo: string): Promise<OrderRow> {
+    const order = await findUserOrder(this.ctx.db, userId, orderNo)
+    if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+    return order
+  }
+
+  async #openid(userId: number): Promise<string> {
+    const [u] = await this.ctx.db
+      .select({ openid: users.openid })
+      .from(users)
+      .where(eq(users.id, userId))
+    if (!u) throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
+    return u.openid
+  }
+
+  async #view(order: OrderRow): Promise<Order> {
+    const items = await itemsOf(this.ctx.db, [order.orderNo])
+    return orderView(order, items.get(order.orderNo) ?? [])
+  }
+}
+
+/** What the shopper's WeChat bill shows: the first item, and how many more (≤ 127 characters). */
+function describe(items: { title: string; quantity: number }[]): string {
+  const first = items[0]?.title ?? 'Fen 订单'
+  const count = items.reduce((n, i) => n + i.quantity, 0)
+  const text = count > 1 ? `${first} 等${count}件商品` : first
+  return [...text].slice(0, 127).join('')
+}
+
+/** PostgreSQL unique_violation (23505), through drizzle's error wrapping. */
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } }
+  return err?.code === '23505' || err?.cause?.code === '23505'
+}

@@ -1,0 +1,319 @@
+import {
+  DecryptionError,
+  SignatureError,
+  WechatPayError,
+  failureReply,
+  successReply,
+  v2NotificationReply,
+  type HeaderSource,
+  type NotificationEvent,
+  type NotificationReply,
+  type TradeState,
+  type V2PayNotification,
+  parseV2Time,
+} from '@fen/wechatpay'
+import type { Db } from '../db/client'
+import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
+import {
+  findOrder,
+  itemsOf,
+  lockOrder,
+  markClosed,
+  markPaid,
+  markPaidAfterClose,
+  recordPayment,
+  touchSynced,
+} from '../repositories/orders'
+import { releaseStock } from '../repositories/products'
+import type { ServiceContext } from './context'
+import type { RefundService } from './refunds'
+
+/** A payment as WeChat reported it, by notification or by our query. */
+export interface PaymentReport {
+  orderNo: string
+  state: TradeState
+  transactionId: string | undefined
+  appid: string
+  mchid: string
+  totalFen: number | undefined
+  payerOpenid: string | undefined
+  successTime: Date | undefined
+  source: 'notify' | 'query'
+}
+
+/** What happened to a report: applied, a repeat of one applied, refused for review, or not a payment. */
+export type Outcome = 'applied' | 'duplicate' | 'rejected' | 'ignored'
+
+/** Verifying and decrypting notifications is the SDK's job; the service receives the result. */
+export interface NotificationParsers {
+  v3(headers: HeaderSource, rawBody: Buffer): Promise<NotificationEvent>
+  v2?(xml: string): Promise<V2PayNotification>
+}
+
+/**
+ * Payments: WeChat's notifications and our queries move orders to PAID exactly once. Each payment
+ * is one transaction: the notification stored by WeChat's id (a retry finds it and changes
+ * nothing), the order row locked, appid/mchid/amount checked against it, the compare-and-set
+ * PENDING → PAID, and the `order.paid` outbox event — all or nothing.
+ */
+export class PaymentService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly refunds: RefundService,
+    private readonly parsers: NotificationParsers,
+  ) {}
+
+  /**
+   * `POST /api/pay/notify`: verify over the raw bytes, decrypt, apply, and say what to answer.
+   * Forged, stale or probe notifications → 401, nothing changes. A database failure throws, and
+   * the route answers 500 so WeChat retries.
+   */
+  async receiveV3(headers: HeaderSource, rawBody: Buffer): Promise<NotificationReply> {
+    let event: NotificationEvent
+    try {
+      event = await this.parsers.v3(headers, rawBody)
+    } catch (e) {
+      return this.#refuse(e, 'v3')
+    }
+    let outcome: Outcome
+    if (event.type === 'transaction') {
+      const t = event.transaction
+      outcome = await this.applyPayment(
+        {
+          orderNo: t.out_trade_no,
+          state: t.trade_state,
+          transactionId: t.transaction_id,
+          appid: t.appid,
+          mchid: t.mchid,
+          totalFen: t.amount?.total,
+          payerOpenid: t.payer?.openid,
+          successTime: t.success_time ? new Date(t.success_time) : undefined,
+          source: 'notify',
+        },
+        { id: event.id, eventType: event.eventType },
+      )
+    } else if (event.type === 'refund') {
+      const r = event.refund
+      outcome = await this.refunds.applyResult(
+        {
+          outRefundNo: r.out_refund_no,
+          status: r.refund_status,
+          refundId: r.refund_id,
+          amountFen: r.amount?.refund,
+          successTime: r.success_time ? new Date(r.success_time) : undefined,
+        },
+        { id: event.id, eventType: event.eventType },
+      )
+    } else {
+      const fresh = await storeNotification(this.ctx.db, {
+        id: event.id,
+        eventType: event.eventType,
+        outcome: 'ignored',
+      })
+      outcome = fresh ? 'ignored' : 'duplicate'
+    }
+    this.ctx.metrics.notifications.inc({ api: 'v3', outcome })
+    return successReply()
+  }
+
+  /** `POST /api/pay/notify/v2`: the APIv2 XML notification; answers SUCCESS or FAIL XML. */
+  async receiveV2(xml: string): Promise<NotificationReply> {
+    const reply = (status: number, ok: boolean, message?: string): NotificationReply => ({
+      status,
+      headers: { 'Content-Type': 'text/xml; charset=utf-8' },
+      body: v2NotificationReply(ok, message),
+    })
+    if (!this.parsers.v2) return reply(404, false, 'APIv2 is not enabled')
+    let n: V2PayNotification
+    try {
+      n = await this.parsers.v2(xml)
+    } catch (e) {
+      const refused = this.#refuse(e, 'v2')
+      return reply(refused.status, false, '签名失败')
+    }
+    const outcome = await this.applyPayment(
+      {
+        orderNo: n.out_trade_no,
+        state: n.result_code === 'SUCCESS' ? 'SUCCESS' : 'PAYERROR',
+        transactionId: n.transaction_id,
+        appid: n.appid,
+        mchid: n.mch_id,
+        totalFen: n.total_fee,
+        payerOpenid: n.openid,
+        successTime: n.time_end ? parseV2Time(n.time_end) : undefined,
+        source: 'notify',
+      },
+      // APIv2 notifications carry no id: the transaction identifies the payment.
+      { id: `v2:${n.transaction_id}`, eventType: 'TRANSACTION.SUCCESS' },
+    )
+    this.ctx.metrics.notifications.inc({ api: 'v2', outcome })
+    return reply(200, true)
+  }
+
+  /** Verification and parsing failures: counted, logged, answered 401 (or 400); anything else is ours. */
+  #refuse(e: unknown, api: 'v3' | 'v2'): NotificationReply {
+    if (e instanceof SignatureError || e instanceof DecryptionError) {
+      const reason = e instanceof SignatureError ? e.reason : 'decryption'
+      this.ctx.metrics.signatureFailures.inc({ reason })
+      this.ctx.metrics.notifications.inc({ api, outcome: 'unverified' })
+      this.ctx.logger.warn(
+        { reason, serial: e instanceof SignatureError ? e.serial : undefined },
+        'notification refused: not verified',
+      )
+      return failureReply(
+        401,
+        e instanceof SignatureError && e.reason === 'signtest' ? '签名探测' : '验签失败',
+      )
+    }
+    if (e instanceof WechatPayError) {
+      this.ctx.metrics.notifications.inc({ api, outcome: 'unverified' })
+      this.ctx.logger.warn({ err: e.message }, 'notification refused: malformed')
+      return failureReply(400, '报文格式错误')
+    }
+    throw e
+  }
+
+  /**
+   * Applies a payment report once. Checks appid, mchid and the amount against the order; a
+   * mismatch is stored for review, counted and logged as an alert, and never makes the order PAID.
+   * A payment for an order that already closed is recorded and refunded automatically.
+   */
+  async applyPayment(
+    report: PaymentReport,
+    notification?: { id: string; eventType: string },
+  ): Promise<Outcome> {
+    if (report.state !== 'SUCCESS' && report.state !== 'REFUND') return 'ignored'
+    const now = this.ctx.clock()
+    const result = await this.ctx.db.transaction(async (tx) => {
+      if (notification) {
+        const fresh = await storeNotification(tx, {
+          id: notification.id,
+          eventType: notification.eventType,
+          orderNo: report.orderNo,
+          outcome: 'applied',
+        })
+        if (!fresh) return { outcome: 'duplicate' as const }
+      }
+      const reject = async (detail: string) => {
+        if (notification) await setNotificationOutcome(tx, notification.id, 'rejected', detail)
+        return { outcome: 'rejected' as const, detail }
+      }
+      const order = await lockOrder(tx, report.orderNo)
+      if (!order) return reject('unknown order')
+      const { appid, mchid } = {
+        appid: this.ctx.config.wechat.appid,
+        mchid: this.ctx.config.wechatpay.mchid,
+      }
+      if (report.appid !== appid) return reject(`appid ${report.appid} is not ours`)
+      if (report.mchid !== mchid) return reject(`mchid ${report.mchid} is not ours`)
+      if (report.totalFen !== order.totalFen) {
+        return reject(
+          `amount ${report.totalFen} fen does not match the order's ${order.totalFen} fen`,
+        )
+      }
+      if (!report.transactionId) return reject('no transaction_id')
+      const payment = { transactionId: report.transactionId, paidAt: report.successTime ?? now }
+      if (order.transactionId && order.transactionId !== report.transactionId) {
+        return reject(
+          `a second payment ${report.transactionId}; the order was paid by ${order.transactionId}`,
+        )
+      }
+      await recordPayment(tx, {
+        transactionId: report.transactionId,
+        orderNo: order.orderNo,
+        amountFen: report.totalFen,
+        payerOpenid: report.payerOpenid ?? null,
+        paidAt: payment.paidAt,
+        source: report.source,
+      })
+      if (order.status === 'PENDING') {
+        const paid = await markPaid(tx, order.orderNo, payment)
+        if (!paid) return { outcome: 'duplicate' as const }
+        await enqueueEvent(tx, {
+          type: 'order.paid',
+          at: this.ctx.clock(),
+          orderNo: order.orderNo,
+          dedupeKey: order.orderNo,
+          payload: {
+            orderNo: order.orderNo,
+            userId: order.userId,
+            totalFen: order.totalFen,
+            transactionId: report.transactionId,
+          },
+        })
+        return { outcome: 'applied' as const }
+      }
+      if (order.status === 'CLOSED' && !order.transactionId) {
+        // Paid after we closed it (the user's payment was in flight): keep nothing, refund it all.
+        const late = await markPaidAfterClose(tx, order.orderNo, payment)
+        if (!late) return { outcome: 'duplicate' as const }
+        const refund = await this.refunds.createAutomatic(tx, late)
+        return { outcome: 'applied' as const, refund }
+      }
+      return { outcome: 'duplicate' as const }
+    })
+    if (result.outcome === 'rejected') {
+      this.ctx.metrics.paymentMismatches.inc()
+      this.ctx.logger.error(
+        { orderNo: report.orderNo, detail: result.detail, source: report.source },
+        'ALERT: payment not applied, needs review',
+      )
+    }
+    if ('refund' in result && result.refund) {
+      this.ctx.logger.warn(
+        { orderNo: report.orderNo },
+        'payment arrived after the order closed: refunding it',
+      )
+      await this.refunds.submit(result.refund)
+    }
+    return result.outcome
+  }
+
+  /**
+   * Asks WeChat about an order and applies what it says: paid → PAID (or refunded if we had closed
+   * it); closed at WeChat but not here → CLOSED. WeChat errors propagate to the caller.
+   */
+  async sync(orderNo: string): Promise<void> {
+    const state = await this.ctx.gateway.query(orderNo)
+    await touchSynced(this.ctx.db, orderNo, this.ctx.clock())
+    if (!state) return
+    if (state.state === 'SUCCESS' || state.state === 'REFUND') {
+      await this.applyPayment({ orderNo, ...state, source: 'query' })
+    } else if (state.state === 'CLOSED') {
+      await this.closeLocally(this.ctx.db, orderNo, '微信侧已关闭')
+    }
+  }
+
+  /**
+   * Closes a PENDING order: at WeChat first (so it can no longer be paid), then here, with its
+   * stock released and an `order.closed` event. When WeChat says it is already paid, applies the
+   * payment instead. Returns what the order became; WeChat errors propagate (nothing changed).
+   */
+  async close(orderNo: string, reason: string): Promise<'closed' | 'paid' | 'unchanged'> {
+    const order = await findOrder(this.ctx.db, orderNo)
+    if (!order || order.status !== 'PENDING') return 'unchanged'
+    if ((await this.ctx.gateway.close(orderNo)) === 'paid') {
+      await this.sync(orderNo)
+      return 'paid'
+    }
+    return (await this.closeLocally(this.ctx.db, orderNo, reason)) ? 'closed' : 'unchanged'
+  }
+
+  /** The local half of closing: CAS PENDING → CLOSED, stock back, `order.closed`. */
+  async closeLocally(db: Db, orderNo: string, reason: string): Promise<boolean> {
+    return db.transaction(async (tx) => {
+      const closed = await markClosed(tx, orderNo, reason, this.ctx.clock())
+      if (!closed) return false
+      const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
+      await releaseStock(tx, lines)
+      await enqueueEvent(tx, {
+        type: 'order.closed',
+        at: this.ctx.clock(),
+        orderNo,
+        dedupeKey: orderNo,
+        payload: { orderNo, userId: closed.userId, reason },
+      })
+      return true
+    })
+  }
+}

@@ -1,0 +1,229 @@
+import { formatFen, type Refund } from '@fen/shared'
+import { ApiError } from '@fen/wechatpay'
+import type { Db } from '../db/client'
+import { AppError } from '../errors'
+import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
+import { findOrder, lockOrder, recomputeRefundState, type OrderRow } from '../repositories/orders'
+import {
+  OPEN_REFUND_STATUSES,
+  findRefund,
+  insertRefund,
+  lockRefund,
+  noteRefundError,
+  refundsOf,
+  updateRefundStatus,
+} from '../repositories/refunds'
+import type { ServiceContext } from './context'
+import type { Outcome } from './payments'
+import { isTransient } from './wechat-errors'
+import { refundView } from './views'
+
+/** What WeChat says about a refund (answer to create or query, or a REFUND.* notification). */
+export interface RefundResult {
+  outRefundNo: string
+  status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED'
+  refundId: string | undefined
+  /** From notifications: checked against our record. */
+  amountFen?: number | undefined
+  successTime: Date | undefined
+}
+
+const REFUNDABLE = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDING', 'REFUNDED']
+
+/**
+ * Refunds, through WeChat's `out_refund_no` idempotency: a refund is written first (SUBMITTING),
+ * then submitted; a failed or lost submission is resubmitted with the same number (by the admin's
+ * retry or the sweeper), so WeChat refunds it once. Settled by notification or query.
+ */
+export class RefundService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /**
+   * An operator's refund of part or all of a paid order. `idempotencyKey` makes a retried request
+   * return the same refund; without one, a retry of a request whose submission failed reuses that
+   * refund's number.
+   */
+  async request(
+    orderNo: string,
+    amountFen: number,
+    reason: string,
+    idempotencyKey?: string,
+  ): Promise<Refund> {
+    const refund = await this.ctx.db.transaction(async (tx) => {
+      const order = await lockOrder(tx, orderNo)
+      if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+      const all = await refundsOf(tx, orderNo)
+      if (idempotencyKey) {
+        const same = all.find((r) => r.idempotencyKey === idempotencyKey)
+        if (same) {
+          if (same.amountFen !== amountFen)
+            throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key 已用于另一笔退款')
+          return same
+        }
+      }
+      if (!REFUNDABLE.includes(order.status))
+        throw new AppError('REFUND_NOT_ALLOWED', '订单未支付，不能退款')
+      const unsent = all.find(
+        (r) => r.status === 'SUBMITTING' && !r.automatic && r.amountFen === amountFen,
+      )
+      if (unsent) return unsent
+      const held = all
+        .filter(
+          (r) =>
+            r.status === 'SUCCESS' ||
+            (OPEN_REFUND_STATUSES as readonly string[]).includes(r.status),
+        )
+        .reduce((sum, r) => sum + r.amountFen, 0)
+      const refundable = order.totalFen - held
+      if (amountFen > refundable) {
+        throw new AppError(
+          'REFUND_NOT_ALLOWED',
+          `退款金额超过可退金额，最多可退 ${formatFen(refundable)}`,
+        )
+      }
+      const row = await insertRefund(tx, {
+        outRefundNo: `${orderNo}-R${all.length + 1}`,
+        orderNo,
+        amountFen,
+        reason,
+        status: 'SUBMITTING',
+        idempotencyKey: idempotencyKey ?? null,
+        createdAt: this.ctx.clock(),
+      })
+      await recomputeRefundState(tx, orderNo)
+      return row
+    })
+    if (refund.status === 'SUBMITTING') await this.submit(refund.outRefundNo)
+    return refundView((await findRefund(this.ctx.db, refund.outRefundNo))!)
+  }
+
+  /** Inside the payment's transaction: the full refund of a payment that arrived after close. */
+  async createAutomatic(tx: Db, order: OrderRow): Promise<string> {
+    const row = await insertRefund(tx, {
+      outRefundNo: `${order.orderNo}-AR`,
+      orderNo: order.orderNo,
+      amountFen: order.totalFen,
+      reason: '订单已关闭，款项自动退回',
+      status: 'SUBMITTING',
+      automatic: true,
+      createdAt: this.ctx.clock(),
+    })
+    return row.outRefundNo
+  }
+
+  /**
+   * Sends a SUBMITTING refund to WeChat. A transient failure leaves it SUBMITTING (resubmitted
+   * later with the same number); a refusal marks it FAILED and alerts.
+   */
+  async submit(outRefundNo: string): Promise<void> {
+    const refund = await findRefund(this.ctx.db, outRefundNo)
+    if (!refund || refund.status !== 'SUBMITTING') return
+    const order = (await findOrder(this.ctx.db, refund.orderNo))!
+    try {
+      const r = await this.ctx.gateway.refund({
+        orderNo: order.orderNo,
+        outRefundNo,
+        amountFen: refund.amountFen,
+        totalFen: order.totalFen,
+        reason: refund.reason,
+        notifyUrl: `${this.ctx.config.publicBaseUrl}/api/pay/notify`,
+      })
+      await this.applyResult({ outRefundNo, ...r })
+    } catch (e) {
+      if (isTransient(e)) {
+        await noteRefundError(this.ctx.db, outRefundNo, (e as Error).message)
+        this.ctx.logger.warn(
+          { outRefundNo },
+          'refund submission failed for now; it will be resubmitted',
+        )
+        return
+      }
+      if (!(e instanceof ApiError)) throw e
+      await this.ctx.db.transaction(async (tx) => {
+        await updateRefundStatus(tx, outRefundNo, {
+          status: 'FAILED',
+          lastError: `${e.code}: ${e.message}`,
+        })
+        await recomputeRefundState(tx, order.orderNo)
+      })
+      this.ctx.logger.error({ outRefundNo, code: e.code }, 'ALERT: WeChat refused a refund')
+    }
+  }
+
+  /** Asks WeChat about an open refund and applies the answer (the sweeper, admin sync). */
+  async sync(outRefundNo: string): Promise<void> {
+    const refund = await findRefund(this.ctx.db, outRefundNo)
+    if (!refund) return
+    if (refund.status === 'SUBMITTING') return this.submit(outRefundNo)
+    const r = await this.ctx.gateway.queryRefund(outRefundNo)
+    if (r) await this.applyResult({ outRefundNo, ...r })
+  }
+
+  /**
+   * Applies WeChat's word on a refund, once: the status (final ones never change again), the
+   * order's refunded amount and status, and `order.refunded` on success. With a notification, the
+   * notification is stored by id in the same transaction.
+   */
+  async applyResult(
+    result: RefundResult,
+    notification?: { id: string; eventType: string },
+  ): Promise<Outcome> {
+    const now = this.ctx.clock()
+    return this.ctx.db.transaction(async (tx) => {
+      const refund = await lockRefund(tx, result.outRefundNo)
+      if (notification) {
+        const fresh = await storeNotification(tx, {
+          id: notification.id,
+          eventType: notification.eventType,
+          ...(refund ? { orderNo: refund.orderNo } : {}),
+          outcome: 'applied',
+        })
+        if (!fresh) return 'duplicate'
+      }
+      const reject = async (detail: string): Promise<Outcome> => {
+        if (notification) await setNotificationOutcome(tx, notification.id, 'rejected', detail)
+        this.ctx.logger.error(
+          { outRefundNo: result.outRefundNo, detail },
+          'ALERT: refund report not applied, needs review',
+        )
+        return 'rejected'
+      }
+      if (!refund) return reject('unknown refund')
+      if (result.amountFen !== undefined && result.amountFen !== refund.amountFen) {
+        return reject(
+          `refund amount ${result.amountFen} fen does not match our ${refund.amountFen} fen`,
+        )
+      }
+      if (result.status === 'PROCESSING' && refund.status !== 'SUBMITTING') return 'duplicate'
+      const final = result.status === 'SUCCESS' || result.status === 'CLOSED'
+      const updated = await updateRefundStatus(tx, result.outRefundNo, {
+        status: result.status,
+        ...(result.refundId ? { refundId: result.refundId } : {}),
+        settledAt: final ? (result.successTime ?? now) : null,
+      })
+      if (!updated) return 'duplicate'
+      await recomputeRefundState(tx, refund.orderNo)
+      if (result.status === 'SUCCESS') {
+        await enqueueEvent(tx, {
+          type: 'order.refunded',
+          at: this.ctx.clock(),
+          orderNo: refund.orderNo,
+          dedupeKey: refund.outRefundNo,
+          payload: {
+            orderNo: refund.orderNo,
+            outRefundNo: refund.outRefundNo,
+            amountFen: refund.amountFen,
+            automatic: refund.automatic,
+          },
+        })
+      }
+      if (result.status === 'ABNORMAL') {
+        this.ctx.logger.error(
+          { outRefundNo: refund.outRefundNo },
+          'ALERT: refund ABNORMAL, handle it in 商户平台',
+        )
+      }
+      return 'applied'
+    })
+  }
+}

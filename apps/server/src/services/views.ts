@@ -1,0 +1,57 @@
+import type { AdminOrder, Order, OutboxEvent, PayChannel, Refund } from '@fen/shared'
+import type { OrderItemRow, OrderRow } from '../repositories/orders'
+import type { OutboxRow } from '../repositories/events'
+import type { RefundRow } from '../repositories/refunds'
+
+/** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
+export function orderView(o: OrderRow, items: OrderItemRow[]): Order {
+  return {
+    orderNo: o.orderNo,
+    status: o.status as Order['status'],
+    totalFen: o.totalFen,
+    refundedFen: o.refundedFen,
+    items: items.map((i) => ({
+      productId: i.productId,
+      title: i.title,
+      quantity: i.quantity,
+      unitPriceFen: i.unitPriceFen,
+    })),
+    createdAt: o.createdAt.toISOString(),
+    expiresAt: o.expiresAt.toISOString(),
+    ...(o.paidAt ? { paidAt: o.paidAt.toISOString() } : {}),
+    ...(o.closedAt ? { closedAt: o.closedAt.toISOString() } : {}),
+  }
+}
+
+export function adminOrderView(o: OrderRow, items: OrderItemRow[]): AdminOrder {
+  return {
+    ...orderView(o, items),
+    userId: o.userId,
+    apiVersion: o.apiVersion as 'v3' | 'v2',
+    ...(o.channel ? { channel: o.channel as PayChannel } : {}),
+    ...(o.transactionId ? { transactionId: o.transactionId } : {}),
+  }
+}
+
+export function refundView(r: RefundRow): Refund {
+  return {
+    outRefundNo: r.outRefundNo,
+    amountFen: r.amountFen,
+    reason: r.reason,
+    status: r.status as Refund['status'],
+    automatic: r.automatic,
+    createdAt: r.createdAt.toISOString(),
+    ...(r.refundId ? { refundId: r.refundId } : {}),
+    ...(r.settledAt ? { settledAt: r.settledAt.toISOString() } : {}),
+  }
+}
+
+export function eventView(e: OutboxRow): OutboxEvent {
+  return {
+    id: e.id,
+    type: e.type as OutboxEvent['type'],
+    orderNo: e.orderNo,
+    createdAt: e.createdAt.toISOString(),
+    deliveredAt: e.deliveredAt ? e.deliveredAt.toISOString() : null,
+  }
+}

@@ -1,0 +1,251 @@
+import {
+  ApiError,
+  formatBeijingTime,
+  formatV2Time,
+  isApiError,
+  isOrderPaidError,
+  type TradeState,
+  type WechatPay,
+  type WechatPayV2,
+  parseV2Time,
+} from '@fen/wechatpay'
+import type { RequestPaymentParams } from '@fen/shared'
+
+/** What WeChat says about an order, the same whichever API asked. */
+export interface WechatOrderState {
+  state: TradeState
+  appid: string
+  mchid: string
+  transactionId: string | undefined
+  /** Fen, when WeChat reported it (always once paid). */
+  totalFen: number | undefined
+  payerOpenid: string | undefined
+  successTime: Date | undefined
+}
+
+/** What WeChat says about a refund. */
+export interface WechatRefundState {
+  refundId: string
+  status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED'
+  successTime: Date | undefined
+}
+
+/**
+ * A prepay. Only the order's own parameters go to WeChat, so a retry (same out_trade_no) is the
+ * same request: the payer's IP, which changes between tries, is sent only where APIv2 requires it.
+ */
+export interface PrepayInput {
+  orderNo: string
+  description: string
+  totalFen: number
+  expiresAt: Date
+  notifyUrl: string
+  clientIp: string
+}
+
+/**
+ * The payment operations the shop needs, over APIv3 or APIv2. Errors are the SDK's typed errors;
+ * `close` turns "already paid" into a result because callers must branch on it.
+ */
+export interface PayGateway {
+  readonly apiVersion: 'v3' | 'v2'
+  /** JSAPI prepay: the prepay_id and signed `wx.requestPayment` parameters. */
+  prepayJsapi(
+    input: PrepayInput & { openid: string },
+  ): Promise<{ prepayId: string; params: RequestPaymentParams }>
+  /** Signs `wx.requestPayment` parameters again for a prepay_id still valid. */
+  requestPaymentParams(prepayId: string): RequestPaymentParams
+  /** Native prepay: the code_url to show as a QR code. */
+  prepayNative(input: PrepayInput): Promise<{ codeUrl: string }>
+  /** undefined when WeChat does not know the order (it was never prepaid). */
+  query(orderNo: string): Promise<WechatOrderState | undefined>
+  /** `closed` (or never known to WeChat), or `paid` when WeChat refused because it is paid. */
+  close(orderNo: string): Promise<'closed' | 'paid'>
+  /** Refunds go through APIv3 in both modes (APIv2 refunds need a TLS client certificate). */
+  refund(input: {
+    orderNo: string
+    outRefundNo: string
+    amountFen: number
+    totalFen: number
+    reason: string
+    notifyUrl: string
+  }): Promise<WechatRefundState>
+  queryRefund(outRefundNo: string): Promise<WechatRefundState | undefined>
+}
+
+/** The APIv3 gateway (the default). */
+export class V3Gateway implements PayGateway {
+  readonly apiVersion = 'v3' as const
+  constructor(private readonly wxpay: WechatPay) {}
+
+  async prepayJsapi(input: PrepayInput & { openid: string }) {
+    const r = await this.wxpay.payJsapi({
+      description: input.description,
+      out_trade_no: input.orderNo,
+      time_expire: formatBeijingTime(input.expiresAt),
+      notify_url: input.notifyUrl,
+      amount: { total: input.totalFen, currency: 'CNY' },
+      payer: { openid: input.openid },
+    })
+    return { prepayId: r.prepay_id, params: r.params }
+  }
+
+  requestPaymentParams(prepayId: string): RequestPaymentParams {
+    return this.wxpay.requestPaymentParams(prepayId)
+  }
+
+  async prepayNative(input: PrepayInput) {
+    const r = await this.wxpay.transactions.native({
+      description: input.description,
+      out_trade_no: input.orderNo,
+      time_expire: formatBeijingTime(input.expiresAt),
+      notify_url: input.notifyUrl,
+      amount: { total: input.totalFen, currency: 'CNY' },
+    })
+    return { codeUrl: r.code_url }
+  }
+
+  async query(orderNo: string): Promise<WechatOrderState | undefined> {
+    try {
+      const t = await this.wxpay.transactions.queryByOutTradeNo(orderNo)
+      return {
+        state: t.trade_state,
+        appid: t.appid,
+        mchid: t.mchid,
+        transactionId: t.transaction_id,
+        totalFen: t.amount?.total,
+        payerOpenid: t.payer?.openid,
+        successTime: t.success_time ? new Date(t.success_time) : undefined,
+      }
+    } catch (e) {
+      if (isApiError(e, 'ORDER_NOT_EXIST')) return undefined
+      throw e
+    }
+  }
+
+  async close(orderNo: string): Promise<'closed' | 'paid'> {
+    try {
+      await this.wxpay.transactions.close(orderNo)
+      return 'closed'
+    } catch (e) {
+      if (isOrderPaidError(e)) return 'paid'
+      throw e
+    }
+  }
+
+  refund = (input: Parameters<PayGateway['refund']>[0]) => refundV3(this.wxpay, input)
+  queryRefund = (outRefundNo: string) => queryRefundV3(this.wxpay, outRefundNo)
+}
+
+/** The APIv2 gateway, for merchants still on APIv2 (`WECHATPAY_API_VERSION=v2`). */
+export class V2Gateway implements PayGateway {
+  readonly apiVersion = 'v2' as const
+  constructor(
+    private readonly v2: WechatPayV2,
+    /** For refunds (see PayGateway.refund). */
+    private readonly wxpay: WechatPay,
+    private readonly v2NotifyUrl: (url: string) => string,
+  ) {}
+
+  async prepayJsapi(input: PrepayInput & { openid: string }) {
+    const r = await this.v2.unifiedOrder({
+      body: input.description,
+      out_trade_no: input.orderNo,
+      total_fee: input.totalFen,
+      spbill_create_ip: input.clientIp,
+      notify_url: this.v2NotifyUrl(input.notifyUrl),
+      trade_type: 'JSAPI',
+      openid: input.openid,
+      time_expire: formatV2Time(input.expiresAt),
+    })
+    return { prepayId: r.prepay_id, params: this.v2.requestPaymentParams(r.prepay_id) }
+  }
+
+  requestPaymentParams(prepayId: string): RequestPaymentParams {
+    return this.v2.requestPaymentParams(prepayId)
+  }
+
+  async prepayNative(input: PrepayInput) {
+    const r = await this.v2.unifiedOrder({
+      body: input.description,
+      out_trade_no: input.orderNo,
+      total_fee: input.totalFen,
+      spbill_create_ip: input.clientIp,
+      notify_url: this.v2NotifyUrl(input.notifyUrl),
+      trade_type: 'NATIVE',
+      product_id: input.orderNo,
+      time_expire: formatV2Time(input.expiresAt),
+    })
+    if (!r.code_url)
+      throw new ApiError({ status: 200, code: 'FAIL', message: 'unifiedorder gave no code_url' })
+    return { codeUrl: r.code_url }
+  }
+
+  async query(orderNo: string): Promise<WechatOrderState | undefined> {
+    try {
+      const q = await this.v2.orderQuery({ out_trade_no: orderNo })
+      return {
+        state: q.trade_state,
+        appid: q.raw.appid ?? '',
+        mchid: q.raw.mch_id ?? '',
+        transactionId: q.transaction_id,
+        totalFen: q.total_fee,
+        payerOpenid: q.openid,
+        successTime: q.time_end ? parseV2Time(q.time_end) : undefined,
+      }
+    } catch (e) {
+      if (isApiError(e, 'ORDERNOTEXIST')) return undefined
+      throw e
+    }
+  }
+
+  async close(orderNo: string): Promise<'closed' | 'paid'> {
+    try {
+      await this.v2.closeOrder(orderNo)
+      return 'closed'
+    } catch (e) {
+      if (isOrderPaidError(e)) return 'paid'
+      // Closed already, or never prepaid: either way WeChat will not take a payment for it.
+      if (isApiError(e, 'ORDERCLOSED') || isApiError(e, 'ORDERNOTEXIST')) return 'closed'
+      throw e
+    }
+  }
+
+  refund = (input: Parameters<PayGateway['refund']>[0]) => refundV3(this.wxpay, input)
+  queryRefund = (outRefundNo: string) => queryRefundV3(this.wxpay, outRefundNo)
+}
+
+async function refundV3(
+  wxpay: WechatPay,
+  input: Parameters<PayGateway['refund']>[0],
+): Promise<WechatRefundState> {
+  const r = await wxpay.refunds.create({
+    out_trade_no: input.orderNo,
+    out_refund_no: input.outRefundNo,
+    reason: input.reason,
+    notify_url: input.notifyUrl,
+    amount: { refund: input.amountFen, total: input.totalFen, currency: 'CNY' },
+  })
+  return {
+    refundId: r.refund_id,
+    status: r.status,
+    successTime: r.success_time ? new Date(r.success_time) : undefined,
+  }
+}
+
+async function queryRefundV3(
+  wxpay: WechatPay,
+  outRefundNo: string,
+): Promise<WechatRefundState | undefined> {
+  try {
+    const r = await wxpay.refunds.query(outRefundNo)
+    return {
+      refundId: r.refund_id,
+      status: r.status,
+      successTime: r.success_time ? new Date(r.success_time) : undefined,
+    }
+  } catch (e) {
+    if (isApiError(e, 'RESOURCE_NOT_EXISTS')) return undefined
+    throw e
+  }
+}

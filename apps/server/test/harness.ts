@@ -1,0 +1,278 @@
+/**
+ * A whole Fen stack for one test suite: the Fen sandbox as WeChat, a database of its own (a fresh
+ * in-memory PGlite, or — when DATABASE_URL is set — a new PostgreSQL database dropped afterwards),
+ * and the server listening on a free port, configured through the real `loadConfig` path.
+ *
+ * Jobs do not run on timers here: tests call `sweep()` and `dispatch()` when they want a run, and
+ * move the server's clock with `advance()` (the sandbox has its own clock API).
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  generateSandboxKeys,
+  startSandbox,
+  type RunningSandbox,
+  type SandboxKeys,
+  type StartSandboxOptions,
+} from '@fen/sandbox'
+import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
+import pg from 'pg'
+import { createApp, createServices, type AppDeps, type Services } from '../src/app'
+import { loadConfig, type Config } from '../src/config'
+import { openDatabase, type Database } from '../src/db/client'
+import { dispatchOnce, type OutboxDelivery } from '../src/jobs/outbox'
+import { sweepOnce } from '../src/jobs/sweeper'
+import { createLogger } from '../src/logger'
+import { seedDemoProducts } from '../src/repositories/products'
+import { V2Gateway, V3Gateway } from '../src/wechat/gateway'
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+
+export interface HarnessOptions {
+  apiVersion?: 'v3' | 'v2'
+  /** Options for the sandbox (timeScale, refundSettleSeconds, …); keys are shared per process. */
+  sandbox?: StartSandboxOptions
+  /** Extra environment for loadConfig (e.g. ORDER_TTL_SECONDS). */
+  env?: Record<string, string>
+  /** Called for each outbox delivery; throw to make it fail. Default: record it. */
+  onEvent?: (e: OutboxDelivery) => Promise<void>
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number
+  body: T
+  headers: Headers
+}
+
+export interface Harness {
+  url: string
+  sandbox: RunningSandbox
+  config: Config
+  database: Database
+  services: Services
+  /** Events the outbox delivered (with the default handler). */
+  delivered: OutboxDelivery[]
+  /** The server's clock: real time plus whatever `advance` added. */
+  now(): Date
+  advance(seconds: number): void
+  /** JSON request to the server. */
+  api<T = unknown>(
+    method: string,
+    path: string,
+    init?: {
+      token?: string
+      body?: unknown
+      headers?: Record<string, string>
+      raw?: string | Buffer
+    },
+  ): Promise<ApiResponse<T>>
+  /** JSON request to the sandbox's control API. */
+  control<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>>
+  /** Logs in a shopper through the sandbox (a real code2Session); returns the token. */
+  login(openid?: string): Promise<string>
+  admin<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>
+  sweep(): ReturnType<typeof sweepOnce>
+  dispatch(): ReturnType<typeof dispatchOnce>
+  /** Polls `check` until it returns a truthy value (notifications are asynchronous). */
+  until<T>(check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>
+  close(): Promise<void>
+}
+
+let sharedKeys: Promise<SandboxKeys> | undefined
+/** One key set per test process: key generation is the slow part of starting a sandbox. */
+export function sandboxKeys(): Promise<SandboxKeys> {
+  sharedKeys ??= generateSandboxKeys()
+  return sharedKeys
+}
+
+/** A fresh database: in-memory PGlite, or a new PostgreSQL database when DATABASE_URL is set. */
+export async function freshDatabase(): Promise<{ database: Database; drop(): Promise<void> }> {
+  const url = process.env.DATABASE_URL
+  if (!url) {
+    const database = await openDatabase({})
+    await database.migrate()
+    return { database, drop: () => database.close() }
+  }
+  const name = `fen_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const own = new URL(url)
+  own.pathname = `/${name}`
+  const database = await openDatabase({ url: own.toString() })
+  await database.migrate()
+  return {
+    database,
+    drop: async () => {
+      await database.close()
+      const c = new pg.Client({ connectionString: url })
+      await c.connect()
+      await c.query(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const keys = await sandboxKeys()
+  const sandbox = await startSandbox({
+    refundSettleSeconds: false,
+    ...options.sandbox,
+    keys,
+    port: 0,
+  })
+  const { database, drop } = await freshDatabase()
+  await seedDemoProducts(database.db)
+
+  // Listen first: the notify URL needs the port.
+  let handler: Parameters<typeof createServer>[1] = (_req, res) => res.end()
+  const server: Server = createServer((req, res) => handler!(req, res))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const config = await loadConfig({
+    FEN_SANDBOX_URL: sandbox.url,
+    PUBLIC_BASE_URL: url,
+    JWT_SECRET: 'test-jwt-secret-0123456789-0123456789',
+    ADMIN_TOKEN,
+    WECHATPAY_API_VERSION: options.apiVersion ?? 'v3',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  })
+  let offsetMs = 0
+  const m = sandbox.merchant
+  const wxpay = new WechatPay({
+    mchid: m.mchid,
+    appid: m.appid,
+    serialNo: m.merchantSerialNo,
+    privateKey: m.merchantPrivateKey,
+    apiV3Key: m.apiV3Key,
+    baseUrl: sandbox.url,
+    retryDelayMs: 0,
+    timeoutMs: 2000,
+    platform: config.wechatpay.publicKey
+      ? { publicKey: { id: config.wechatpay.publicKey.id, key: config.wechatpay.publicKey.pem } }
+      : { certificates: 'download' },
+  })
+  const v2 = new WechatPayV2({
+    mchid: m.mchid,
+    appid: m.appid,
+    apiV2Key: m.apiV2Key,
+    baseUrl: sandbox.url,
+    timeoutMs: 2000,
+  })
+  const deps: AppDeps = {
+    config,
+    database,
+    logger: createLogger('silent'),
+    gateway:
+      config.wechatpay.apiVersion === 'v2'
+        ? new V2Gateway(v2, wxpay, (u) => `${u}/v2`)
+        : new V3Gateway(wxpay),
+    miniProgram: new MiniProgramClient({
+      appid: m.appid,
+      secret: m.appSecret,
+      baseUrl: sandbox.url,
+    }),
+    notifications: {
+      v3: (headers, raw) => wxpay.parseNotification(headers, raw),
+      v2: (xml) => v2.parseNotification(xml),
+    },
+    clock: () => new Date(Date.now() + offsetMs),
+  }
+  const services = createServices(deps)
+  handler = createApp(deps, services).callback()
+
+  const delivered: OutboxDelivery[] = []
+  const onEvent = options.onEvent ?? (async (e: OutboxDelivery) => void delivered.push(e))
+
+  const request = async <T>(
+    base: string,
+    method: string,
+    path: string,
+    init: {
+      token?: string
+      body?: unknown
+      headers?: Record<string, string>
+      raw?: string | Buffer
+    } = {},
+  ): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { ...init.headers }
+    if (init.token) headers.authorization = `Bearer ${init.token}`
+    let body: string | Buffer | undefined = init.raw
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const res = await fetch(base + path, { method, headers, body })
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers }
+  }
+
+  const h: Harness = {
+    url,
+    sandbox,
+    config,
+    database,
+    services,
+    delivered,
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (seconds) => {
+      offsetMs += seconds * 1000
+    },
+    api: (method, path, init) => request(url, method, path, init),
+    control: (method, path, body) =>
+      request(sandbox.url, method, path, body === undefined ? {} : { body }),
+    async login(openid) {
+      const code = await h.control<{ code: string }>(
+        'POST',
+        '/__sandbox/login-codes',
+        openid ? { openid } : {},
+      )
+      const res = await h.api<{ token: string }>('POST', '/api/auth/login', {
+        body: { code: code.body.code },
+      })
+      if (res.status !== 200)
+        throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`)
+      return res.body.token
+    },
+    admin: (method, path, body, headers) =>
+      request(url, method, path, {
+        ...(body === undefined ? {} : { body }),
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers },
+      }),
+    sweep: () => sweepOnce(services.ctx, services.payments, services.refunds),
+    dispatch: () => dispatchOnce(services.ctx, onEvent),
+    async until(check, timeoutMs = 3000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const v = await check()
+        if (v) return v
+        if (Date.now() > deadline) throw new Error('until: condition not met in time')
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+      await sandbox.close()
+      await drop()
+    },
+  }
+  return h
+}

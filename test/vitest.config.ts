@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['api/**/*.test.ts'],
+    // Each suite runs a sandbox, a database and the server.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+})
