@@ -78,8 +78,11 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     const started = performance.now()
     try {
       await next()
-      if (ctx.status === 404 && ctx.body === undefined)
-        throw new AppError('NOT_FOUND', 'no such endpoint')
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) throw new AppError('NOT_FOUND', 'no such endpoint')
+        if (ctx.status === 405)
+          throw new AppError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here`)
+      }
     } catch (e) {
       const err = toAppError(e)
       if (err.status >= 500)
@@ -140,6 +143,6 @@ function toAppError(e: unknown): AppError {
   if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', '请求体过大')
   if (status === 415) return new AppError('INVALID_INPUT', 'Content-Type must be application/json')
   if (status === 400) return new AppError('INVALID_INPUT', '请求体不是合法的 JSON')
-  if (status === 405) return new AppError('NOT_FOUND', 'method not allowed')
+  if (status === 405) return new AppError('METHOD_NOT_ALLOWED', 'method not allowed')
   return new AppError('INTERNAL', '服务器内部错误')
 }
