@@ -73,6 +73,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const { logger } = deps
   const { metrics } = services.ctx
   const app = new Koa()
+  app.proxy = deps.config.trustProxy
 
   app.use(async (ctx, next) => {
     const started = performance.now()
@@ -80,8 +81,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       await next()
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) throw new AppError('NOT_FOUND', 'no such endpoint')
-        if (ctx.status === 405)
+        if (ctx.status === 405 || ctx.status === 501) {
           throw new AppError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here`)
+        }
       }
     } catch (e) {
       const err = toAppError(e)

@@ -17,6 +17,8 @@ import { z } from 'zod'
  */
 export interface Config {
   port: number
+  /** Behind a load balancer: take the client IP from X-Forwarded-For (rate limits, payer IP). */
+  trustProxy: boolean
   production: boolean
   /** undefined → embedded PGlite in `dataDir` (dev, demo, tests only). */
   databaseUrl: string | undefined
@@ -55,6 +57,7 @@ export class ConfigError extends Error {
 /** Every setting the server reads. Anything else that looks like ours is a typo, and refused. */
 const KNOWN = [
   'PORT',
+  'TRUST_PROXY',
   'NODE_ENV',
   'DATABASE_URL',
   'FEN_DATA_DIR',
@@ -97,7 +100,8 @@ const int = (def: number, min: number, max: number) =>
 const url = optional.pipe(z.url({ protocol: /^https?$/ }).optional())
 
 const Env = z.object({
-  PORT: int(3000, 0, 65535),
+  PORT: int(3000, 1, 65535),
+  TRUST_PROXY: optional.pipe(z.enum(['0', '1', 'true', 'false']).optional()),
   NODE_ENV: optional,
   DATABASE_URL: optional,
   FEN_DATA_DIR: optional,
@@ -171,9 +175,10 @@ export async function loadConfig(
     try {
       sandbox = await fetchMerchant(e.FEN_SANDBOX_URL)
     } catch (cause) {
-      throw new ConfigError(
+      problems.push(
         `FEN_SANDBOX_URL: could not read ${e.FEN_SANDBOX_URL}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${(cause as Error).message}`,
       )
+      throw new ConfigError(problems.join('\n'))
     }
   }
   const fromSandbox = <T>(value: T | undefined, sandboxValue: T | undefined) =>
@@ -237,7 +242,8 @@ export async function loadConfig(
 
   // Test keys never meet production WeChat, and real keys never meet anything else.
   if (apiV3Key) {
-    const test = isTestKey(apiV3Key)
+    // Either key marked as a test key makes this a test merchant.
+    const test = isTestKey(apiV3Key) || (apiV2Key !== undefined && isTestKey(apiV2Key))
     for (const [name, value] of [
       ['WECHATPAY_BASE_URL', payBaseUrl],
       ['WECHAT_API_BASE_URL', apiBaseUrl],
@@ -284,6 +290,7 @@ export async function loadConfig(
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
   return {
     port: e.PORT,
+    trustProxy: e.TRUST_PROXY === '1' || e.TRUST_PROXY === 'true',
     production,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.FEN_DATA_DIR ?? '.data',

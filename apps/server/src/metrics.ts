@@ -23,7 +23,7 @@ export function createMetrics(countOrders: () => Promise<{ status: string; count
     }),
     notifications: new Counter({
       name: 'fen_notifications_total',
-      help: 'WeChat Pay notifications by API version and outcome (applied, duplicate, rejected, ignored, unverified, failed)',
+      help: 'WeChat Pay notifications by API version and outcome (applied, duplicate, rejected, ignored, unverified)',
       labelNames: ['api', 'outcome'] as const,
       registers: [registry],
     }),
@@ -35,7 +35,7 @@ export function createMetrics(countOrders: () => Promise<{ status: string; count
     }),
     paymentMismatches: new Counter({
       name: 'fen_payment_mismatches_total',
-      help: 'Payments reported with an amount, appid or mchid that does not match the order (alert on any)',
+      help: 'Payment reports not applied and kept for review: amount/appid/mchid mismatch, unknown order, second payment (alert on any)',
       registers: [registry],
     }),
     sweeperRuns: new Counter({

@@ -128,7 +128,7 @@ export const Refund = z.object({
 export const NotificationRecord = z.object({
   id: z.string(),
   eventType: z.string(),
-  /** applied, duplicate, or rejected (see `detail`) */
+  /** applied, ignored (not a payment), or rejected (see `detail`); repeats are not stored again */
   outcome: z.string(),
   detail: z.string().optional(),
   receivedAt: isoTime,

@@ -1,5 +1,6 @@
 import Router, { type RouterContext } from '@koa/router'
 import type { NotificationReply } from '@fen/wechatpay'
+import { AppError } from '../errors'
 import type { Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
 import { rawBody } from './http'
@@ -23,17 +24,25 @@ export function notifyRoutes(payments: PaymentService, logger: Logger): Router {
     try {
       send(ctx, await handle(await rawBody(ctx)))
     } catch (e) {
-      logger.error(
-        { err: (e as Error).message },
-        'notification not handled: answering 500 so WeChat retries',
-      )
-      ctx.status = 500
+      // A body we refuse (too large) is the sender's problem: 4xx. Anything else is ours: 500, so
+      // WeChat retries once we are well again.
+      const status = e instanceof AppError ? e.status : 500
+      if (status >= 500) {
+        logger.error(
+          { err: (e as Error).message },
+          'notification not handled: answering 500 so WeChat retries',
+        )
+      }
+      ctx.status = status
       if (xml) {
         ctx.type = 'text/xml'
         ctx.body =
           '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[系统错误]]></return_msg></xml>'
       } else {
-        ctx.body = { code: 'FAIL', message: '系统错误' }
+        ctx.body =
+          e instanceof AppError
+            ? { code: e.code, message: e.message }
+            : { code: 'FAIL', message: '系统错误' }
       }
     }
   }

@@ -237,10 +237,12 @@ export class OrderService {
         throw wechatFailure(e)
       }
       if (result === 'paid') throw new AppError('ORDER_ALREADY_PAID', '订单已支付，不能取消')
-    } else if (order.status !== 'CLOSED') {
-      throw new AppError('ORDER_ALREADY_PAID', '订单已支付，不能取消')
     }
-    return this.#view((await findOrder(this.ctx.db, orderNo))!)
+    // Re-read: a payment may have won a race with this cancel.
+    const current = (await findOrder(this.ctx.db, orderNo))!
+    if (current.status !== 'CLOSED')
+      throw new AppError('ORDER_ALREADY_PAID', '订单已支付，不能取消')
+    return this.#view(current)
   }
 
   #assertPayable(order: OrderRow, channel: PayChannel): void {

@@ -129,7 +129,7 @@ export class PaymentService {
       n = await this.parsers.v2(xml)
     } catch (e) {
       const refused = this.#refuse(e, 'v2')
-      return reply(refused.status, false, '签名失败')
+      return reply(refused.status, false, refused.status === 401 ? '签名失败' : '报文格式错误')
     }
     const outcome = await this.applyPayment(
       {
@@ -182,7 +182,15 @@ export class PaymentService {
     report: PaymentReport,
     notification?: { id: string; eventType: string },
   ): Promise<Outcome> {
-    if (report.state !== 'SUCCESS' && report.state !== 'REFUND') return 'ignored'
+    if (report.state !== 'SUCCESS' && report.state !== 'REFUND') {
+      if (!notification) return 'ignored'
+      const fresh = await storeNotification(this.ctx.db, {
+        ...notification,
+        orderNo: report.orderNo,
+        outcome: 'ignored',
+      })
+      return fresh ? 'ignored' : 'duplicate'
+    }
     const now = this.ctx.clock()
     const result = await this.ctx.db.transaction(async (tx) => {
       if (notification) {
@@ -274,8 +282,9 @@ export class PaymentService {
    * it); closed at WeChat but not here → CLOSED. WeChat errors propagate to the caller.
    */
   async sync(orderNo: string): Promise<void> {
-    const state = await this.ctx.gateway.query(orderNo)
+    // Marked before asking: while WeChat is unreachable, GETs still ask at most every few seconds.
     await touchSynced(this.ctx.db, orderNo, this.ctx.clock())
+    const state = await this.ctx.gateway.query(orderNo)
     if (!state) return
     if (state.state === 'SUCCESS' || state.state === 'REFUND') {
       await this.applyPayment({ orderNo, ...state, source: 'query' })
@@ -285,15 +294,22 @@ export class PaymentService {
   }
 
   /**
-   * Closes a PENDING order: at WeChat first (so it can no longer be paid), then here, with its
+   * Closes a PENDING order: at WeChat first when it was prepaid (so it can no longer be paid), then here, with its
    * stock released and an `order.closed` event. When WeChat says it is already paid, applies the
    * payment instead. Returns what the order became; WeChat errors propagate (nothing changed).
    */
   async close(orderNo: string, reason: string): Promise<'closed' | 'paid' | 'unchanged'> {
     const order = await findOrder(this.ctx.db, orderNo)
     if (!order || order.status !== 'PENDING') return 'unchanged'
-    if ((await this.ctx.gateway.close(orderNo)) === 'paid') {
-      await this.sync(orderNo)
+    // Only a prepaid order can be paid at WeChat. (A prepay whose answer was lost left no params
+    // with anyone, and WeChat's own time_expire ends it.)
+    if (order.channel && (await this.ctx.gateway.close(orderNo)) === 'paid') {
+      await this.sync(orderNo).catch((e) =>
+        this.ctx.logger.warn(
+          { orderNo, err: (e as Error).message },
+          'WeChat says paid; sync failed for now',
+        ),
+      )
       return 'paid'
     }
     return (await this.closeLocally(this.ctx.db, orderNo, reason)) ? 'closed' : 'unchanged'

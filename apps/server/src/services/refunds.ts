@@ -56,8 +56,9 @@ export class RefundService {
       if (idempotencyKey) {
         const same = all.find((r) => r.idempotencyKey === idempotencyKey)
         if (same) {
-          if (same.amountFen !== amountFen)
+          if (same.amountFen !== amountFen || same.reason !== reason) {
             throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key 已用于另一笔退款')
+          }
           return same
         }
       }
