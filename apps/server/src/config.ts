@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import {
   DEFAULT_BASE_URL,
   DEFAULT_WECHAT_API_BASE_URL,
@@ -203,7 +203,10 @@ export async function loadConfig(
   )
   const privateKey = readPem(
     'WECHATPAY_PRIVATE_KEY',
-    fromSandbox(e.WECHATPAY_PRIVATE_KEY, sandbox?.merchantPrivateKey),
+    required(
+      'WECHATPAY_PRIVATE_KEY',
+      fromSandbox(e.WECHATPAY_PRIVATE_KEY, sandbox?.merchantPrivateKey),
+    ) || undefined,
     problems,
   )
   const apiV3Key = required(
@@ -320,11 +323,13 @@ export async function loadConfig(
 function readPem(name: string, value: string | undefined, problems: string[]): string | undefined {
   if (!value) return undefined
   if (value.includes('-----BEGIN')) return value.replaceAll('\\n', '\n')
-  if (!existsSync(value)) {
+  try {
+    if (!statSync(value).isFile()) throw new Error('not a file')
+    return readFileSync(value, 'utf8')
+  } catch {
     problems.push(`${name}: neither a PEM nor a readable file`)
     return undefined
   }
-  return readFileSync(value, 'utf8')
 }
 
 function check(problems: string[], name: string, fn: () => unknown): void {

@@ -102,10 +102,12 @@ export class OrderService {
       })
     } catch (e) {
       // Two requests with one key at once: the loser finds the winner's order.
-      if (idempotencyKey && isUniqueViolation(e)) {
+      if (idempotencyKey && sqlState(e) === '23505') {
         const existing = await this.#replay(userId, idempotencyKey, requestHash)
         if (existing) return existing
       }
+      // A valid token for a user who is gone (a reset database): log in again.
+      if (sqlState(e) === '23503') throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
       throw e
     }
     return this.#view((await findOrder(this.ctx.db, orderNo))!)
@@ -291,8 +293,9 @@ function describe(items: { title: string; quantity: number }[]): string {
   return [...text].slice(0, 127).join('')
 }
 
-/** PostgreSQL unique_violation (23505), through drizzle's error wrapping. */
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } }
-  return err?.code === '23505' || err?.cause?.code === '23505'
+/** The PostgreSQL SQLSTATE of an error, through drizzle's wrapping (23505 unique, 23503 foreign key). */
+function sqlState(e: unknown): string | undefined {
+  const err = e as { code?: unknown; cause?: { code?: unknown } }
+  const code = typeof err?.code === 'string' ? err.code : err?.cause?.code
+  return typeof code === 'string' ? code : undefined
 }
