@@ -29,6 +29,7 @@ for (const w of config.warnings) logger.warn(w)
 const database = await openDatabase({
   url: config.databaseUrl,
   dataDir: config.databaseUrl ? undefined : config.dataDir,
+  onError: (e) => logger.warn({ err: e.message }, 'database connection lost; the pool reconnects'),
 })
 await database.migrate()
 await seedDemoProducts(database.db)

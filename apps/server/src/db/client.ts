@@ -32,9 +32,16 @@ const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
  * PostgreSQL when `url` is given; otherwise embedded PGlite (PostgreSQL in WebAssembly): in `dataDir`
  * when given, else in memory. PGlite commits without fsync — dev, demo and tests only.
  */
-export async function openDatabase(options: { url?: string; dataDir?: string }): Promise<Database> {
+export async function openDatabase(options: {
+  url?: string
+  dataDir?: string
+  /** Errors of idle connections (a database restart). Unhandled, they would crash the process. */
+  onError?: (e: Error) => void
+}): Promise<Database> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: 10 })
+    // The pool replaces a broken connection by itself; the error only needs to be seen.
+    pool.on('error', options.onError ?? (() => undefined))
     const db = drizzlePg(pool, { schema }) as unknown as Db
     return {
       db,

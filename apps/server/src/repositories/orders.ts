@@ -201,7 +201,9 @@ export async function claimExpiredOrders(
 
 /**
  * Sets `refunded_fen` and the status of a paid order from its refunds: any refund still open →
- * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → PAID.
+ * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → PAID — except an
+ * order paid after it closed (`closed_at` set), which was never fulfilled and owes the shopper
+ * their money: it stays REFUNDING until refunded.
  */
 export async function recomputeRefundState(db: Db, orderNo: string): Promise<void> {
   await db.execute(sql`
@@ -210,7 +212,8 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
       status = case
         when s.open > 0 then 'REFUNDING'
         when s.done >= o.total_fen then 'REFUNDED'
-        when s.done > 0 then 'PARTIALLY_REFUNDED'
+                when s.done > 0 then 'PARTIALLY_REFUNDED'
+        when o.closed_at is not null then 'REFUNDING'
         else 'PAID' end
     from (
       select

@@ -218,10 +218,10 @@ export class RefundService {
           },
         })
       }
-      if (result.status === 'ABNORMAL') {
+      if (result.status === 'ABNORMAL' || result.status === 'CLOSED') {
         this.ctx.logger.error(
-          { outRefundNo: refund.outRefundNo },
-          'ALERT: refund ABNORMAL, handle it in 商户平台',
+          { outRefundNo: refund.outRefundNo, status: result.status, automatic: refund.automatic },
+          'ALERT: refund did not go through; a person must handle it (商户平台, or a new refund)',
         )
       }
       return 'applied'
