@@ -8,6 +8,7 @@ import {
   loadPrivateKey,
   loadPublicKey,
 } from '@fen/wechatpay'
+import type { SandboxMerchant as FenSandboxMerchant } from '@fen/sandbox'
 import { z } from 'zod'
 
 /**
@@ -128,19 +129,20 @@ const Env = z.object({
   FEN_SANDBOX_URL: url,
 })
 
-/** What `GET /__sandbox/merchant` gives us. */
-interface SandboxMerchant {
-  mchid: string
-  appid: string
-  appSecret: string
-  apiV3Key: string
-  apiV2Key: string
-  merchantSerialNo: string
-  merchantPrivateKey: string
-  platformMode: 'publicKey' | 'certificate' | 'both'
-  platformPublicKeyId: string
-  platformPublicKey: string
-}
+// What `GET /__sandbox/merchant` gives us (a type only: nothing of the sandbox runs in the server).
+type SandboxMerchant = Pick<
+  FenSandboxMerchant,
+  | 'mchid'
+  | 'appid'
+  | 'appSecret'
+  | 'apiV3Key'
+  | 'apiV2Key'
+  | 'merchantSerialNo'
+  | 'merchantPrivateKey'
+  | 'platformMode'
+  | 'platformPublicKeyId'
+  | 'platformPublicKey'
+>
 
 /**
  * Reads and checks the settings. With `FEN_SANDBOX_URL`, the WeChat settings come from the sandbox's

@@ -8,7 +8,6 @@ import {
   type HeaderSource,
   type NotificationEvent,
   type NotificationReply,
-  type TradeState,
   type V2PayNotification,
   parseV2Time,
 } from '@fen/wechatpay'
@@ -25,19 +24,13 @@ import {
   touchSynced,
 } from '../repositories/orders'
 import { releaseStock } from '../repositories/products'
+import { orderStateOf, type WechatOrderState } from '../wechat/gateway'
 import type { ServiceContext } from './context'
 import type { RefundService } from './refunds'
 
 /** A payment as WeChat reported it, by notification or by our query. */
-export interface PaymentReport {
+export interface PaymentReport extends WechatOrderState {
   orderNo: string
-  state: TradeState
-  transactionId: string | undefined
-  appid: string
-  mchid: string
-  totalFen: number | undefined
-  payerOpenid: string | undefined
-  successTime: Date | undefined
   source: 'notify' | 'query'
 }
 
@@ -79,17 +72,7 @@ export class PaymentService {
     if (event.type === 'transaction') {
       const t = event.transaction
       outcome = await this.applyPayment(
-        {
-          orderNo: t.out_trade_no,
-          state: t.trade_state,
-          transactionId: t.transaction_id,
-          appid: t.appid,
-          mchid: t.mchid,
-          totalFen: t.amount?.total,
-          payerOpenid: t.payer?.openid,
-          successTime: t.success_time ? new Date(t.success_time) : undefined,
-          source: 'notify',
-        },
+        { orderNo: t.out_trade_no, ...orderStateOf(t), source: 'notify' },
         { id: event.id, eventType: event.eventType },
       )
     } else if (event.type === 'refund') {

@@ -5,6 +5,7 @@ import {
   isApiError,
   isOrderPaidError,
   type TradeState,
+  type Transaction,
   type WechatPay,
   type WechatPayV2,
   parseV2Time,
@@ -21,6 +22,19 @@ export interface WechatOrderState {
   totalFen: number | undefined
   payerOpenid: string | undefined
   successTime: Date | undefined
+}
+
+/** An APIv3 Transaction (query answer or notification resource) as a {@link WechatOrderState}. */
+export function orderStateOf(t: Transaction): WechatOrderState {
+  return {
+    state: t.trade_state,
+    appid: t.appid,
+    mchid: t.mchid,
+    transactionId: t.transaction_id,
+    totalFen: t.amount?.total,
+    payerOpenid: t.payer?.openid,
+    successTime: t.success_time ? new Date(t.success_time) : undefined,
+  }
 }
 
 /** What WeChat says about a refund. */
@@ -107,16 +121,7 @@ export class V3Gateway implements PayGateway {
 
   async query(orderNo: string): Promise<WechatOrderState | undefined> {
     try {
-      const t = await this.wxpay.transactions.queryByOutTradeNo(orderNo)
-      return {
-        state: t.trade_state,
-        appid: t.appid,
-        mchid: t.mchid,
-        transactionId: t.transaction_id,
-        totalFen: t.amount?.total,
-        payerOpenid: t.payer?.openid,
-        successTime: t.success_time ? new Date(t.success_time) : undefined,
-      }
+      return orderStateOf(await this.wxpay.transactions.queryByOutTradeNo(orderNo))
     } catch (e) {
       if (isApiError(e, 'ORDER_NOT_EXIST')) return undefined
       throw e
@@ -147,16 +152,23 @@ export class V2Gateway implements PayGateway {
     private readonly v2NotifyUrl: (url: string) => string,
   ) {}
 
-  async prepayJsapi(input: PrepayInput & { openid: string }) {
-    const r = await this.v2.unifiedOrder({
+  /** unifiedorder's fields common to both channels. */
+  #order(input: PrepayInput) {
+    return {
       body: input.description,
       out_trade_no: input.orderNo,
       total_fee: input.totalFen,
       spbill_create_ip: input.clientIp,
       notify_url: this.v2NotifyUrl(input.notifyUrl),
+      time_expire: formatV2Time(input.expiresAt),
+    }
+  }
+
+  async prepayJsapi(input: PrepayInput & { openid: string }) {
+    const r = await this.v2.unifiedOrder({
+      ...this.#order(input),
       trade_type: 'JSAPI',
       openid: input.openid,
-      time_expire: formatV2Time(input.expiresAt),
     })
     return { prepayId: r.prepay_id, params: this.v2.requestPaymentParams(r.prepay_id) }
   }
@@ -167,14 +179,9 @@ export class V2Gateway implements PayGateway {
 
   async prepayNative(input: PrepayInput) {
     const r = await this.v2.unifiedOrder({
-      body: input.description,
-      out_trade_no: input.orderNo,
-      total_fee: input.totalFen,
-      spbill_create_ip: input.clientIp,
-      notify_url: this.v2NotifyUrl(input.notifyUrl),
+      ...this.#order(input),
       trade_type: 'NATIVE',
       product_id: input.orderNo,
-      time_expire: formatV2Time(input.expiresAt),
     })
     if (!r.code_url)
       throw new ApiError({ status: 200, code: 'FAIL', message: 'unifiedorder gave no code_url' })

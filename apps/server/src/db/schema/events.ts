@@ -7,11 +7,9 @@ import {
   jsonb,
   pgTable,
   text,
-  timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core'
-
-const ts = (name: string) => timestamp(name, { withTimezone: true })
+import { ts } from './columns'
 
 /**
  * Every notification WeChat sent us, by WeChat's id: a retry of one we applied finds its row and is

@@ -1,18 +1,8 @@
 import { sql } from 'drizzle-orm'
-import {
-  check,
-  index,
-  integer,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core'
+import { check, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { ts } from './columns'
 import { products } from './products'
 import { users } from './users'
-
-const ts = (name: string) => timestamp(name, { withTimezone: true })
 
 /**
  * Orders. `order_no` is WeChat's `out_trade_no`. Every status change is a compare-and-set

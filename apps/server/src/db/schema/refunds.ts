@@ -1,17 +1,7 @@
 import { sql } from 'drizzle-orm'
-import {
-  boolean,
-  check,
-  index,
-  integer,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core'
+import { boolean, check, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { ts } from './columns'
 import { orders } from './orders'
-
-const ts = (name: string) => timestamp(name, { withTimezone: true })
 
 /**
  * Refunds. `out_refund_no` is WeChat's: a retry reuses it, so WeChat refunds it once. SUBMITTING

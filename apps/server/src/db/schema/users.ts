@@ -1,4 +1,5 @@
-import { integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core'
+import { integer, pgTable, serial, text } from 'drizzle-orm/pg-core'
+import { ts } from './columns'
 
 /** Shoppers, keyed by their openid under our appid. */
 export const users = pgTable('users', {
@@ -9,6 +10,6 @@ export const users = pgTable('users', {
   /** code2Session's session key: stays on the server, never returned or logged. */
   sessionKey: text('session_key').notNull(),
   loginCount: integer('login_count').notNull().default(1),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  lastLoginAt: timestamp('last_login_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastLoginAt: ts('last_login_at').notNull().defaultNow(),
 })
