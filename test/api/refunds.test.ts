@@ -235,6 +235,9 @@ describe('refunds', () => {
     let detail: AdminOrderDetail = await adminOrder(h, order.orderNo)
     expect(detail.status).toBe('REFUNDING')
 
+    // A fresh refund is left to the request that made it; after a minute the sweeper takes over.
+    expect(await h.sweep()).toEqual({ orders: 0, refunds: 0, errors: 0 })
+    h.advance(61)
     expect(await h.sweep()).toEqual({ orders: 0, refunds: 1, errors: 0 })
     detail = await adminOrder(h, order.orderNo)
     expect(detail.refunds).toEqual([

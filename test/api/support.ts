@@ -12,7 +12,7 @@ import type {
   Product,
   RequestPaymentParams,
 } from '@fen/shared'
-import type { Harness } from '@fen/server/test/harness'
+import { ADMIN_TOKEN, type Harness } from '@fen/server/test/harness'
 import { buildNotification } from '@fen/wechatpay/testing'
 import { expect } from 'vitest'
 
@@ -161,7 +161,9 @@ export async function stockOf(h: Harness, productId: number): Promise<number> {
 
 /** A value of a Prometheus metric in `GET /metrics` (0 when absent), e.g. `fen_x_total{a="b"}`. */
 export async function metric(h: Harness, series: string): Promise<number> {
-  const res = await fetch(`${h.url}/metrics`)
+  const res = await fetch(`${h.url}/metrics`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  })
   const text = await res.text()
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue

@@ -4,7 +4,7 @@ import type { MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import { AppError } from './errors'
-import type { Logger } from './logger'
+import { loggable, type Logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
 import { countByStatus } from './repositories/orders'
 import { adminRoutes } from './routes/admin'
@@ -87,11 +87,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       }
     } catch (e) {
       const err = toAppError(e)
-      if (err.status >= 500)
-        logger.error(
-          { err: e instanceof Error ? e.stack : String(e), path: ctx.path },
-          'request failed',
-        )
+      if (err.status >= 500) logger.error({ err: loggable(e), path: ctx.path }, 'request failed')
       ctx.status = err.status
       ctx.body = { code: err.code, message: err.message }
     } finally {
@@ -124,7 +120,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     }),
   )
   for (const router of [
-    healthRoutes(deps.database, metrics),
+    healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),
     productRoutes(deps.database.db),
     orderRoutes(services.orders, services.auth),

@@ -9,7 +9,7 @@ import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
 import { every } from './jobs/runner'
 import { sweepOnce } from './jobs/sweeper'
-import { createLogger } from './logger'
+import { createLogger, loggable } from './logger'
 import { seedDemoProducts } from './repositories/products'
 import { V2Gateway, V3Gateway } from './wechat/gateway'
 
@@ -29,7 +29,8 @@ for (const w of config.warnings) logger.warn(w)
 const database = await openDatabase({
   url: config.databaseUrl,
   dataDir: config.databaseUrl ? undefined : config.dataDir,
-  onError: (e) => logger.warn({ err: e.message }, 'database connection lost; the pool reconnects'),
+  onError: (e) =>
+    logger.warn({ err: loggable(e) }, 'database connection lost; the pool reconnects'),
 })
 await database.migrate()
 await seedDemoProducts(database.db)

@@ -55,7 +55,7 @@ function expectError(res: ApiResponse<unknown>, status: number, code: string): v
 }
 
 async function metrics(): Promise<string> {
-  const res = await send('GET', '/metrics')
+  const res = await send('GET', '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
   return res.text
@@ -276,5 +276,16 @@ describe('no stack traces', () => {
       expect(a.text, where).not.toMatch(/(Type|Reference|Syntax|Range)Error|DrizzleQueryError/)
       expect(a.text, where).not.toMatch(/insert into|violates|constraint/i)
     }
+  })
+})
+
+describe('metrics access', () => {
+  it('GET /metrics needs the admin token (it shows order counts)', async () => {
+    expectError(await send('GET', '/metrics'), 401, 'ADMIN_UNAUTHORIZED')
+    expectError(
+      await send('GET', '/metrics', { headers: { authorization: 'Bearer wrong-token-wrong' } }),
+      401,
+      'ADMIN_UNAUTHORIZED',
+    )
   })
 })

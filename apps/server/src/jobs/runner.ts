@@ -1,4 +1,4 @@
-import type { Logger } from '../logger'
+import { loggable, type Logger } from '../logger'
 
 /**
  * Runs `task` every `intervalMs` (plus up to 20% jitter so instances spread out), one run at a
@@ -19,7 +19,7 @@ export function every(
   }
   const tick = () => {
     running = task()
-      .catch((e) => logger.error({ job: name, err: (e as Error).message }, 'job run failed'))
+      .catch((e) => logger.error({ job: name, err: loggable(e) }, 'job run failed'))
       .finally(schedule)
   }
   schedule()

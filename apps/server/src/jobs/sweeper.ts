@@ -1,5 +1,6 @@
 import { claimExpiredOrders } from '../repositories/orders'
-import { claimUnsettledRefunds } from '../repositories/refunds'
+import { loggable } from '../logger'
+import { claimUnsettledRefunds, deferRefund, findRefund } from '../repositories/refunds'
 import type { ServiceContext } from '../services/context'
 import type { PaymentService } from '../services/payments'
 import type { RefundService } from '../services/refunds'
@@ -7,8 +8,10 @@ import type { RefundService } from '../services/refunds'
 /** A claim lasts this long: long enough for a few WeChat calls, short enough to recover a crash. */
 const LEASE_MS = 60_000
 const BATCH = 20
-/** A refund with no notification after this long is queried. */
+/** A refund with no notification after this long is queried (or resubmitted, if never accepted). */
 const REFUND_QUERY_AFTER_MS = 60_000
+/** An ABNORMAL refund is asked about again after this long. */
+const ABNORMAL_RECHECK_MS = 3600_000
 
 /**
  * The sweeper, one run:
@@ -37,7 +40,7 @@ export async function sweepOnce(
     } catch (e) {
       errors++
       ctx.logger.warn(
-        { orderNo: order.orderNo, err: (e as Error).message },
+        { orderNo: order.orderNo, err: loggable(e) },
         'sweeper: order left for the next run',
       )
     }
@@ -46,13 +49,21 @@ export async function sweepOnce(
   for (const r of open) {
     try {
       await refunds.sync(r.outRefundNo)
+      if ((await findRefund(ctx.db, r.outRefundNo))?.status === 'ABNORMAL') {
+        // Waits for a person in 商户平台: ask WeChat again in an hour, not every run.
+        await deferRefund(
+          ctx.db,
+          r.outRefundNo,
+          new Date(ctx.clock().getTime() + ABNORMAL_RECHECK_MS),
+        )
+      }
       ctx.metrics.sweeperActions.inc({
         action: r.status === 'SUBMITTING' ? 'refund_resubmitted' : 'refund_queried',
       })
     } catch (e) {
       errors++
       ctx.logger.warn(
-        { outRefundNo: r.outRefundNo, err: (e as Error).message },
+        { outRefundNo: r.outRefundNo, err: loggable(e) },
         'sweeper: refund left for the next run',
       )
     }

@@ -101,22 +101,53 @@ export async function claimDueEvents(
   })
 }
 
-export async function markEventDelivered(db: Db, id: number, at: Date): Promise<void> {
+/**
+ * Takes a claimed event's lease afresh just before delivering it (the batch's lease was taken
+ * before the earlier events ran). `held` is the lease we hold, acting as a claim token: false when
+ * another dispatcher has taken the event since.
+ */
+export async function renewEventLease(
+  db: Db,
+  id: number,
+  held: Date,
+  until: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(outboxEvents)
+    .set({ leaseUntil: until })
+    .where(
+      and(
+        eq(outboxEvents.id, id),
+        eq(outboxEvents.leaseUntil, held),
+        isNull(outboxEvents.deliveredAt),
+      ),
+    )
+    .returning({ id: outboxEvents.id })
+  return rows.length === 1
+}
+
+/** Marks an event delivered, if we still hold its lease. */
+export async function markEventDelivered(db: Db, id: number, at: Date, lease: Date): Promise<void> {
   await db
     .update(outboxEvents)
     .set({ deliveredAt: at, leaseUntil: null })
-    .where(eq(outboxEvents.id, id))
+    .where(and(eq(outboxEvents.id, id), eq(outboxEvents.leaseUntil, lease)))
 }
 
+/** Schedules the next attempt of an event whose delivery failed, if we still hold its lease. */
 export async function markEventFailed(
   db: Db,
   id: number,
-  attempts: number,
-  next: Date,
-  error: string,
+  lease: Date,
+  failure: { attempts: number; next: Date; error: string },
 ): Promise<void> {
   await db
     .update(outboxEvents)
-    .set({ attempts, nextAttemptAt: next, lastError: error.slice(0, 500), leaseUntil: null })
-    .where(eq(outboxEvents.id, id))
+    .set({
+      attempts: failure.attempts,
+      nextAttemptAt: failure.next,
+      lastError: failure.error.slice(0, 500),
+      leaseUntil: null,
+    })
+    .where(and(eq(outboxEvents.id, id), eq(outboxEvents.leaseUntil, lease)))
 }

@@ -113,17 +113,27 @@ export async function markPaidAfterClose(
   return row
 }
 
-/** PENDING → CLOSED, once. Undefined when the order was not PENDING. */
+/**
+ * PENDING → CLOSED, once; with `unprepaidOnly`, only while no prepay is recorded. Undefined when
+ * the order did not qualify.
+ */
 export async function markClosed(
   db: Db,
   orderNo: string,
   reason: string,
   at: Date,
+  unprepaidOnly = false,
 ): Promise<OrderRow | undefined> {
   const [row] = await db
     .update(orders)
     .set({ status: 'CLOSED', closedAt: at, closeReason: reason, leaseUntil: null })
-    .where(and(eq(orders.orderNo, orderNo), eq(orders.status, 'PENDING')))
+    .where(
+      and(
+        eq(orders.orderNo, orderNo),
+        eq(orders.status, 'PENDING'),
+        unprepaidOnly ? isNull(orders.channel) : undefined,
+      ),
+    )
     .returning()
   return row
 }
@@ -202,18 +212,18 @@ export async function claimExpiredOrders(
 /**
  * Sets `refunded_fen` and the status of a paid order from its refunds: any refund still open →
  * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → PAID — except an
- * order paid after it closed (`closed_at` set), which was never fulfilled and owes the shopper
- * their money: it stays REFUNDING until refunded.
+ * order paid after it closed (`closed_at` set), which was never fulfilled and owes the shopper all
+ * of their money: it stays REFUNDING until fully refunded. Callers hold the order's row lock.
  */
 export async function recomputeRefundState(db: Db, orderNo: string): Promise<void> {
   await db.execute(sql`
     update orders o set
       refunded_fen = s.done,
       status = case
-        when s.open > 0 then 'REFUNDING'
+                when s.open > 0 then 'REFUNDING'
         when s.done >= o.total_fen then 'REFUNDED'
-                when s.done > 0 then 'PARTIALLY_REFUNDED'
         when o.closed_at is not null then 'REFUNDING'
+        when s.done > 0 then 'PARTIALLY_REFUNDED'
         else 'PAID' end
     from (
       select

@@ -34,11 +34,15 @@ export function refundsOf(db: Db, orderNo: string): Promise<RefundRow[]> {
     .orderBy(asc(refunds.createdAt))
 }
 
-/** Moves a refund to `status` unless it is already final; returns the updated row or undefined. */
+/**
+ * Moves a refund to `status` when it is in one of `from` (by default, any open status); returns the
+ * updated row, or undefined when it had already moved on (final statuses never change).
+ */
 export async function updateRefundStatus(
   db: Db,
   outRefundNo: string,
   u: { status: string; refundId?: string; settledAt?: Date | null; lastError?: string | null },
+  from: readonly string[] = OPEN_REFUND_STATUSES,
 ): Promise<RefundRow | undefined> {
   const [row] = await db
     .update(refunds)
@@ -49,11 +53,14 @@ export async function updateRefundStatus(
       ...(u.lastError !== undefined ? { lastError: u.lastError } : {}),
       leaseUntil: null,
     })
-    .where(
-      and(eq(refunds.outRefundNo, outRefundNo), inArray(refunds.status, [...OPEN_REFUND_STATUSES])),
-    )
+    .where(and(eq(refunds.outRefundNo, outRefundNo), inArray(refunds.status, [...from])))
     .returning()
   return row
+}
+
+/** Leaves a refund alone until `until` (an ABNORMAL refund waits for a person, not for us). */
+export async function deferRefund(db: Db, outRefundNo: string, until: Date): Promise<void> {
+  await db.update(refunds).set({ leaseUntil: until }).where(eq(refunds.outRefundNo, outRefundNo))
 }
 
 export async function noteRefundError(db: Db, outRefundNo: string, error: string): Promise<void> {
@@ -64,8 +71,9 @@ export async function noteRefundError(db: Db, outRefundNo: string, error: string
 }
 
 /**
- * Claims refunds that need WeChat: SUBMITTING ones (the call failed or its answer was lost) and
- * PROCESSING/ABNORMAL ones created more than `settleAfterMs` ago (no notification yet: query).
+ * Claims refunds that need WeChat, created more than `settleAfterMs` ago (younger ones are still
+ * in the hands of the request that created them): SUBMITTING ones (the call failed or its answer
+ * was lost) and PROCESSING/ABNORMAL ones (no notification yet: query).
  */
 export async function claimUnsettledRefunds(
   db: Db,
@@ -80,13 +88,8 @@ export async function claimUnsettledRefunds(
       .from(refunds)
       .where(
         and(
-          or(
-            eq(refunds.status, 'SUBMITTING'),
-            and(
-              inArray(refunds.status, ['PROCESSING', 'ABNORMAL']),
-              lt(refunds.createdAt, new Date(now.getTime() - settleAfterMs)),
-            ),
-          ),
+          inArray(refunds.status, [...OPEN_REFUND_STATUSES]),
+          lt(refunds.createdAt, new Date(now.getTime() - settleAfterMs)),
           or(isNull(refunds.leaseUntil), lt(refunds.leaseUntil, now)),
         ),
       )

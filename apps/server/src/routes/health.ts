@@ -1,8 +1,10 @@
 import Router from '@koa/router'
 import type { Database } from '../db/client'
 import type { Metrics } from '../metrics'
+import { requireAdmin } from './http'
 
-export function healthRoutes(database: Database, metrics: Metrics): Router {
+/** `/healthz` and `/readyz` are open (load balancers); `/metrics` needs the admin token. */
+export function healthRoutes(database: Database, metrics: Metrics, adminToken: string): Router {
   const r = new Router()
   r.get('/healthz', (ctx) => {
     ctx.body = { ok: true }
@@ -16,7 +18,7 @@ export function healthRoutes(database: Database, metrics: Metrics): Router {
       ctx.body = { ok: false, database: 'unreachable' }
     }
   })
-  r.get('/metrics', async (ctx) => {
+  r.get('/metrics', requireAdmin(adminToken), async (ctx) => {
     ctx.type = metrics.registry.contentType
     ctx.body = await metrics.registry.metrics()
   })

@@ -18,7 +18,7 @@ export function requireUser(auth: AuthService) {
   return async (ctx: Context, next: Next) => {
     const m = /^Bearer (\S+)$/.exec(ctx.get('authorization'))
     if (!m) throw new AppError('UNAUTHORIZED', '请先登录')
-    ctx.state.userId = auth.verify(m[1]!)
+    ctx.state.userId = await auth.authenticate(m[1]!)
     await next()
   }
 }

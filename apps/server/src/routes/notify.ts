@@ -1,7 +1,7 @@
 import Router, { type RouterContext } from '@koa/router'
 import type { NotificationReply } from '@fen/wechatpay'
 import { AppError } from '../errors'
-import type { Logger } from '../logger'
+import { loggable, type Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
 import { rawBody } from './http'
 
@@ -29,7 +29,7 @@ export function notifyRoutes(payments: PaymentService, logger: Logger): Router {
       const status = e instanceof AppError ? e.status : 500
       if (status >= 500) {
         logger.error(
-          { err: (e as Error).message },
+          { err: loggable(e) },
           'notification not handled: answering 500 so WeChat retries',
         )
       }

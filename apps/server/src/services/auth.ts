@@ -1,6 +1,9 @@
 import type { LoginResponse } from '@fen/shared'
 import { Code2SessionError, type MiniProgramClient } from '@fen/wechatpay'
+import { createHash } from 'node:crypto'
+import { eq } from 'drizzle-orm'
 import jwt from 'jsonwebtoken'
+import { users } from '../db/schema'
 import { AppError } from '../errors'
 import { RateLimiter } from '../rate-limit'
 import { upsertUser } from '../repositories/users'
@@ -48,24 +51,44 @@ export class AuthService {
     })
     const now = Math.floor(this.ctx.clock().getTime() / 1000)
     const exp = now + this.ctx.config.jwtTtlSeconds
-    const token = jwt.sign({ sub: String(userId), iat: now, exp }, this.ctx.config.jwtSecret, {
-      algorithm: 'HS256',
-    })
+    const claims = { sub: String(userId), oid: openidTag(session.openid), iat: now, exp }
+    const token = jwt.sign(claims, this.ctx.config.jwtSecret, { algorithm: 'HS256' })
     return { token, expiresAt: new Date(exp * 1000).toISOString(), user: { id: userId } }
   }
 
-  /** The user id in a valid token; anything else is 401. Only HS256 is accepted. */
-  verify(token: string): number {
+  /**
+   * The user of a valid token; anything else is 401. Only HS256 is accepted, and the token must
+   * name the user's openid as well as their id: after a database restore or reset, an id can be
+   * reused by another shopper, and an old token must not read their orders.
+   */
+  async authenticate(token: string): Promise<number> {
+    let id: number
+    let oid: unknown
     try {
       const payload = jwt.verify(token, this.ctx.config.jwtSecret, {
         algorithms: ['HS256'],
         clockTimestamp: Math.floor(this.ctx.clock().getTime() / 1000),
       })
-      const id = typeof payload === 'object' ? Number(payload.sub) : NaN
-      if (!Number.isSafeInteger(id) || id <= 0) throw new Error('no subject')
-      return id
+      if (typeof payload !== 'object') throw new Error('not an object')
+      id = Number(payload.sub)
+      oid = payload.oid
     } catch {
       throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
     }
+    if (!Number.isSafeInteger(id) || id <= 0 || typeof oid !== 'string') {
+      throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
+    }
+    const [user] = await this.ctx.db
+      .select({ openid: users.openid })
+      .from(users)
+      .where(eq(users.id, id))
+    if (!user || openidTag(user.openid) !== oid)
+      throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
+    return id
   }
+}
+
+/** A short, one-way tag of an openid for tokens (the openid itself stays out of them). */
+function openidTag(openid: string): string {
+  return createHash('sha256').update(openid).digest('base64url').slice(0, 16)
 }

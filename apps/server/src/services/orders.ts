@@ -1,4 +1,5 @@
 import { createHash, randomInt } from 'node:crypto'
+import { loggable } from '../logger'
 import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
 import { formatBeijingTime, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { eq } from 'drizzle-orm'
@@ -146,7 +147,7 @@ export class OrderService {
         order = (await findOrder(this.ctx.db, orderNo))!
       } catch (e) {
         this.ctx.logger.warn(
-          { orderNo, err: (e as Error).message },
+          { orderNo, err: loggable(e) },
           'order sync with WeChat failed; showing local state',
         )
       }

@@ -12,6 +12,7 @@ import {
   parseV2Time,
 } from '@fen/wechatpay'
 import type { Db } from '../db/client'
+import { loggable } from '../logger'
 import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
 import {
   findOrder,
@@ -150,7 +151,7 @@ export class PaymentService {
     }
     if (e instanceof WechatPayError) {
       this.ctx.metrics.notifications.inc({ api, outcome: 'unverified' })
-      this.ctx.logger.warn({ err: e.message }, 'notification refused: malformed')
+      this.ctx.logger.warn({ err: loggable(e) }, 'notification refused: malformed')
       return failureReply(400, '报文格式错误')
     }
     throw e
@@ -220,6 +221,13 @@ export class PaymentService {
       if (order.status === 'PENDING') {
         const paid = await markPaid(tx, order.orderNo, payment)
         if (!paid) return { outcome: 'duplicate' as const }
+        if (report.state === 'REFUND') {
+          // Paid and already refunded at WeChat (by hand, in 商户平台) before we saw the payment:
+          // recorded, never fulfilled, and left to a person.
+          return reject(
+            'paid and already refunded at WeChat before we saw the payment: not fulfilled',
+          )
+        }
         await enqueueEvent(tx, {
           type: 'order.paid',
           at: this.ctx.clock(),
@@ -289,19 +297,41 @@ export class PaymentService {
     if (order.channel && (await this.ctx.gateway.close(orderNo)) === 'paid') {
       await this.sync(orderNo).catch((e) =>
         this.ctx.logger.warn(
-          { orderNo, err: (e as Error).message },
+          { orderNo, err: loggable(e) },
           'WeChat says paid; sync failed for now',
         ),
       )
       return 'paid'
     }
-    return (await this.closeLocally(this.ctx.db, orderNo, reason)) ? 'closed' : 'unchanged'
+    // Skipping WeChat is only right if the order is still unprepaid when we close it: a prepay
+    // recorded meanwhile has handed out a code_url or params, so go round again, through WeChat.
+    const closed = await this.closeLocally(this.ctx.db, orderNo, reason, {
+      unprepaidOnly: !order.channel,
+    })
+    if (closed) return 'closed'
+    if (!order.channel && (await findOrder(this.ctx.db, orderNo))?.channel)
+      return this.close(orderNo, reason)
+    return 'unchanged'
   }
 
-  /** The local half of closing: CAS PENDING → CLOSED, stock back, `order.closed`. */
-  async closeLocally(db: Db, orderNo: string, reason: string): Promise<boolean> {
+  /**
+   * The local half of closing: CAS PENDING → CLOSED (and, with `unprepaidOnly`, only while no
+   * prepay is recorded), stock back, `order.closed`.
+   */
+  async closeLocally(
+    db: Db,
+    orderNo: string,
+    reason: string,
+    opts: { unprepaidOnly?: boolean } = {},
+  ): Promise<boolean> {
     return db.transaction(async (tx) => {
-      const closed = await markClosed(tx, orderNo, reason, this.ctx.clock())
+      const closed = await markClosed(
+        tx,
+        orderNo,
+        reason,
+        this.ctx.clock(),
+        opts.unprepaidOnly ?? false,
+      )
       if (!closed) return false
       const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
       await releaseStock(tx, lines)

@@ -1,4 +1,5 @@
 import { formatFen, type Refund } from '@fen/shared'
+import { loggable } from '../logger'
 import { ApiError } from '@fen/wechatpay'
 import type { Db } from '../db/client'
 import { AppError } from '../errors'
@@ -132,7 +133,7 @@ export class RefundService {
       await this.applyResult({ outRefundNo, ...r })
     } catch (e) {
       if (isTransient(e)) {
-        await noteRefundError(this.ctx.db, outRefundNo, (e as Error).message)
+        await noteRefundError(this.ctx.db, outRefundNo, loggable(e).message)
         this.ctx.logger.warn(
           { outRefundNo },
           'refund submission failed for now; it will be resubmitted',
@@ -140,12 +141,21 @@ export class RefundService {
         return
       }
       if (!(e instanceof ApiError)) throw e
+      // Refused — unless another submission of the same number was accepted meanwhile: ask first.
+      const known = await this.ctx.gateway.queryRefund(outRefundNo).catch(() => undefined)
+      if (known) {
+        await this.applyResult({ outRefundNo, ...known })
+        return
+      }
       await this.ctx.db.transaction(async (tx) => {
-        await updateRefundStatus(tx, outRefundNo, {
-          status: 'FAILED',
-          lastError: `${e.code}: ${e.message}`,
-        })
-        await recomputeRefundState(tx, order.orderNo)
+        await lockOrder(tx, order.orderNo)
+        const failed = await updateRefundStatus(
+          tx,
+          outRefundNo,
+          { status: 'FAILED', lastError: `${e.code}: ${e.message}` },
+          ['SUBMITTING'],
+        )
+        if (failed) await recomputeRefundState(tx, order.orderNo)
       })
       this.ctx.logger.error({ outRefundNo, code: e.code }, 'ALERT: WeChat refused a refund')
     }
@@ -171,7 +181,11 @@ export class RefundService {
   ): Promise<Outcome> {
     const now = this.ctx.clock()
     return this.ctx.db.transaction(async (tx) => {
-      const refund = await lockRefund(tx, result.outRefundNo)
+      // The order before the refund, as everywhere: its recompute then sees every other refund
+      // of the order settled before it (two settlements at once would otherwise each miss the other).
+      const known = await findRefund(tx, result.outRefundNo)
+      if (known) await lockOrder(tx, known.orderNo)
+      const refund = known && (await lockRefund(tx, result.outRefundNo))
       if (notification) {
         const fresh = await storeNotification(tx, {
           id: notification.id,
@@ -193,6 +207,14 @@ export class RefundService {
       if (result.amountFen !== undefined && result.amountFen !== refund.amountFen) {
         return reject(
           `refund amount ${result.amountFen} fen does not match our ${refund.amountFen} fen`,
+        )
+      }
+      if (
+        result.status === 'SUCCESS' &&
+        (refund.status === 'FAILED' || refund.status === 'CLOSED')
+      ) {
+        return reject(
+          `WeChat reports SUCCESS for a refund held as ${refund.status}: the money went back`,
         )
       }
       if (result.status === 'PROCESSING' && refund.status !== 'SUBMITTING') return 'duplicate'
