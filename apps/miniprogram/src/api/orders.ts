@@ -1,0 +1,35 @@
+import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
+import { request } from '@/http/request'
+
+/**
+ * `POST /api/orders`: the server prices the order (the client never sends an amount). The
+ * Idempotency-Key makes a retried submission return the same order.
+ */
+export function createOrder(items: CreateOrderRequest['items'], idempotencyKey: string): Promise<Order> {
+  return request<Order>('/api/orders', {
+    method: 'POST',
+    body: { items },
+    headers: { 'idempotency-key': idempotencyKey },
+  })
+}
+
+/** `GET /api/orders`: mine, newest first. */
+export function listOrders(): Promise<Order[]> {
+  return request<Order[]>('/api/orders')
+}
+
+/** `GET /api/orders/:orderNo` (the server checks WeChat when a pending order is a few seconds stale). */
+export function getOrder(orderNo: string): Promise<Order> {
+  if (!orderNo) return Promise.reject(new Error('缺少订单号'))
+  return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}`)
+}
+
+/** `POST /api/orders/:orderNo/pay`: `wx.requestPayment` parameters (jsapi) or a `code_url` (native). */
+export function payOrder(orderNo: string, channel: PayChannel): Promise<PayResponse> {
+  return request<PayResponse>(`/api/orders/${encodeURIComponent(orderNo)}/pay`, { method: 'POST', body: { channel } })
+}
+
+/** `POST /api/orders/:orderNo/cancel`: closed at WeChat, then here; stock released. */
+export function cancelOrder(orderNo: string): Promise<Order> {
+  return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/cancel`, { method: 'POST' })
+}

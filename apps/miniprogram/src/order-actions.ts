@@ -1,0 +1,29 @@
+import Taro from '@tarojs/taro'
+import type { Order } from '@fen/shared'
+import { cancelOrder } from '@/api/orders'
+import { describeError, payFor } from '@/pay'
+
+/**
+ * 继续支付 and 取消订单, shared by the order list and the order page. Each returns a message to
+ * show, or '' when there is nothing to say.
+ */
+export async function continuePaying(order: Order): Promise<string> {
+  try {
+    const r = await payFor(order)
+    if (r.kind === 'cancelled') return '已取消支付，订单仍待支付'
+    if (r.kind === 'failed') return `支付失败：${r.reason}`
+    return ''
+  } catch (e) {
+    return describeError(e)
+  }
+}
+
+export async function confirmAndCancel(order: Order): Promise<{ order?: Order; message: string }> {
+  const { confirm } = await Taro.showModal({ title: '取消订单', content: '确定取消这个订单吗？' })
+  if (!confirm) return { message: '' }
+  try {
+    return { order: await cancelOrder(order.orderNo), message: '订单已取消' }
+  } catch (e) {
+    return { message: describeError(e) }
+  }
+}

@@ -1,0 +1,31 @@
+import type { PayChannel, RequestPaymentParams } from '@fen/shared'
+
+/** How a `wx.requestPayment` ended, as the shop needs to know it. */
+export type PayOutcome =
+  | { status: 'paid' }
+  | { status: 'cancelled' }
+  | { status: 'failed'; reason: string }
+
+/** What the order being paid looks like, for a cashier to show. */
+export interface PayingOrder {
+  orderNo: string
+  totalFen: number
+  description: string
+}
+
+/**
+ * What differs between where the shop runs: WeChat (weapp), a browser (H5), and the sandbox.
+ * Chosen once, at build time (src/platform/index.ts).
+ */
+export interface Platform {
+  /** The ways to pay here, the preferred first: weapp `jsapi`, H5 `native`. */
+  readonly channels: readonly PayChannel[]
+  /** A `wx.login` code (or the sandbox's). */
+  login(): Promise<string>
+  /** Runs `wx.requestPayment` with the server's parameters (jsapi). */
+  requestPayment(params: RequestPaymentParams, order: PayingOrder): Promise<PayOutcome>
+  /** A QR image (data URL) for a Native `code_url`; only where Native is a channel. */
+  qrImage?(codeUrl: string): Promise<string>
+  /** Sandbox only: pay (or fail) a Native `code_url` as a scanning shopper would. */
+  simulateScan?(codeUrl: string, result: 'SUCCESS' | 'PAYERROR'): Promise<void>
+}

@@ -1,0 +1,5 @@
+export {}
+
+declare module 'vue' {
+  export interface GlobalComponents extends JSX.IntrinsicElements {}
+}
