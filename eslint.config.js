@@ -1,6 +1,7 @@
 // One lint config for the whole monorepo (ESLint flat config).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import pluginVue from 'eslint-plugin-vue'
 
 export default tseslint.config(
   {
@@ -39,5 +40,25 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-console': 'off',
     },
+  },
+  // The mini-program's single-file components: Vue's essential rules (layout is Prettier's job),
+  // with TypeScript parsing their <script setup lang="ts">.
+  ...pluginVue.configs['flat/essential'],
+  {
+    files: ['**/*.vue'],
+    languageOptions: { parserOptions: { parser: tseslint.parser } },
+    rules: {
+      // Taro's page files are named index.vue by convention.
+      'vue/multi-word-component-names': 'off',
+    },
+  },
+  // CommonJS config and scripts that run in Node.
+  {
+    files: ['**/*.cjs', '**/babel.config.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 )

@@ -35,7 +35,9 @@ export default defineConfig<'webpack5'>(async () => {
     },
     copy: { patterns: [], options: {} },
     framework: 'vue3',
-    compiler: 'webpack5',
+    // Prebundling (dev watch only) crashes in @tarojs/webpack5-prebundle 4.2.0 with this pnpm
+    // layout (`options.roots.map is not a function`, then `_writeVirtualFile is not a function`).
+    compiler: { type: 'webpack5', prebundle: { enable: false } },
     cache: { enable: process.env.TARO_CACHE === '1' },
     mini: {
       compile: { include: workspaceSources },
@@ -51,8 +53,14 @@ export default defineConfig<'webpack5'>(async () => {
         port: Number(process.env.FEN_H5_PORT ?? 10086),
         // Same origin for the browser: the API and the sandbox behind the dev server.
         proxy: {
-          '/api': { target: process.env.FEN_SERVER_URL ?? 'http://127.0.0.1:3000', changeOrigin: true },
-          '/__sandbox': { target: process.env.FEN_SANDBOX_PROXY ?? 'http://127.0.0.1:3100', changeOrigin: true },
+          '/api': {
+            target: process.env.FEN_SERVER_URL ?? 'http://127.0.0.1:3000',
+            changeOrigin: true,
+          },
+          '/__sandbox': {
+            target: process.env.FEN_SANDBOX_PROXY ?? 'http://127.0.0.1:3100',
+            changeOrigin: true,
+          },
         },
       },
       output: { filename: 'js/[name].[hash:8].js', chunkFilename: 'js/[name].[chunkhash:8].js' },

@@ -40,7 +40,10 @@ function description(order: Order): string {
  * and a success goes to the result page, which confirms with the server (the client's success is
  * not proof of payment). Native: straight to the result page, which shows the QR code and polls.
  */
-export async function payFor(order: Order, channel: PayChannel = platform.channels[0]!): Promise<PayResult> {
+export async function payFor(
+  order: Order,
+  channel: PayChannel = platform.channels[0]!,
+): Promise<PayResult> {
   if (channel === 'native') {
     await Taro.redirectTo({ url: `/pages/result/index?orderNo=${order.orderNo}&channel=native` })
     return { kind: 'paying', orderNo: order.orderNo }

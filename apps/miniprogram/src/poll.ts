@@ -4,10 +4,13 @@ import type { Order } from '@fen/shared'
 export const POLL_TIMEOUT_MS = 120_000
 export const POLL_INTERVAL_MS = 2_000
 
-export type PollEnd = { status: 'final'; order: Order } | { status: 'timeout'; order: Order | undefined }
+export type PollEnd =
+  { status: 'final'; order: Order } | { status: 'timeout' | 'stopped'; order: Order | undefined }
 
 /**
- * Asks for the order until it is no longer PENDING (PAID, CLOSED, …) or `timeoutMs` passes.
+ * Asks for the order until it is no longer PENDING (PAID, CLOSED, …), `timeoutMs` passes or
+ * `stopped()` says the page is gone (checked after each load and after each sleep, so a page that
+ * closes mid-sleep costs no further request).
  * `sleep` and `now` are injected so tests run it without timers.
  */
 export async function pollOrder(
@@ -35,7 +38,9 @@ export async function pollOrder(
     } catch {
       // a failed poll is not an answer: keep asking until the timeout
     }
-    if (options.stopped?.() || now() - start >= timeout) return { status: 'timeout', order: last }
+    if (options.stopped?.()) return { status: 'stopped', order: last }
+    if (now() - start >= timeout) return { status: 'timeout', order: last }
     await sleep(interval)
+    if (options.stopped?.()) return { status: 'stopped', order: last }
   }
 }

@@ -5,7 +5,10 @@ import { request } from '@/http/request'
  * `POST /api/orders`: the server prices the order (the client never sends an amount). The
  * Idempotency-Key makes a retried submission return the same order.
  */
-export function createOrder(items: CreateOrderRequest['items'], idempotencyKey: string): Promise<Order> {
+export function createOrder(
+  items: CreateOrderRequest['items'],
+  idempotencyKey: string,
+): Promise<Order> {
   return request<Order>('/api/orders', {
     method: 'POST',
     body: { items },
@@ -26,7 +29,10 @@ export function getOrder(orderNo: string): Promise<Order> {
 
 /** `POST /api/orders/:orderNo/pay`: `wx.requestPayment` parameters (jsapi) or a `code_url` (native). */
 export function payOrder(orderNo: string, channel: PayChannel): Promise<PayResponse> {
-  return request<PayResponse>(`/api/orders/${encodeURIComponent(orderNo)}/pay`, { method: 'POST', body: { channel } })
+  return request<PayResponse>(`/api/orders/${encodeURIComponent(orderNo)}/pay`, {
+    method: 'POST',
+    body: { channel },
+  })
 }
 
 /** `POST /api/orders/:orderNo/cancel`: closed at WeChat, then here; stock released. */

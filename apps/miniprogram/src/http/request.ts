@@ -31,7 +31,11 @@ interface Answer {
 }
 
 /** One HTTP exchange with the server (FEN_API_BASE + path). */
-async function send(path: string, options: RequestOptions, token: string | undefined): Promise<Answer> {
+async function send(
+  path: string,
+  options: RequestOptions,
+  token: string | undefined,
+): Promise<Answer> {
   const header: Record<string, string> = { 'content-type': 'application/json', ...options.headers }
   if (token) header.authorization = `Bearer ${token}`
   try {
@@ -60,5 +64,9 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return res.data as T
   const body = (res.data ?? {}) as Partial<ErrorBody>
-  throw new ApiRequestError(body.code ?? 'INTERNAL', body.message ?? `服务器错误（${res.statusCode}）`, res.statusCode)
+  throw new ApiRequestError(
+    body.code ?? 'INTERNAL',
+    body.message ?? `服务器错误（${res.statusCode}）`,
+    res.statusCode,
+  )
 }

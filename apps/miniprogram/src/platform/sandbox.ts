@@ -48,7 +48,10 @@ export async function answerCashier(
   waiting = undefined
   let outcome: PayOutcome
   try {
-    const r = await sandboxCall<{ errMsg?: string }>('/__sandbox/request-payment', { ...current.params, result })
+    const r = await sandboxCall<{ errMsg?: string }>('/__sandbox/request-payment', {
+      ...current.params,
+      result,
+    })
     outcome = outcomeOf(r.data?.errMsg)
   } catch {
     outcome = { status: 'failed', reason: '无法连接沙箱' }
@@ -77,7 +80,10 @@ export function withSandbox(base: Platform): Platform {
     },
     ...(base.qrImage ? { qrImage: base.qrImage } : {}),
     async simulateScan(codeUrl, result) {
-      const r = await sandboxCall<{ message?: string }>('/__sandbox/pay', { code_url: codeUrl, result })
+      const r = await sandboxCall<{ message?: string }>('/__sandbox/pay', {
+        code_url: codeUrl,
+        result,
+      })
       if (r.status !== 200) throw new Error(r.data?.message ?? '模拟扫码失败')
     },
   }

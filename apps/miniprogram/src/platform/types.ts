@@ -2,9 +2,7 @@ import type { PayChannel, RequestPaymentParams } from '@fen/shared'
 
 /** How a `wx.requestPayment` ended, as the shop needs to know it. */
 export type PayOutcome =
-  | { status: 'paid' }
-  | { status: 'cancelled' }
-  | { status: 'failed'; reason: string }
+  { status: 'paid' } | { status: 'cancelled' } | { status: 'failed'; reason: string }
 
 /** What the order being paid looks like, for a cashier to show. */
 export interface PayingOrder {

@@ -5,7 +5,10 @@ import type { PayOutcome, Platform } from './types'
 export function outcomeOf(errMsg: string | undefined): PayOutcome {
   if (errMsg === 'requestPayment:ok') return { status: 'paid' }
   if (errMsg?.includes('cancel')) return { status: 'cancelled' }
-  return { status: 'failed', reason: (errMsg ?? '').replace(/^requestPayment:fail\s*/, '') || '支付失败' }
+  return {
+    status: 'failed',
+    reason: (errMsg ?? '').replace(/^requestPayment:fail\s*/, '') || '支付失败',
+  }
 }
 
 /** Inside WeChat: the real `wx.login` and `wx.requestPayment` (through Taro). */

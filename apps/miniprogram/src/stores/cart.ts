@@ -9,8 +9,13 @@ const state = reactive({
 
 export const cart = {
   state,
+  /**
+   * Replaces the catalogue. A picked product no longer listed is dropped and a quantity above the
+   * new stock is lowered, so the cart only ever holds what the shopper can see and order.
+   */
   setProducts(products: Product[]) {
     state.products = products
+    for (const id of Object.keys(state.quantities).map(Number)) cart.set(id, state.quantities[id]!)
   },
   quantity(id: number): number {
     return state.quantities[id] ?? 0

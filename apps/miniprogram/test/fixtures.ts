@@ -1,0 +1,91 @@
+// Fixtures typed by the shared contracts, and a route table for the mocked server.
+import type {
+  ErrorBody,
+  ErrorCode,
+  LoginResponse,
+  Order,
+  OrderStatus,
+  PayResponse,
+  Product,
+} from '@fen/shared'
+import { ERROR_CODES } from '@fen/shared'
+import type { RequestAnswer, RequestCall } from './taro-mock'
+
+export const TOKEN_KEY = 'fen.token'
+
+export const products: Product[] = [
+  { id: 1, title: '手冲咖啡豆', priceFen: 2990, stock: 5 },
+  { id: 2, title: '马克杯', priceFen: 1500, stock: 2 },
+  { id: 3, title: '滤纸', priceFen: 5, stock: 0 },
+]
+
+export function order(overrides: Partial<Order> = {}): Order {
+  return {
+    orderNo: 'FEN20261122000001',
+    status: 'PENDING',
+    totalFen: 7480,
+    refundedFen: 0,
+    items: [
+      { productId: 1, title: '手冲咖啡豆', quantity: 2, unitPriceFen: 2990 },
+      { productId: 2, title: '马克杯', quantity: 1, unitPriceFen: 1500 },
+    ],
+    createdAt: '2026-11-22T08:00:00.000Z',
+    expiresAt: '2026-11-22T08:30:00.000Z',
+    ...overrides,
+  }
+}
+
+export function withStatus(status: OrderStatus, overrides: Partial<Order> = {}): Order {
+  return order({
+    status,
+    ...(status === 'PAID' ? { paidAt: '2026-11-22T08:01:00.000Z' } : {}),
+    ...(status === 'CLOSED' ? { closedAt: '2026-11-22T08:30:00.000Z' } : {}),
+    ...overrides,
+  })
+}
+
+export const jsapiAnswer: PayResponse & { channel: 'jsapi' } = {
+  channel: 'jsapi',
+  params: {
+    appId: 'wx0000000000000001',
+    timeStamp: '1795334400',
+    nonceStr: 'n0nce5tr',
+    package: 'prepay_id=wx22080000000000000000000000000001',
+    signType: 'RSA',
+    paySign: 'c2lnbmF0dXJl',
+  },
+}
+
+export const nativeAnswer: PayResponse = {
+  channel: 'native',
+  codeUrl: 'weixin://wxpay/bizpayurl?pr=abc123',
+  expiresAt: '2026-11-22T08:30:00.000Z',
+}
+
+export function loginAnswer(token: string): RequestAnswer {
+  const data: LoginResponse = { token, expiresAt: '2026-11-23T08:00:00.000Z', user: { id: 7 } }
+  return { statusCode: 200, data }
+}
+
+export function ok(data: unknown): RequestAnswer {
+  return { statusCode: 200, data }
+}
+
+/** An error answer as the server sends it: the code's status and `{code, message}`. */
+export function fail(code: ErrorCode, message: string): RequestAnswer {
+  const data: ErrorBody = { code, message }
+  return { statusCode: ERROR_CODES[code], data }
+}
+
+/** A route table: `'GET /api/products'` → an answer (or a function of the call). */
+export function routes(
+  table: Record<string, RequestAnswer | ((call: RequestCall) => RequestAnswer)>,
+): (call: RequestCall) => RequestAnswer {
+  return (call) => {
+    const route = table[`${call.method} ${call.path}`]
+    if (route === undefined) {
+      return fail('NOT_FOUND', `no route for ${call.method} ${call.path}`)
+    }
+    return typeof route === 'function' ? route(call) : route
+  }
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest'
+import { outcomeOf, weappPlatform } from '@/platform/weapp'
+import { h5Platform } from '@/platform/h5'
+import { answerCashier, pendingCashier, withSandbox } from '@/platform/sandbox'
+import type { PayingOrder, PayOutcome } from '@/platform'
+import { taro } from './taro-mock'
+import { jsapiAnswer, ok } from './fixtures'
+
+const { Taro } = taro
+const params = jsapiAnswer.params
+const paying: PayingOrder = { orderNo: 'FENSBX000001', totalFen: 2990, description: '手冲咖啡豆' }
+
+describe('outcomeOf (wx.requestPayment errMsg)', () => {
+  it('requestPayment:ok → paid', () => {
+    expect(outcomeOf('requestPayment:ok')).toEqual({ status: 'paid' })
+  })
+
+  it('anything with cancel → cancelled', () => {
+    expect(outcomeOf('requestPayment:fail cancel')).toEqual({ status: 'cancelled' })
+    expect(outcomeOf('requestPayment:cancel')).toEqual({ status: 'cancelled' })
+  })
+
+  it('a failure → failed with the reason after "requestPayment:fail"', () => {
+    expect(outcomeOf('requestPayment:fail 余额不足')).toEqual({
+      status: 'failed',
+      reason: '余额不足',
+    })
+  })
+
+  it('no reason → 支付失败', () => {
+    expect(outcomeOf('requestPayment:fail')).toEqual({ status: 'failed', reason: '支付失败' })
+    expect(outcomeOf('requestPayment:fail ')).toEqual({ status: 'failed', reason: '支付失败' })
+    expect(outcomeOf('')).toEqual({ status: 'failed', reason: '支付失败' })
+    expect(outcomeOf(undefined)).toEqual({ status: 'failed', reason: '支付失败' })
+  })
+})
+
+describe('weappPlatform', () => {
+  it('login returns the wx.login code', async () => {
+    await expect(weappPlatform.login()).resolves.toBe('code-1')
+    expect(Taro.login).toHaveBeenCalledTimes(1)
+  })
+
+  it('login without a code throws', async () => {
+    taro.loginCode('')
+    await expect(weappPlatform.login()).rejects.toThrow('微信登录失败')
+  })
+
+  it('requestPayment passes exactly the five signed fields (no appId) and maps the outcome', async () => {
+    await expect(weappPlatform.requestPayment(params, paying)).resolves.toEqual({ status: 'paid' })
+    const { timeStamp, nonceStr, package: pkg, signType, paySign } = params
+    expect(Taro.requestPayment).toHaveBeenCalledWith({
+      timeStamp,
+      nonceStr,
+      package: pkg,
+      signType,
+      paySign,
+    })
+    expect(Object.keys(Taro.requestPayment.mock.calls[0]![0]).sort()).toEqual([
+      'nonceStr',
+      'package',
+      'paySign',
+      'signType',
+      'timeStamp',
+    ])
+
+    taro.payment('fail cancel')
+    await expect(weappPlatform.requestPayment(params, paying)).resolves.toEqual({
+      status: 'cancelled',
+    })
+    taro.payment('fail 余额不足')
+    await expect(weappPlatform.requestPayment(params, paying)).resolves.toEqual({
+      status: 'failed',
+      reason: '余额不足',
+    })
+  })
+
+  it('a rejection without errMsg is a failure, not a success', async () => {
+    Taro.requestPayment.mockRejectedValueOnce(new Error('boom'))
+    await expect(weappPlatform.requestPayment(params, paying)).resolves.toEqual({
+      status: 'failed',
+      reason: '支付失败',
+    })
+  })
+})
+
+describe('h5Platform', () => {
+  it('pays by native only, cannot log in outside WeChat, and renders a QR data URL', async () => {
+    expect(h5Platform.channels).toEqual(['native'])
+    await expect(h5Platform.login()).rejects.toThrow('请在微信中打开以登录')
+    await expect(h5Platform.requestPayment(params, paying)).resolves.toEqual({
+      status: 'failed',
+      reason: '浏览器中请使用扫码支付',
+    })
+    await expect(h5Platform.qrImage!('weixin://wxpay/bizpayurl?pr=abc')).resolves.toMatch(
+      /^data:image\/png;base64,/,
+    )
+  })
+})
+
+describe('withSandbox', () => {
+  const sandboxed = withSandbox(weappPlatform)
+
+  it('adds nothing to weapp channels and keeps jsapi first for H5', () => {
+    expect(sandboxed.channels).toEqual(['jsapi'])
+    expect(withSandbox(h5Platform).channels).toEqual(['jsapi', 'native'])
+  })
+
+  it('logs in with a sandbox code from FEN_SANDBOX_URL', async () => {
+    taro.answer(ok({ code: 'sbx-code' }))
+    await expect(sandboxed.login()).resolves.toBe('sbx-code')
+    expect(taro.requests[0]!.url).toBe('http://sandbox.test/__sandbox/login-codes')
+    expect(Taro.login).not.toHaveBeenCalled()
+
+    taro.answer({ statusCode: 500, data: {} })
+    await expect(sandboxed.login()).rejects.toThrow('沙箱登录失败')
+  })
+
+  it('requestPayment opens the cashier page; its answer goes to the sandbox, leaves the page, then settles', async () => {
+    const result = sandboxed.requestPayment(params, paying)
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/pages/sandbox-cashier/index' })
+    expect(pendingCashier()?.order).toEqual(paying)
+
+    taro.answer(ok({ errMsg: 'requestPayment:ok' }))
+    await expect(answerCashier('SUCCESS')).resolves.toEqual({ status: 'paid' })
+    await expect(result).resolves.toEqual({ status: 'paid' })
+
+    const call = taro.requests[0]!
+    expect(call.url).toBe('http://sandbox.test/__sandbox/request-payment')
+    expect(call.body).toEqual({ ...params, result: 'SUCCESS' })
+    expect(Taro.navigateBack).toHaveBeenCalledTimes(1)
+    expect(pendingCashier()).toBeUndefined()
+    expect(Taro.requestPayment).not.toHaveBeenCalled()
+  })
+
+  it('a cashier closed without a choice (unload) cancels without navigating back', async () => {
+    const result = sandboxed.requestPayment(params, paying)
+    taro.answer(ok({ errMsg: 'requestPayment:fail cancel' }))
+    await answerCashier('CANCEL', false)
+    await expect(result).resolves.toEqual({ status: 'cancelled' })
+    expect(Taro.navigateBack).not.toHaveBeenCalled()
+  })
+
+  it('an unreachable sandbox is a failure; a second payment cancels the first', async () => {
+    const first: Promise<PayOutcome> = sandboxed.requestPayment(params, paying)
+    const second = sandboxed.requestPayment(params, { ...paying, orderNo: 'FENSBX000002' })
+    await expect(first).resolves.toEqual({ status: 'cancelled' })
+
+    Taro.request.mockRejectedValueOnce({ errMsg: 'request:fail' })
+    await expect(answerCashier('SUCCESS')).resolves.toEqual({
+      status: 'failed',
+      reason: '无法连接沙箱',
+    })
+    await expect(second).resolves.toEqual({ status: 'failed', reason: '无法连接沙箱' })
+    expect(await answerCashier('SUCCESS')).toEqual({ status: 'cancelled' })
+  })
+
+  it('simulateScan posts the code_url and throws the sandbox message on refusal', async () => {
+    taro.answer(ok({}), { statusCode: 404, data: { message: '二维码已过期' } })
+    await sandboxed.simulateScan!('weixin://wxpay/bizpayurl?pr=abc', 'SUCCESS')
+    expect(taro.requests[0]!.body).toEqual({
+      code_url: 'weixin://wxpay/bizpayurl?pr=abc',
+      result: 'SUCCESS',
+    })
+    await expect(sandboxed.simulateScan!('weixin://x', 'PAYERROR')).rejects.toThrow('二维码已过期')
+  })
+})
