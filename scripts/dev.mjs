@@ -1,14 +1,21 @@
 // `pnpm dev`: the one command that starts Fen for local work — the Fen sandbox (an offline WeChat
-// Pay), then the server on embedded PGlite pointed at it — and prints where everything is.
-// The mini-program's H5 build joins here with issue #5.
+// Pay), the server on embedded PGlite pointed at it, and the shop's H5 build in sandbox mode,
+// rebuilt on change (Taro's dev server proxies /api and /__sandbox) — and prints where everything is.
 import { spawn } from 'node:child_process'
 
 const SANDBOX = process.env.SANDBOX_URL ?? 'http://127.0.0.1:3100'
 const PORT = process.env.PORT ?? '3000'
+const H5_PORT = process.env.FEN_H5_PORT ?? '10086'
 const children = []
 
 function start(name, args, env = {}) {
-  const child = spawn('pnpm', args, { stdio: 'inherit', env: { ...process.env, ...env } })
+  // Each child leads its own process group, so stopping it stops what pnpm started under it (tsx,
+  // webpack); a plain kill of pnpm would leave the sandbox and the server holding their ports.
+  const child = spawn('pnpm', args, {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, ...env },
+  })
   child.on('exit', (code, signal) => {
     if (signal === null && code !== 0) {
       console.error(`[dev] ${name} exited with ${code}`)
@@ -19,14 +26,20 @@ function start(name, args, env = {}) {
 }
 
 function stopAll(code = 0) {
-  for (const c of children) c.kill('SIGTERM')
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
   process.exit(code)
 }
 process.on('SIGINT', () => stopAll(0))
 process.on('SIGTERM', () => stopAll(0))
 
-async function waitFor(url, name) {
-  for (let i = 0; i < 150; i++) {
+async function waitFor(url, name, seconds = 30) {
+  for (let i = 0; i < seconds * 5; i++) {
     try {
       if ((await fetch(url)).ok) return
     } catch {
@@ -47,10 +60,19 @@ start('server', ['--filter', '@fen/server', 'start'], {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 })
 await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the server')
+start('h5', ['--filter', '@fen/miniprogram', 'dev:h5'], {
+  FEN_H5_PORT: H5_PORT,
+  FEN_SERVER_URL: `http://127.0.0.1:${PORT}`,
+  FEN_SANDBOX_PROXY: SANDBOX,
+})
+// The first H5 compile takes a while on two cores.
+await waitFor(`http://127.0.0.1:${H5_PORT}/`, 'the H5 shop', 180)
 console.log(`
 Fen is running:
-  server           http://127.0.0.1:${PORT}        (GET /api/products, /healthz, /metrics)
+  shop (H5)        http://127.0.0.1:${H5_PORT}       (sandbox mode: pay through the simulated cashier or by QR)
+  server           http://127.0.0.1:${PORT}        (GET /api/products, /healthz)
   sandbox          ${SANDBOX}/__sandbox/   (play WeChat's side: pay, fail, refund, resend)
-  admin token      fen-dev-admin-token           (Authorization: Bearer …, /api/admin/…)
+  admin token      fen-dev-admin-token           (Authorization: Bearer …, /api/admin/…, /metrics)
   database         PGlite in apps/server/.data   (set DATABASE_URL for PostgreSQL)
+    WeChat DevTools  pnpm --filter @fen/miniprogram dev:weapp, then open dist/weapp-sandbox (docs/devtools.md)
 `)

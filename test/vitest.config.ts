@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['api/**/*.test.ts'],
+    include: ['api/**/*.test.ts', 'e2e/**/*.test.ts'],
     // Each suite runs a sandbox, a database and the server.
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -16,15 +16,28 @@ const TYPES: Record<string, string> = {
  * Serves a built H5 app (dist/h5-sandbox) and, like Taro's dev server, proxies `/api` to the Fen
  * server and `/__sandbox` to the sandbox, so the browser sees one origin.
  */
-export async function serveH5(root: string, targets: { api: string; sandbox: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveH5(
+  root: string,
+  targets: { api: string; sandbox: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const base = path.resolve(root)
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
-    const target = url.pathname.startsWith('/api/') ? targets.api : url.pathname.startsWith('/__sandbox') ? targets.sandbox : undefined
+    const target = url.pathname.startsWith('/api/')
+      ? targets.api
+      : url.pathname.startsWith('/__sandbox')
+        ? targets.sandbox
+        : undefined
     if (target) {
       const t = new URL(target)
       const upstream = httpRequest(
-        { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+        {
+          host: t.hostname,
+          port: t.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: t.host },
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers)
           up.pipe(res)
@@ -37,7 +50,8 @@ export async function serveH5(root: string, targets: { api: string; sandbox: str
       return
     }
     let file = path.join(base, decodeURIComponent(url.pathname))
-    if (!file.startsWith(base) || !existsSync(file) || statSync(file).isDirectory()) file = path.join(base, 'index.html')
+    if (!file.startsWith(base) || !existsSync(file) || statSync(file).isDirectory())
+      file = path.join(base, 'index.html')
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
     createReadStream(file).pipe(res)
   })
