@@ -7,6 +7,7 @@ import {
   loadApiV3Key,
   loadPrivateKey,
   loadPublicKey,
+  type PlatformKeyOptions,
 } from '@fen/wechatpay'
 import type { SandboxMerchant as FenSandboxMerchant } from '@fen/sandbox'
 import { z } from 'zod'
@@ -40,8 +41,14 @@ export interface Config {
     privateKey: string
     apiV3Key: string
     apiV2Key: string | undefined
-    /** Public-key mode when set; otherwise platform certificates are downloaded. */
+    /** The WeChat Pay public key (微信支付公钥), when the merchant has one. */
     publicKey: { id: string; pem: string } | undefined
+    /**
+     * Whether platform certificates are downloaded (and kept fresh) from /v3/certificates: always
+     * without a public key; with one, only while migrating from certificates to the public key
+     * (each signature is then checked with the key its `Wechatpay-Serial` names).
+     */
+    platformCertificates: boolean
     baseUrl: string
   }
   /** The URL of the Fen sandbox the WeChat settings came from, if any. */
@@ -78,6 +85,7 @@ const KNOWN = [
   'WECHATPAY_APIV2_KEY',
   'WECHATPAY_PUBLIC_KEY_ID',
   'WECHATPAY_PUBLIC_KEY',
+  'WECHATPAY_PLATFORM_CERTIFICATES',
   'WECHATPAY_BASE_URL',
   'ORDER_TTL_SECONDS',
   'FEN_SANDBOX_URL',
@@ -124,6 +132,7 @@ const Env = z.object({
   WECHATPAY_APIV2_KEY: optional,
   WECHATPAY_PUBLIC_KEY_ID: optional,
   WECHATPAY_PUBLIC_KEY: optional,
+  WECHATPAY_PLATFORM_CERTIFICATES: optional.pipe(z.enum(['download', 'off']).optional()),
   WECHATPAY_BASE_URL: url,
   ORDER_TTL_SECONDS: int(900, 60, 7 * 86400),
   FEN_SANDBOX_URL: url,
@@ -244,6 +253,16 @@ export async function loadConfig(
     else check(problems, 'WECHATPAY_PUBLIC_KEY', () => loadPublicKey(publicKeyPem))
     if (publicKeyId && publicKeyPem) publicKey = { id: publicKeyId, pem: publicKeyPem }
   }
+  // Certificates: needed without a public key; with one, kept while migrating (a sandbox in `both`
+  // mode is a migration in progress).
+  const platformCertificates =
+    (e.WECHATPAY_PLATFORM_CERTIFICATES ??
+      (!publicKeyId || sandbox?.platformMode === 'both' ? 'download' : 'off')) === 'download'
+  if (!platformCertificates && !publicKeyId && !publicKeyPem) {
+    problems.push(
+      "WECHATPAY_PLATFORM_CERTIFICATES: 'off' needs WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY, or nothing could verify WeChat's signatures",
+    )
+  }
 
   // Test keys never meet production WeChat, and real keys never meet anything else.
   if (apiV3Key) {
@@ -314,10 +333,21 @@ export async function loadConfig(
       apiV3Key,
       apiV2Key,
       publicKey,
+      platformCertificates,
       baseUrl: payBaseUrl,
     },
     sandboxUrl: e.FEN_SANDBOX_URL,
     warnings,
+  }
+}
+
+/** The SDK's `platform` option: the keys that verify WeChat's answers and notifications. */
+export function platformKeys(wechatpay: Config['wechatpay']): PlatformKeyOptions {
+  return {
+    ...(wechatpay.publicKey
+      ? { publicKey: { id: wechatpay.publicKey.id, key: wechatpay.publicKey.pem } }
+      : {}),
+    ...(wechatpay.platformCertificates ? { certificates: 'download' as const } : {}),
   }
 }
 

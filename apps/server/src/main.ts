@@ -4,7 +4,7 @@
  */
 import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import { createApp, createServices } from './app'
-import { ConfigError, loadConfig } from './config'
+import { ConfigError, loadConfig, platformKeys } from './config'
 import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
 import { every } from './jobs/runner'
@@ -42,9 +42,7 @@ const wxpay = new WechatPay({
   privateKey: config.wechatpay.privateKey,
   apiV3Key: config.wechatpay.apiV3Key,
   baseUrl: config.wechatpay.baseUrl,
-  platform: config.wechatpay.publicKey
-    ? { publicKey: { id: config.wechatpay.publicKey.id, key: config.wechatpay.publicKey.pem } }
-    : { certificates: 'download' },
+  platform: platformKeys(config.wechatpay),
 })
 const v2 =
   config.wechatpay.apiV2Key !== undefined

@@ -27,6 +27,12 @@ export function createMetrics(countOrders: () => Promise<{ status: string; count
       labelNames: ['api', 'outcome'] as const,
       registers: [registry],
     }),
+    notificationKeys: new Counter({
+      name: 'fen_notification_keys_total',
+      help: 'Verified APIv3 notifications by the WeChat Pay key that signed them (public_key, certificate): a migration to the public key is over when certificate stops growing',
+      labelNames: ['key'] as const,
+      registers: [registry],
+    }),
     signatureFailures: new Counter({
       name: 'fen_signature_failures_total',
       help: 'Notifications that failed verification, by reason (mismatch, stale_timestamp, signtest, …)',

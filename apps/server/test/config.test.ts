@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateSandboxKeys, merchantView, type SandboxMerchant } from '@fen/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, type Config } from '../src/config'
+import { ConfigError, loadConfig, platformKeys, type Config } from '../src/config'
 
 const SANDBOX_URL = 'http://127.0.0.1:3100'
 const JWT_SECRET = 'config-test-jwt-secret-0123456789-abcdef'
@@ -115,6 +115,7 @@ describe('sandbox mode (FEN_SANDBOX_URL)', () => {
       apiV3Key: merchant.apiV3Key,
       apiV2Key: merchant.apiV2Key,
       publicKey: { id: merchant.platformPublicKeyId, pem: merchant.platformPublicKey },
+      platformCertificates: false,
       baseUrl: SANDBOX_URL,
     } satisfies Config['wechatpay'])
     expect(config.port).toBe(3000)
@@ -159,7 +160,21 @@ describe('sandbox mode (FEN_SANDBOX_URL)', () => {
       platformMode: 'certificate' as const,
     }))
     expect(config.wechatpay.publicKey).toBeUndefined()
+    expect(config.wechatpay.platformCertificates).toBe(true)
     expect(config.wechatpay.mchid).toBe(merchant.mchid)
+  })
+
+  it('a sandbox migrating (`both`) gives the public key and keeps the certificates', async () => {
+    const config = await loadConfig({ FEN_SANDBOX_URL: SANDBOX_URL }, async () => ({
+      ...merchant,
+      platformMode: 'both' as const,
+    }))
+    expect(config.wechatpay.publicKey?.id).toBe(merchant.platformPublicKeyId)
+    expect(config.wechatpay.platformCertificates).toBe(true)
+    expect(platformKeys(config.wechatpay)).toEqual({
+      publicKey: { id: merchant.platformPublicKeyId, key: merchant.platformPublicKey },
+      certificates: 'download',
+    })
   })
 
   it('names the sandbox URL when the merchant cannot be read', async () => {
@@ -180,6 +195,43 @@ describe('without the sandbox', () => {
     expect(config.wechat.apiBaseUrl).toBe('https://api.weixin.qq.com')
     expect(config.wechatpay.publicKey).toBeUndefined()
     expect(config.wechatpay.apiV3Key).toBe(REAL_APIV3_KEY)
+    expect(platformKeys(config.wechatpay)).toEqual({ certificates: 'download' })
+  })
+
+  describe('WECHATPAY_PLATFORM_CERTIFICATES (moving from certificates to the public key)', () => {
+    const withPublicKey = (extra: Record<string, string> = {}) =>
+      realEnv({
+        WECHATPAY_PUBLIC_KEY_ID: merchant.platformPublicKeyId,
+        WECHATPAY_PUBLIC_KEY: merchant.platformPublicKey,
+        ...extra,
+      })
+
+    it('with a public key, certificates are off by default', async () => {
+      const config = await loadConfig(withPublicKey())
+      expect(platformKeys(config.wechatpay)).toEqual({
+        publicKey: { id: merchant.platformPublicKeyId, key: merchant.platformPublicKey },
+      })
+    })
+
+    it('download keeps them beside the public key while migrating', async () => {
+      const config = await loadConfig(
+        withPublicKey({ WECHATPAY_PLATFORM_CERTIFICATES: 'download' }),
+      )
+      expect(platformKeys(config.wechatpay)).toEqual({
+        publicKey: { id: merchant.platformPublicKeyId, key: merchant.platformPublicKey },
+        certificates: 'download',
+      })
+    })
+
+    it('off without a public key is refused: nothing could verify WeChat', async () => {
+      const message = await refused(realEnv({ WECHATPAY_PLATFORM_CERTIFICATES: 'off' }))
+      expect(message).toMatch(/^WECHATPAY_PLATFORM_CERTIFICATES: 'off' needs/m)
+    })
+
+    it('anything but download or off is refused', async () => {
+      const message = await refused(realEnv({ WECHATPAY_PLATFORM_CERTIFICATES: 'yes' }))
+      expect(message).toMatch(/^WECHATPAY_PLATFORM_CERTIFICATES:/m)
+    })
   })
 
   it('names every missing required setting in one ConfigError', async () => {

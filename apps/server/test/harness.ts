@@ -19,7 +19,7 @@ import {
 import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import pg from 'pg'
 import { createApp, createServices, type AppDeps, type Services } from '../src/app'
-import { loadConfig, type Config } from '../src/config'
+import { loadConfig, platformKeys, type Config } from '../src/config'
 import { openDatabase, type Database } from '../src/db/client'
 import { dispatchOnce, type OutboxDelivery } from '../src/jobs/outbox'
 import { sweepOnce } from '../src/jobs/sweeper'
@@ -157,9 +157,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     baseUrl: sandbox.url,
     retryDelayMs: 0,
     timeoutMs: 2000,
-    platform: config.wechatpay.publicKey
-      ? { publicKey: { id: config.wechatpay.publicKey.id, key: config.wechatpay.publicKey.pem } }
-      : { certificates: 'download' },
+    platform: platformKeys(config.wechatpay),
   })
   const v2 = new WechatPayV2({
     mchid: m.mchid,

@@ -10,6 +10,7 @@ import {
   type NotificationReply,
   type V2PayNotification,
   parseV2Time,
+  readHeader,
 } from '@fen/wechatpay'
 import type { Db } from '../db/client'
 import { loggable } from '../logger'
@@ -69,6 +70,10 @@ export class PaymentService {
     } catch (e) {
       return this.#refuse(e, 'v3')
     }
+    const serial = readHeader(headers, 'Wechatpay-Serial') ?? ''
+    this.ctx.metrics.notificationKeys.inc({
+      key: serial.startsWith('PUB_KEY_ID_') ? 'public_key' : 'certificate',
+    })
     let outcome: Outcome
     if (event.type === 'transaction') {
       const t = event.transaction
