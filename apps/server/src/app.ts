@@ -6,7 +6,9 @@ import type { Database } from './db/client'
 import { AppError } from './errors'
 import { loggable, type Logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
+import { outboxBacklog } from './repositories/events'
 import { countByStatus } from './repositories/orders'
+import { countRefundsByStatus } from './repositories/refunds'
 import { adminRoutes } from './routes/admin'
 import { authRoutes } from './routes/auth'
 import { healthRoutes } from './routes/health'
@@ -43,12 +45,18 @@ export interface Services {
 }
 
 export function createServices(deps: AppDeps): Services {
-  const metrics: Metrics = createMetrics(() => countByStatus(deps.database.db))
+  const db = deps.database.db
+  const clock = deps.clock ?? (() => new Date())
+  const metrics: Metrics = createMetrics({
+    ordersByStatus: () => countByStatus(db),
+    refundsByStatus: () => countRefundsByStatus(db),
+    outboxBacklog: () => outboxBacklog(db, clock()),
+  })
   const ctx: ServiceContext = {
-    db: deps.database.db,
+    db,
     config: deps.config,
     gateway: deps.gateway,
-    clock: deps.clock ?? (() => new Date()),
+    clock,
     logger: deps.logger,
     metrics,
   }

@@ -4,7 +4,15 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
  * The server's Prometheus metrics, in a registry of its own (so several apps in one test process
  * never share counters). `GET /metrics` renders it.
  */
-export function createMetrics(countOrders: () => Promise<{ status: string; count: number }[]>) {
+/** What the gauges count at each scrape (from the database). */
+export interface MetricSources {
+  ordersByStatus(): Promise<{ status: string; count: number }[]>
+  refundsByStatus(): Promise<{ status: string; count: number }[]>
+  /** Undelivered outbox events and the age of the oldest, in seconds (0 when none). */
+  outboxBacklog(): Promise<{ pending: number; oldestSeconds: number }>
+}
+
+export function createMetrics(sources: MetricSources) {
   const registry = new Registry()
   const m = {
     registry,
@@ -76,7 +84,34 @@ export function createMetrics(countOrders: () => Promise<{ status: string; count
     registers: [registry],
     async collect() {
       this.reset()
-      for (const { status, count } of await countOrders()) this.set({ status }, count)
+      for (const { status, count } of await sources.ordersByStatus()) this.set({ status }, count)
+    },
+  })
+  new Gauge({
+    name: 'fen_refunds',
+    help: 'Refunds by status, counted at each scrape (ABNORMAL and FAILED need a person)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const { status, count } of await sources.refundsByStatus()) this.set({ status }, count)
+    },
+  })
+  // prom-client collects all metrics concurrently, so each gauge asks for itself.
+  new Gauge({
+    name: 'fen_outbox_pending',
+    help: 'Outbox events not yet delivered to the shop, counted at each scrape',
+    registers: [registry],
+    async collect() {
+      this.set((await sources.outboxBacklog()).pending)
+    },
+  })
+  new Gauge({
+    name: 'fen_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest undelivered outbox event (0 when none): fulfilment is falling behind when it grows',
+    registers: [registry],
+    async collect() {
+      this.set((await sources.outboxBacklog()).oldestSeconds)
     },
   })
   return m

@@ -244,8 +244,27 @@ describe('metrics', () => {
       return t.includes('fen_notifications_total{') && t
     })
     expect(text).toContain('# TYPE fen_notifications_total counter')
-    expect(sample(text, 'fen_notifications_total{api="v3",outcome="applied"}')).toBe(1)
+        expect(sample(text, 'fen_notifications_total{api="v3",outcome="applied"}')).toBe(1)
+    expect(sample(text, 'fen_notification_keys_total{key="public_key"}')).toBe(1)
     expect(sample(text, 'fen_orders{status="PAID"}')).toBe(1)
+
+    // The payment wrote one order.paid event, not yet delivered (no dispatcher ran).
+    expect(sample(text, 'fen_outbox_pending')).toBe(1)
+    h.advance(90)
+    expect(sample(await metrics(), 'fen_outbox_oldest_pending_seconds')).toBeGreaterThanOrEqual(90)
+    await h.dispatch()
+    const after = await metrics()
+    expect(sample(after, 'fen_outbox_pending')).toBe(0)
+        expect(sample(after, 'fen_outbox_oldest_pending_seconds')).toBe(0)
+
+    // A refund WeChat has not settled yet (the harness's sandbox settles none by itself).
+    expect(sample(after, 'fen_refunds{status="PROCESSING"}')).toBeUndefined()
+    const refund = await h.admin('POST', `/api/admin/orders/${orderNo}/refunds`, {
+      amountFen: 100,
+      reason: '测试',
+    })
+    expect(refund.status, JSON.stringify(refund.body)).toBe(201)
+    expect(sample(await metrics(), 'fen_refunds{status="PROCESSING"}')).toBe(1)
   })
 })
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { OutboxEventType } from '@fen/shared'
 import type { Db } from '../db/client'
 import { notifications, outboxEvents } from '../db/schema'
@@ -150,4 +150,23 @@ export async function markEventFailed(
       leaseUntil: null,
     })
     .where(and(eq(outboxEvents.id, id), eq(outboxEvents.leaseUntil, lease)))
+}
+
+/** Undelivered outbox events, and the age of the oldest at `now` in whole seconds (0 when none). */
+export async function outboxBacklog(
+  db: Db,
+  now: Date,
+): Promise<{ pending: number; oldestSeconds: number }> {
+  const [row] = await db
+    .select({
+      pending: sql<number>`count(*)::int`,
+      oldest: sql<Date | string | null>`min(${outboxEvents.createdAt})`,
+    })
+    .from(outboxEvents)
+    .where(isNull(outboxEvents.deliveredAt))
+  const oldest = row?.oldest ? new Date(row.oldest) : undefined
+  return {
+    pending: row?.pending ?? 0,
+    oldestSeconds: oldest ? Math.max(0, Math.floor((now.getTime() - oldest.getTime()) / 1000)) : 0,
+  }
 }

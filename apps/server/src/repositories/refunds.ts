@@ -118,3 +118,10 @@ export async function countRefunds(db: Db, orderNo: string): Promise<number> {
     .where(eq(refunds.orderNo, orderNo))
   return row?.n ?? 0
 }
+
+export async function countRefundsByStatus(db: Db): Promise<{ status: string; count: number }[]> {
+  return db
+    .select({ status: refunds.status, count: sql<number>`count(*)::int` })
+    .from(refunds)
+    .groupBy(refunds.status)
+}
