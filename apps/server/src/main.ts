@@ -107,8 +107,11 @@ const jobs = [
 
 async function shutdown(signal: string) {
   logger.info({ signal }, 'shutting down')
-  server.close()
-  await Promise.all(jobs.map((j) => j.stop()))
+  // Stop accepting; let requests in flight finish (idle keep-alive sockets close at once), but not
+  // forever: a client that holds a request open must not keep the database from closing.
+  const drained = new Promise<void>((resolve) => server.close(() => resolve()))
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())
+  await Promise.all([Promise.race([drained, deadline]), ...jobs.map((j) => j.stop())])
   await database.close()
   process.exit(0)
 }
