@@ -125,6 +125,13 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       text: false,
       multipart: false,
       jsonStrict: true,
+      // zlib's errors (a Content-Encoding that lies about the body) carry no HTTP status and
+      // would be answered as our own 500: they are the client's. The parser's own errors keep
+      // their status (400, 413, 415).
+      onError: (e) => {
+        if ((e as { status?: number }).status !== undefined) throw e
+        throw new AppError('INVALID_INPUT', '请求体无法按 Content-Encoding 解码')
+      },
     }),
   )
   for (const router of [

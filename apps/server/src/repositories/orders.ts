@@ -240,6 +240,12 @@ export async function recordPayment(db: Db, p: typeof payments.$inferInsert): Pr
   await db.insert(payments).values(p).onConflictDoNothing({ target: payments.transactionId })
 }
 
+/** The payment recorded under a WeChat transaction id, whichever order it paid. */
+export async function findPayment(db: Db, transactionId: string): Promise<PaymentRow | undefined> {
+  const [row] = await db.select().from(payments).where(eq(payments.transactionId, transactionId))
+  return row
+}
+
 export function paymentsOf(db: Db, orderNo: string): Promise<PaymentRow[]> {
   return db.select().from(payments).where(eq(payments.orderNo, orderNo)).orderBy(payments.createdAt)
 }

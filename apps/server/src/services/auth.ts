@@ -1,6 +1,6 @@
 import type { LoginResponse } from '@fen/shared'
 import { Code2SessionError, type MiniProgramClient } from '@fen/wechatpay'
-import { createHash } from 'node:crypto'
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import jwt from 'jsonwebtoken'
 import { users } from '../db/schema'
@@ -16,12 +16,18 @@ const LOGINS_PER_MINUTE = 30
 /** Mini-program login: a `wx.login` code → code2Session → our user → a JWT. */
 export class AuthService {
   readonly #limiter: RateLimiter
+  /**
+   * The JWT secret as a KeyObject, made once: given a string, jsonwebtoken first tries to parse it
+   * as a public key on every call, which made each verify ~0.5 ms instead of ~10 µs.
+   */
+  readonly #jwtKey: KeyObject
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly miniProgram: MiniProgramClient,
   ) {
     this.#limiter = new RateLimiter(LOGINS_PER_MINUTE, 60_000, () => ctx.clock().getTime())
+    this.#jwtKey = createSecretKey(Buffer.from(ctx.config.jwtSecret, 'utf8'))
   }
 
   async login(code: string, ip: string): Promise<LoginResponse> {
@@ -52,7 +58,7 @@ export class AuthService {
     const now = Math.floor(this.ctx.clock().getTime() / 1000)
     const exp = now + this.ctx.config.jwtTtlSeconds
     const claims = { sub: String(userId), oid: openidTag(session.openid), iat: now, exp }
-    const token = jwt.sign(claims, this.ctx.config.jwtSecret, { algorithm: 'HS256' })
+    const token = jwt.sign(claims, this.#jwtKey, { algorithm: 'HS256' })
     return { token, expiresAt: new Date(exp * 1000).toISOString(), user: { id: userId } }
   }
 
@@ -65,7 +71,7 @@ export class AuthService {
     let id: number
     let oid: unknown
     try {
-      const payload = jwt.verify(token, this.ctx.config.jwtSecret, {
+      const payload = jwt.verify(token, this.#jwtKey, {
         algorithms: ['HS256'],
         clockTimestamp: Math.floor(this.ctx.clock().getTime() / 1000),
       })
@@ -75,7 +81,8 @@ export class AuthService {
     } catch {
       throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
     }
-    if (!Number.isSafeInteger(id) || id <= 0 || typeof oid !== 'string') {
+    // users.id is a PostgreSQL integer: a larger id names nobody (and would fail the query).
+    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647 || typeof oid !== 'string') {
       throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
     }
     const [user] = await this.ctx.db

@@ -17,6 +17,7 @@ import { loggable } from '../logger'
 import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
 import {
   findOrder,
+  findPayment,
   itemsOf,
   lockOrder,
   markClosed,
@@ -26,7 +27,7 @@ import {
   touchSynced,
 } from '../repositories/orders'
 import { releaseStock } from '../repositories/products'
-import { orderStateOf, type WechatOrderState } from '../wechat/gateway'
+import { orderStateOf, wechatTime, type WechatOrderState } from '../wechat/gateway'
 import type { ServiceContext } from './context'
 import type { RefundService } from './refunds'
 
@@ -89,7 +90,7 @@ export class PaymentService {
           status: r.refund_status,
           refundId: r.refund_id,
           amountFen: r.amount?.refund,
-          successTime: r.success_time ? new Date(r.success_time) : undefined,
+          successTime: wechatTime(r.success_time),
         },
         { id: event.id, eventType: event.eventType },
       )
@@ -214,6 +215,12 @@ export class PaymentService {
         return reject(
           `a second payment ${report.transactionId}; the order was paid by ${order.transactionId}`,
         )
+      }
+      // One transaction pays one order: reported for another, it is held (the unique
+      // transaction id would otherwise fail the write, and WeChat would retry for a day).
+      const earlier = await findPayment(tx, report.transactionId)
+      if (earlier && earlier.orderNo !== order.orderNo) {
+        return reject(`transaction ${report.transactionId} already paid order ${earlier.orderNo}`)
       }
       await recordPayment(tx, {
         transactionId: report.transactionId,

@@ -24,6 +24,17 @@ export interface WechatOrderState {
   successTime: Date | undefined
 }
 
+/**
+ * A time WeChat reports (`success_time`), or undefined when absent or unreadable: callers then use
+ * the time they learn of it. An Invalid Date would fail the database write, and a payment or
+ * refund WeChat reports must not be refused over its timestamp.
+ */
+export function wechatTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined
+  const d = new Date(value)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}
+
 /** An APIv3 Transaction (query answer or notification resource) as a {@link WechatOrderState}. */
 export function orderStateOf(t: Transaction): WechatOrderState {
   return {
@@ -33,7 +44,7 @@ export function orderStateOf(t: Transaction): WechatOrderState {
     transactionId: t.transaction_id,
     totalFen: t.amount?.total,
     payerOpenid: t.payer?.openid,
-    successTime: t.success_time ? new Date(t.success_time) : undefined,
+    successTime: wechatTime(t.success_time),
   }
 }
 
@@ -236,7 +247,7 @@ async function refundV3(
   return {
     refundId: r.refund_id,
     status: r.status,
-    successTime: r.success_time ? new Date(r.success_time) : undefined,
+    successTime: wechatTime(r.success_time),
   }
 }
 
@@ -249,7 +260,7 @@ async function queryRefundV3(
     return {
       refundId: r.refund_id,
       status: r.status,
-      successTime: r.success_time ? new Date(r.success_time) : undefined,
+      successTime: wechatTime(r.success_time),
     }
   } catch (e) {
     if (isApiError(e, 'RESOURCE_NOT_EXISTS')) return undefined

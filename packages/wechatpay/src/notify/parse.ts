@@ -13,6 +13,8 @@ import type {
 } from './types'
 
 const REFUND_EVENTS = new Set<string>(['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'])
+/** The `refund_status` values a refund notification carries. */
+const REFUND_NOTIFICATION_STATUSES = new Set<unknown>(['SUCCESS', 'CLOSED', 'ABNORMAL'])
 
 /** Inputs of {@link parseNotification}. */
 export interface ParseNotificationInput {
@@ -48,6 +50,12 @@ export async function parseNotification(input: ParseNotificationInput): Promise<
     throw new DecryptionError('the decrypted resource is not JSON', { cause })
   }
   const base = { id: envelope.id, createTime: envelope.create_time, summary: envelope.summary }
+  const typed =
+    envelope.event_type === 'TRANSACTION.SUCCESS' || REFUND_EVENTS.has(envelope.event_type)
+  // Verified but malformed: the caller answers 400 rather than failing on the shape later.
+  if (typed && (typeof resource !== 'object' || resource === null || Array.isArray(resource))) {
+    throw new WechatPayError(`the ${envelope.event_type} resource is not a JSON object`)
+  }
   if (envelope.event_type === 'TRANSACTION.SUCCESS') {
     return {
       ...base,
@@ -57,6 +65,10 @@ export async function parseNotification(input: ParseNotificationInput): Promise<
     }
   }
   if (REFUND_EVENTS.has(envelope.event_type)) {
+    const status = (resource as { refund_status?: unknown }).refund_status
+    if (!REFUND_NOTIFICATION_STATUSES.has(status)) {
+      throw new WechatPayError(`refund_status ${JSON.stringify(status)} is not one WeChat sends`)
+    }
     return {
       ...base,
       type: 'refund',
