@@ -244,7 +244,7 @@ describe('metrics', () => {
       return t.includes('fen_notifications_total{') && t
     })
     expect(text).toContain('# TYPE fen_notifications_total counter')
-        expect(sample(text, 'fen_notifications_total{api="v3",outcome="applied"}')).toBe(1)
+    expect(sample(text, 'fen_notifications_total{api="v3",outcome="applied"}')).toBe(1)
     expect(sample(text, 'fen_notification_keys_total{key="public_key"}')).toBe(1)
     expect(sample(text, 'fen_orders{status="PAID"}')).toBe(1)
 
@@ -255,7 +255,7 @@ describe('metrics', () => {
     await h.dispatch()
     const after = await metrics()
     expect(sample(after, 'fen_outbox_pending')).toBe(0)
-        expect(sample(after, 'fen_outbox_oldest_pending_seconds')).toBe(0)
+    expect(sample(after, 'fen_outbox_oldest_pending_seconds')).toBe(0)
 
     // A refund WeChat has not settled yet (the harness's sandbox settles none by itself).
     expect(sample(after, 'fen_refunds{status="PROCESSING"}')).toBeUndefined()

@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { outboxEvents, users } from '../src/db/schema'
 import { dispatchOnce } from '../src/jobs/outbox'
+import { enqueueEvent } from '../src/repositories/events'
 import { loggable } from '../src/logger'
 import { startHarness, type Harness } from './harness'
 
@@ -193,6 +194,42 @@ describe('a late payment whose automatic refund did not go through', () => {
 })
 
 describe('the outbox', () => {
+  it('one run delivers a backlog bigger than a batch, orders side by side, each in order', async () => {
+    // 40 orders × 3 events = 120 events, more than two batches of 50.
+    const orderNos = Array.from({ length: 40 }, (_, i) => `BURST${String(i).padStart(4, '0')}`)
+    for (const orderNo of orderNos) {
+      for (const [type, dedupeKey] of [
+        ['order.paid', orderNo],
+        ['order.refunded', `${orderNo}-R1`],
+        ['order.refunded', `${orderNo}-R2`],
+      ] as const) {
+        await enqueueEvent(h.database.db, { type, orderNo, dedupeKey, payload: {}, at: h.now() })
+      }
+    }
+    const seen = new Map<string, number[]>()
+    let inFlight = 0
+    let mostInFlight = 0
+    const result = await dispatchOnce(h.services.ctx, async (e) => {
+      if (!e.orderNo.startsWith('BURST')) return
+      inFlight++
+      mostInFlight = Math.max(mostInFlight, inFlight)
+      await new Promise((r) => setTimeout(r, 2))
+      seen.set(e.orderNo, [...(seen.get(e.orderNo) ?? []), e.id])
+      inFlight--
+    })
+
+    expect(result.failed).toBe(0)
+    expect(result.delivered).toBeGreaterThanOrEqual(120)
+    expect([...seen.keys()].sort()).toEqual(orderNos)
+    for (const ids of seen.values()) {
+      expect(ids).toHaveLength(3)
+      expect(ids).toEqual([...ids].sort((a, b) => a - b)) // an order's events in the order written
+    }
+    // Several orders at once, never more than the dispatcher's limit of 8.
+    expect(mostInFlight).toBeGreaterThan(1)
+    expect(mostInFlight).toBeLessThanOrEqual(8)
+  })
+
   it('fails a handler that hangs (and retries it later), and survives one that throws undefined', async () => {
     const o = await paidOrder()
     const [paid] = await h.database.db

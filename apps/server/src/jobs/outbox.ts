@@ -4,6 +4,7 @@ import {
   markEventDelivered,
   markEventFailed,
   renewEventLease,
+  type OutboxRow,
 } from '../repositories/events'
 import type { ServiceContext } from '../services/context'
 
@@ -23,14 +24,21 @@ const LEASE_MS = 60_000
 /** A delivery gets this long: well inside its lease, so no other dispatcher takes it meanwhile. */
 const HANDLER_TIMEOUT_MS = 30_000
 const BATCH = 50
+/** Orders whose events are delivered at the same time (one order's events stay in order). */
+const CONCURRENCY = 8
+/** A run claims batch after batch while events are due, for at most this long (real time). */
+const RUN_BUDGET_MS = 5_000
 /** Retry delays after a failed delivery: 5 s, 30 s, 2 min, 10 min, then every 30 min. */
 const BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000]
 
 /**
- * One dispatcher run: claims due events (`FOR UPDATE SKIP LOCKED` + a lease, so instances never
- * deliver one event at the same time), and for each, takes its lease afresh, hands it to the
- * handler (failing it after HANDLER_TIMEOUT_MS), and marks it delivered or schedules a retry — only
- * while it still holds the lease.
+ * One dispatcher run: claims due events in batches (`FOR UPDATE SKIP LOCKED` + a lease, so
+ * instances never deliver one event at the same time) until none are due or RUN_BUDGET_MS has
+ * passed. Each batch is delivered CONCURRENCY orders at a time, each order's events in id order.
+ * For each event: take its lease afresh, hand it to the handler (failing it after
+ * HANDLER_TIMEOUT_MS), and mark it delivered or schedule a retry — only while still holding the
+ * lease. (One batch per run, one event at a time, delivered ~19 events/s: a burst of payments
+ * left an hour of fulfilment backlog.)
  */
 export async function dispatchOnce(
   ctx: ServiceContext,
@@ -38,12 +46,12 @@ export async function dispatchOnce(
   options: { handlerTimeoutMs?: number } = {},
 ): Promise<{ delivered: number; failed: number }> {
   const timeoutMs = options.handlerTimeoutMs ?? HANDLER_TIMEOUT_MS
-  const due = await claimDueEvents(ctx.db, ctx.clock(), LEASE_MS, BATCH)
+  const started = performance.now()
   let delivered = 0
   let failed = 0
-  for (const e of due) {
+  const deliver = async (e: OutboxRow) => {
     const lease = new Date(ctx.clock().getTime() + LEASE_MS)
-    if (!(await renewEventLease(ctx.db, e.id, e.leaseUntil!, lease))) continue
+    if (!(await renewEventLease(ctx.db, e.id, e.leaseUntil!, lease))) return
     const attempt = e.attempts + 1
     try {
       await withTimeout(
@@ -75,8 +83,30 @@ export async function dispatchOnce(
       )
     }
   }
+  for (;;) {
+    const due = await claimDueEvents(ctx.db, ctx.clock(), LEASE_MS, BATCH)
+    const byOrder = new Map<string, OutboxRow[]>()
+    for (const e of due) byOrder.set(e.orderNo, [...(byOrder.get(e.orderNo) ?? []), e])
+    await eachWithConcurrency([...byOrder.values()], CONCURRENCY, async (events) => {
+      for (const e of events) await deliver(e)
+    })
+    if (due.length < BATCH || performance.now() - started > RUN_BUDGET_MS) break
+  }
   ctx.metrics.outboxRuns.inc({ result: failed ? 'partial' : 'ok' })
   return { delivered, failed }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function eachWithConcurrency<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
 /** Rejects when `promise` takes longer than `ms` (the work itself cannot be cancelled). */
