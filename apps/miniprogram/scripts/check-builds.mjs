@@ -4,9 +4,10 @@
 // - neither build contains sandbox code (the sandbox's control paths);
 // - prints the weapp main package size (WeChat's hard limit is 2 MB; we aim under 500 KB).
 // Prints a vitest-like summary line so CI tallies it with the other test runs.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { listFiles, weappMainPackage } from './build-size.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = (p) => path.join(root, 'dist', p)
@@ -16,14 +17,6 @@ const check = (name, ok, detail = '') => {
   console.log(`${ok ? '✓' : '✗'} ${name}${detail ? ` — ${detail}` : ''}`)
   if (ok) passed++
   else failed++
-}
-
-function files(dir) {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f)
-    return statSync(p).isDirectory() ? files(p) : [p]
-  })
 }
 
 const pages = readdirSync(path.join(root, 'src/pages'))
@@ -42,7 +35,7 @@ check('dist/h5/index.html exists', existsSync(dist('h5/index.html')))
 
 const SANDBOX_CODE = /__sandbox|login-codes|request-payment/
 for (const build of ['weapp', 'h5']) {
-  const hits = files(dist(build)).filter(
+  const hits = listFiles(dist(build)).filter(
     (f) => /\.(js|json|wxml|html)$/.test(f) && SANDBOX_CODE.test(readFileSync(f, 'utf8')),
   )
   check(
@@ -52,11 +45,11 @@ for (const build of ['weapp', 'h5']) {
   )
 }
 
-const weapp = files(dist('weapp')).filter((f) => !f.endsWith('.LICENSE.txt'))
-const bytes = weapp.reduce((n, f) => n + statSync(f).size, 0)
+const weapp = weappMainPackage(dist('weapp'))
+const bytes = weapp.bytes
 const kb = (bytes / 1024).toFixed(1)
 console.log(
-  `weapp main package: ${bytes} bytes (${kb} KB) in ${weapp.length} files; WeChat's limit is 2048 KB, our aim 500 KB`,
+  `weapp main package: ${bytes} bytes (${kb} KB) in ${weapp.files.length} files; WeChat's limit is 2048 KB, our aim 500 KB`,
 )
 check('weapp main package under 2 MB (WeChat limit)', bytes < 2 * 1024 * 1024, `${kb} KB`)
 check('weapp main package under 500 KB (our aim)', bytes < 500 * 1024, `${kb} KB`)

@@ -1,0 +1,354 @@
+/**
+ * `pnpm bench:notify` — how many WeChat Pay APIv3 payment notifications the server applies per
+ * second (`POST /api/pay/notify`) on real PostgreSQL, next to the floor: the same conditional
+ * `UPDATE orders SET status = 'PAID' … WHERE order_no = $1 AND status = 'PENDING'` sent straight
+ * to the same database, in the same run, at the same concurrency.
+ *
+ * Setup: a fresh database (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432/test;
+ * dropped at the end), the sandbox CLI (it only hands the server its merchant settings) and the
+ * server (`apps/server/src/main.ts` under tsx, logging at `info` as in production) in processes
+ * of their own, so the load generator (autocannon, in this process) never shares the server's
+ * event loop. PENDING JSAPI orders are inserted with the server's own schema before the run.
+ *
+ * Server case: each request is a TRANSACTION.SUCCESS notification for a different PENDING order,
+ * built before the round as WeChat builds it (resource AES-256-GCM-encrypted with the APIv3 key,
+ * envelope RSA-signed with the WeChat Pay public key's private half, which the server trusts), so
+ * every request is a first delivery: verify, decrypt, and one transaction (store the notification,
+ * lock the order, record the payment, PENDING → PAID, the order.paid outbox event), answered 204.
+ *
+ * Floor: the UPDATE alone (what markPaid runs, without RETURNING), one autocommit statement per
+ * order, over a pg.Pool of the server's size (10) with the same number of concurrent callers as
+ * autocannon has connections.
+ *
+ * What waiting for the WAL flush (fsync at commit) costs: a second server process whose
+ * connections run at synchronous_commit=off (DATABASE_URL `?options=-c synchronous_commit=off`),
+ * and the floor likewise. Everything else is the same.
+ *
+ * ROUNDS (5) interleaved rounds (server, server without flush, floor, floor without flush) of
+ * REQUESTS (3000) each, CONCURRENCY (32) connections/callers; medians with min–max; ratios are
+ * medians of per-round ratios. CPU time per request is read from the server process (a preloaded
+ * probe), the database's backends (/proc) and this process; the CPU the rest of the machine used
+ * meanwhile (/proc/stat) is printed too. Prints figures; asserts nothing.
+ */
+import os from 'node:os'
+import {
+  OPENID,
+  TOTAL_FEN,
+  buildPaymentNotifications,
+  nextTransactionId,
+  verifyMicros,
+} from './notifications'
+import {
+  DATABASE_URL,
+  SERVER_POOL_SIZE,
+  backendPids,
+  benchPool,
+  cpuMsBetween,
+  cpuMsOf,
+  machineBusyMs,
+  createBenchDatabase,
+  fire,
+  insertUser,
+  machineLines,
+  median,
+  mmm,
+  pct,
+  sandboxKeysFile,
+  seedOrders,
+  startSandboxCli,
+  startServer,
+  stopChild,
+  type BenchDatabase,
+  type Pool,
+  type PreparedRequest,
+  type RunningServer,
+} from './stack'
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
+const REQUESTS = Number(process.env.REQUESTS ?? 3000)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
+const WARMUP = Number(process.env.WARMUP ?? 500)
+
+interface RoundStats {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+  serverCpuMs: number
+  dbCpuMs: number
+  loadCpuMs: number
+  /** Cores' worth of CPU that other processes used during the round (other tests, PostgreSQL's own). */
+  otherCores: number
+}
+
+/** One timed round of notifications against the server, with CPU per request. */
+async function notifyRound(
+  db: BenchDatabase,
+  admin: Pool,
+  server: RunningServer,
+  prepared: PreparedRequest[],
+  amount: number,
+  connections: number,
+): Promise<RoundStats> {
+  const pids = await backendPids(admin, db.name)
+  const db0 = cpuMsOf(pids)
+  const s0 = await server.sample(true)
+  const m0 = machineBusyMs()
+  const r = await fire(server.url, prepared, amount, connections)
+  const busy = machineBusyMs() - m0
+  const s1 = await server.sample()
+  const db1 = cpuMsOf([...new Set([...pids, ...(await backendPids(admin, db.name))])])
+  const ours = (s1.cpuMicros - s0.cpuMicros) / 1000 + cpuMsBetween(db0, db1) + r.loadCpuMs
+  return {
+    otherCores: (busy - ours) / (r.callSeconds * 1000),
+    rps: r.rps,
+    p50: r.p50,
+    p99: r.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    serverCpuMs: (s1.cpuMicros - s0.cpuMicros) / 1000 / r.completed,
+    dbCpuMs: cpuMsBetween(db0, db1) / r.completed,
+    loadCpuMs: r.loadCpuMs / r.completed,
+  }
+}
+
+/** The floor: the conditional UPDATE alone, `concurrency` callers over `pool`. */
+async function directRound(
+  db: BenchDatabase,
+  admin: Pool,
+  pool: Pool,
+  orderNos: string[],
+  concurrency: number,
+): Promise<RoundStats> {
+  const pids = await backendPids(admin, db.name)
+  const db0 = cpuMsOf(pids)
+  const cpu0 = process.cpuUsage()
+  const m0 = machineBusyMs()
+  const latencies: number[] = []
+  let errors = 0
+  let next = 0
+  const paidAt = new Date()
+  const worker = async () => {
+    while (next < orderNos.length) {
+      const i = next++
+      const t = performance.now()
+      try {
+        const r = await pool.query(
+          "update orders set status = 'PAID', transaction_id = $2, paid_at = $3 where order_no = $1 and status = 'PENDING'",
+          [orderNos[i], nextTransactionId(), paidAt],
+        )
+        if (r.rowCount !== 1) errors++
+      } catch {
+        errors++
+      }
+      latencies.push(performance.now() - t)
+    }
+  }
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const seconds = (performance.now() - t0) / 1000
+  const busy = machineBusyMs() - m0
+  const cpu = process.cpuUsage(cpu0)
+  const db1 = cpuMsOf([...new Set([...pids, ...(await backendPids(admin, db.name))])])
+  const ours = cpuMsBetween(db0, db1) + (cpu.user + cpu.system) / 1000
+  return {
+    otherCores: (busy - ours) / (seconds * 1000),
+    rps: orderNos.length / seconds,
+    p50: pct(latencies, 0.5),
+    p99: pct(latencies, 0.99),
+    errors,
+    non2xx: 0,
+    serverCpuMs: 0,
+    dbCpuMs: cpuMsBetween(db0, db1) / orderNos.length,
+    loadCpuMs: (cpu.user + cpu.system) / 1000 / orderNos.length,
+  }
+}
+
+type CaseName = 'server' | 'serverNoFlush' | 'floor' | 'floorNoFlush'
+const CASES: { name: CaseName; label: string; prefix: string }[] = [
+  { name: 'server', label: 'server: POST /api/pay/notify (first deliveries)', prefix: 'BNS' },
+  {
+    name: 'serverNoFlush',
+    label: 'the same server, its connections at synchronous_commit=off',
+    prefix: 'BNN',
+  },
+  { name: 'floor', label: 'floor: conditional UPDATE, autocommit', prefix: 'BNF' },
+  { name: 'floorNoFlush', label: 'floor: the same UPDATE, synchronous_commit=off', prefix: 'BNX' },
+]
+
+async function main(): Promise<void> {
+  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
+  const header = await machineLines(admin)
+  const db = await createBenchDatabase()
+  const { keys, file } = await sandboxKeysFile()
+  const sandbox = await startSandboxCli(file)
+  const servers: RunningServer[] = []
+  // synchronous_commit=off: a commit returns before its WAL record is flushed to disk.
+  const noFlushUrl = `${db.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`
+  const floorNoFlush = benchPool({ connectionString: noFlushUrl, max: SERVER_POOL_SIZE })
+  try {
+    const server = await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url })
+    servers.push(server)
+    const serverNoFlush = await startServer({ databaseUrl: noFlushUrl, sandboxUrl: sandbox.url })
+    servers.push(serverNoFlush)
+    const userId = await insertUser(db, OPENID)
+    const perRound = REQUESTS + CONCURRENCY
+    const t0 = performance.now()
+    const orderNos = {} as Record<CaseName, string[]>
+    for (const c of CASES) {
+      const isServer = c.name.startsWith('server')
+      orderNos[c.name] = await seedOrders(db, {
+        userId,
+        prefix: c.prefix,
+        count: isServer ? WARMUP + CONCURRENCY + ROUNDS * perRound : ROUNDS * REQUESTS,
+        totalFen: TOTAL_FEN,
+        prepaid: true,
+      })
+    }
+    await db.pool.query('analyze orders')
+    const seedSeconds = (performance.now() - t0) / 1000
+
+    // Warm-up: JIT and the pools of both servers; the floor pools' connections.
+    let verifyUs = 0
+    for (const [s, nos] of [
+      [server, orderNos.server],
+      [serverNoFlush, orderNos.serverNoFlush],
+    ] as const) {
+      const warm = buildPaymentNotifications(keys, nos.slice(0, WARMUP + CONCURRENCY))
+      await fire(s.url, warm, WARMUP, CONCURRENCY)
+      verifyUs = await verifyMicros(keys, warm[0]!)
+    }
+    await Promise.all(
+      Array.from({ length: SERVER_POOL_SIZE }, () =>
+        Promise.all([db.pool.query('select 1'), floorNoFlush.query('select 1')]),
+      ),
+    )
+
+    const rounds: Record<CaseName, RoundStats>[] = []
+    let buildMs = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      const from = WARMUP + CONCURRENCY + round * perRound
+      const b0 = performance.now()
+      const prepared = {
+        server: buildPaymentNotifications(keys, orderNos.server.slice(from, from + perRound)),
+        serverNoFlush: buildPaymentNotifications(
+          keys,
+          orderNos.serverNoFlush.slice(from, from + perRound),
+        ),
+      }
+      buildMs += performance.now() - b0
+      const slice = (xs: string[]) => xs.slice(round * REQUESTS, (round + 1) * REQUESTS)
+      rounds.push({
+        server: await notifyRound(db, admin, server, prepared.server, REQUESTS, CONCURRENCY),
+        serverNoFlush: await notifyRound(
+          db,
+          admin,
+          serverNoFlush,
+          prepared.serverNoFlush,
+          REQUESTS,
+          CONCURRENCY,
+        ),
+        floor: await directRound(db, admin, db.pool, slice(orderNos.floor), CONCURRENCY),
+        floorNoFlush: await directRound(
+          db,
+          admin,
+          floorNoFlush,
+          slice(orderNos.floorNoFlush),
+          CONCURRENCY,
+        ),
+      })
+    }
+
+    // What the runs did, from the database: every request should have turned one order PAID.
+    const { rows } = await db.pool.query<{ kind: string; paid: string; pending: string }>(
+      `select left(order_no, 3) as kind, count(*) filter (where status = 'PAID') as paid,
+              count(*) filter (where status = 'PENDING') as pending
+         from orders group by 1 order by 1`,
+    )
+    const applied = await db.pool.query<{ n: string }>(
+      "select count(*) as n from notifications where outcome = 'applied'",
+    )
+    const events = await db.pool.query<{ n: string }>(
+      "select count(*) as n from outbox_events where type = 'order.paid'",
+    )
+
+    const col = (k: CaseName, f: keyof RoundStats) => rounds.map((r) => r[k][f])
+    const ratio = (a: CaseName, b: CaseName) => median(rounds.map((r) => r[a].rps / r[b].rps))
+    const sum = (k: CaseName, f: keyof RoundStats) => col(k, f).reduce((a, b) => a + b, 0)
+    const total = (k: CaseName) =>
+      rounds.map((r) => r[k].serverCpuMs + r[k].dbCpuMs + r[k].loadCpuMs)
+
+    console.log(`# Notify benchmark — ${new Date().toISOString()}`)
+    for (const l of header) console.log(l)
+    console.log(
+      `method: ${ROUNDS} interleaved rounds × ${REQUESTS} requests per case, ${CONCURRENCY} connections (autocannon) / callers; server pools ${SERVER_POOL_SIZE}, floor pools ${SERVER_POOL_SIZE}; warm-up ${WARMUP} per server`,
+    )
+    console.log(
+      `setup: seeded ${Object.values(orderNos).reduce((n, xs) => n + xs.length, 0)} PENDING orders in ${seedSeconds.toFixed(1)} s; built ${2 * ROUNDS * perRound} signed notifications in ${(buildMs / 1000).toFixed(1)} s (untimed)\n`,
+    )
+    console.log('| case | requests/s median (min–max) | p50 ms | p99 ms | errors | non-2xx |')
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
+    for (const c of CASES) {
+      console.log(
+        `| ${c.label} | ${mmm(col(c.name, 'rps'))} | ${mmm(col(c.name, 'p50'), 1)} | ${mmm(col(c.name, 'p99'), 1)} | ${sum(c.name, 'errors')} | ${sum(c.name, 'non2xx')} |`,
+      )
+    }
+    console.log('\nratios (median of per-round ratios):')
+    console.log(`- server ÷ UPDATE floor: ${ratio('server', 'floor').toFixed(3)}`)
+    console.log(
+      `- server ÷ the same server without waiting for the WAL flush: ${ratio('server', 'serverNoFlush').toFixed(3)}`,
+    )
+    console.log(
+      `- UPDATE floor ÷ the same without waiting for the WAL flush: ${ratio('floor', 'floorNoFlush').toFixed(3)}`,
+    )
+    console.log('\nCPU per request, ms (median over rounds):')
+    console.log(
+      '| case | server process | PostgreSQL backends | load generator | total | other processes, cores |',
+    )
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
+    for (const c of CASES) {
+      console.log(
+        `| ${c.name} | ${median(col(c.name, 'serverCpuMs')).toFixed(3)} | ${median(col(c.name, 'dbCpuMs')).toFixed(3)} | ${median(col(c.name, 'loadCpuMs')).toFixed(3)} | ${median(total(c.name)).toFixed(3)} | ${mmm(col(c.name, 'otherCores'), 2)} |`,
+      )
+    }
+    console.log(
+      "(other processes: what the rest of the machine used meanwhile — other tests, PostgreSQL's WAL writer and checkpointer, …)",
+    )
+    const serverCpu = median(col('server', 'serverCpuMs'))
+    const busy = (k: CaseName) =>
+      median(rounds.map((r) => (r[k].serverCpuMs * r[k].rps) / 1000)) * 100
+    console.log(
+      `- server process busy: ${busy('server').toFixed(0)}% of one core during its rounds, ${busy('serverNoFlush').toFixed(0)}% without the flush (CPU ms per request × requests/s)`,
+    )
+    console.log(
+      `- SDK verify+decrypt of one notification, measured in this process: ${verifyUs.toFixed(1)} µs = ${((verifyUs / 1000 / serverCpu) * 100).toFixed(0)}% of the server's CPU per notification`,
+    )
+    console.log(
+      `- ${os.availableParallelism()} cores ÷ total CPU per notification = ${Math.round((os.availableParallelism() * 1000) / median(total('server')))} notifications/s if nothing else ran and the work spread perfectly`,
+    )
+    console.log('\nwhat the database shows afterwards:')
+    for (const r of rows) {
+      const c = CASES.find((x) => x.prefix === r.kind)
+      console.log(`- ${c?.name ?? r.kind} orders: ${r.paid} PAID, ${r.pending} PENDING`)
+    }
+    console.log(
+      `- notifications applied: ${applied.rows[0]!.n}; order.paid outbox events: ${events.rows[0]!.n} (expected ${2 * (WARMUP + ROUNDS * REQUESTS)}: warm-up + timed, both servers)`,
+    )
+    console.log(
+      `- server log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`,
+    )
+    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
+  } finally {
+    for (const s of servers) await s.stop()
+    await stopChild(sandbox.child)
+    await floorNoFlush.end()
+    await db.drop()
+    await admin.end()
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exitCode = 1
+})

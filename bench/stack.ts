@@ -1,0 +1,502 @@
+/**
+ * What the server benchmarks (`bench:notify`, `bench:pay`, `bench:soak`) share: a fresh PostgreSQL
+ * database dropped afterwards, the sandbox CLI and the server (`apps/server/src/main.ts`) each in a
+ * process of its own, orders seeded with the server's own schema and migrations, a probe preloaded
+ * into the server process (server-probe.mjs), CPU time of the database's backends, and autocannon
+ * firing requests that were all built before the timed run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { generateSandboxKeys, type SandboxKeys } from '@fen/sandbox'
+// The bench package has no `pg` of its own (its lockfile entry is frozen): the server's is used,
+// loaded from the server's dependencies, with the server's types.
+import type PgModule from '../apps/server/node_modules/@types/pg'
+import { openDatabase, type Database } from '../apps/server/src/db/client'
+import { orderItems, orders, users } from '../apps/server/src/db/schema'
+import { seedDemoProducts } from '../apps/server/src/repositories/products'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+export const pg = createRequire(path.join(here, '../apps/server/package.json'))(
+  'pg',
+) as typeof PgModule
+export type Pool = PgModule.Pool
+
+/** The server's pool size (`new pg.Pool({ max: 10 })` in apps/server/src/db/client.ts). */
+export const SERVER_POOL_SIZE = 10
+export const ADMIN_TOKEN = 'fen-bench-admin-token-0123456789'
+const JWT_SECRET = 'fen-bench-jwt-secret-0123456789-0123456789'
+export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
+
+export const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+export const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] as number
+/** `median (min–max)` with `digits` decimals. */
+export const mmm = (xs: number[], digits = 0) =>
+  `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})`
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** One line about the machine, and what else was running (load average) when the run started. */
+export async function machineLines(adminPool: PgModule.Pool): Promise<string[]> {
+  const { rows } = await adminPool.query<{ v: string; f: string; s: string }>(
+    "select current_setting('server_version') as v, current_setting('fsync') as f, current_setting('synchronous_commit') as s",
+  )
+  const r = rows[0]!
+  return [
+    `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, Node ${process.version}, PostgreSQL ${r.v} (fsync=${r.f}, synchronous_commit=${r.s})`,
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (1/5/15 min; anything above ~0 is other work on this machine)`,
+  ]
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+// ---- database ---------------------------------------------------------------------------------
+
+/**
+ * A pg pool whose idle connections may be killed without crashing the run (dropping the database
+ * `with (force)` terminates them, and pool.end() can resolve before every socket has closed).
+ */
+export function benchPool(config: PgModule.PoolConfig): PgModule.Pool {
+  // Idle connections stay open (pg closes them after 10 s by default): a round's backends are then
+  // the ones that were there before it.
+  const pool = new pg.Pool({ idleTimeoutMillis: 0, ...config })
+  pool.on('error', () => undefined)
+  return pool
+}
+
+export interface BenchDatabase {
+  name: string
+  url: string
+  /** The server's own database handle (its openDatabase: drizzle over a pool of 10). */
+  database: Database
+  /** A raw pg pool on the same database, for counts and the direct-SQL comparisons. */
+  pool: PgModule.Pool
+  drop(): Promise<void>
+}
+
+/**
+ * A new database named fen_bench_<hex> on DATABASE_URL's server, migrated with the server's
+ * migrations and seeded with its demo products; `drop()` removes it (with force).
+ */
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const name = `fen_bench_${randomBytes(5).toString('hex')}`
+  const admin = new pg.Client({ connectionString: DATABASE_URL })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const own = new URL(DATABASE_URL)
+  own.pathname = `/${name}`
+  const url = own.toString()
+  const database = await openDatabase({ url })
+  await database.migrate()
+  await seedDemoProducts(database.db)
+  const pool = benchPool({ connectionString: url, max: SERVER_POOL_SIZE })
+  return {
+    name,
+    url,
+    database,
+    pool,
+    async drop() {
+      await pool.end()
+      await database.close()
+      const c = new pg.Client({ connectionString: DATABASE_URL })
+      await c.connect()
+      await c.query(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+/** A shopper row (for orders that need a user_id); returns its id. */
+export async function insertUser(db: BenchDatabase, openid: string): Promise<number> {
+  const [row] = await db.database.db
+    .insert(users)
+    .values({ openid, sessionKey: 'fen-bench-session-key' })
+    .returning({ id: users.id })
+  return row!.id
+}
+
+/**
+ * Inserts `count` PENDING orders of one line each (product 1, priced `totalFen`), in batches of
+ * 1,000 rows, through the server's drizzle schema. `prepaid` makes them JSAPI orders with a
+ * prepay_id, as an order is when its payment notification arrives. Returns the order numbers,
+ * `<prefix><8 digits>`. They expire in 2 hours, so the sweeper never touches them during a run.
+ */
+export async function seedOrders(
+  db: BenchDatabase,
+  opts: { userId: number; prefix: string; count: number; totalFen: number; prepaid: boolean },
+): Promise<string[]> {
+  const now = new Date()
+  const expiresAt = new Date(now.getTime() + 2 * 3600_000)
+  const numbers = Array.from(
+    { length: opts.count },
+    (_, i) => `${opts.prefix}${String(i).padStart(8, '0')}`,
+  )
+  for (let i = 0; i < numbers.length; i += 1000) {
+    const batch = numbers.slice(i, i + 1000)
+    await db.database.db.insert(orders).values(
+      batch.map((orderNo) => ({
+        orderNo,
+        userId: opts.userId,
+        status: 'PENDING',
+        totalFen: opts.totalFen,
+        apiVersion: 'v3',
+        createdAt: now,
+        expiresAt,
+        ...(opts.prepaid
+          ? {
+              channel: 'jsapi',
+              prepayId: `wx${orderNo}`,
+              prepayExpiresAt: expiresAt,
+            }
+          : {}),
+      })),
+    )
+    await db.database.db.insert(orderItems).values(
+      batch.map((orderNo) => ({
+        orderNo,
+        productId: 1,
+        title: 'Fen 压测商品',
+        unitPriceFen: opts.totalFen,
+        quantity: 1,
+      })),
+    )
+  }
+  return numbers
+}
+
+/**
+ * CPU time (ms) used so far by the PostgreSQL backends connected to `dbName`, read from
+ * /proc/<pid>/stat (utime + stime). Pass the pids from `backendPids` taken before a round.
+ */
+export async function backendPids(adminPool: PgModule.Pool, dbName: string): Promise<number[]> {
+  const { rows } = await adminPool.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+    [dbName],
+  )
+  return rows.map((r) => r.pid)
+}
+const TICK_MS = 1000 / 100 // USER_HZ is 100 on Linux
+export function cpuMsOf(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which is in parentheses and may hold spaces).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * TICK_MS)
+    } catch {
+      // The backend is gone (the pool closed an idle connection): its last CPU time is lost.
+    }
+  }
+  return out
+}
+/**
+ * CPU ms the whole machine has spent busy (all cores, every process: user, nice, system, irq,
+ * softirq, steal from /proc/stat), to tell how much else ran during a timed round.
+ */
+export function machineBusyMs(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number)
+  const [user, nice, system, , , irq, softirq, steal] = cpu as number[]
+  return (user! + nice! + system! + irq! + softirq! + steal!) * TICK_MS
+}
+
+/**
+ * CPU ms used between two `cpuMsOf` readings. A pid only in the second reading is a backend that
+ * connected in between (a pool replacing a connection it had closed when idle): all of its time
+ * counts.
+ */
+export function cpuMsBetween(a: Map<number, number>, b: Map<number, number>): number {
+  let ms = 0
+  for (const [pid, t] of b) ms += t - (a.get(pid) ?? 0)
+  return ms
+}
+
+// ---- processes --------------------------------------------------------------------------------
+
+/** A keys file for the sandbox CLI, and the keys (the benchmark signs notifications with them). */
+export async function sandboxKeysFile(): Promise<{ keys: SandboxKeys; file: string }> {
+  const keys = await generateSandboxKeys()
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'fen-bench-')), 'keys.json')
+  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 })
+  return { keys, file }
+}
+
+/**
+ * Children this run started. If the run dies (an uncaught error, the server gone), they are
+ * killed on the way out, by their own handle: no sandbox or server is left behind.
+ */
+const children = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+})
+function adopt(child: ChildProcess): ChildProcess {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
+}
+
+export const stopChild = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.removeAllListeners('exit')
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+
+/** The sandbox CLI in its own process (as `pnpm sandbox` runs it), quiet, on a free port. */
+export async function startSandboxCli(
+  keysFile: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, '../packages/sandbox/src/cli.ts')],
+    {
+      env: {
+        ...process.env,
+        SANDBOX_KEYS: keysFile,
+        SANDBOX_PORT: String(port),
+        SANDBOX_QUIET: '1',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  adopt(child)
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('listening on')) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${out}`)))
+  })
+  child.stdout!.resume()
+  return { url: `http://127.0.0.1:${port}`, child }
+}
+
+export interface ProbeSample {
+  rss: number
+  heapUsed: number
+  /** User + system CPU time of the server process so far, µs. */
+  cpuMicros: number
+  /** Event-loop delay since the last reset, ns. */
+  delay: { p50: number; p99: number; max: number; samples: number }
+}
+
+export interface RunningServer {
+  url: string
+  pid: number
+  /** Reads the probe in the server process; `reset` starts a new event-loop-delay window. */
+  sample(reset?: boolean): Promise<ProbeSample>
+  /** Log lines at level error or fatal (pino levels 50, 60) seen so far. */
+  errors: string[]
+  stop(): Promise<void>
+}
+
+/**
+ * `apps/server/src/main.ts` in its own process, as `pnpm --filter @fen/server start` runs it (tsx),
+ * with the probe preloaded. Configured through the environment like a deployment: the sandbox's
+ * merchant through FEN_SANDBOX_URL, the database, the port. Logs at LOG_LEVEL (default `info`, as
+ * in production) go to a pipe; the benchmark only counts the error lines.
+ */
+export async function startServer(opts: {
+  databaseUrl: string
+  sandboxUrl: string
+}): Promise<RunningServer> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  // The server refuses settings it does not know (FEN_SOAK, say): pass only its own.
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(WECHAT|WECHATPAY|FEN|JWT|ADMIN|ORDER)_|^(NODE_ENV|PORT)$/.test(k))
+      env[k] = v
+  }
+  Object.assign(env, {
+    PORT: String(port),
+    DATABASE_URL: opts.databaseUrl,
+    FEN_SANDBOX_URL: opts.sandboxUrl,
+    PUBLIC_BASE_URL: url,
+    JWT_SECRET,
+    ADMIN_TOKEN,
+    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+  })
+  delete env.NODE_OPTIONS
+  const child = spawn(
+    process.execPath,
+    [
+      // SERVER_NODE_ARGS: extra node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=…).
+      ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      '--import',
+      path.join(here, 'server-probe.mjs'),
+      path.join(here, '../apps/server/src/main.ts'),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+  )
+  adopt(child)
+  const errors: string[] = []
+  const scan = (d: Buffer) => {
+    const text = d.toString()
+    if (!text.includes('"level":50') && !text.includes('"level":60') && !text.includes('Error'))
+      return
+    for (const line of text.split('\n')) {
+      if (/"level":(50|60)|Error/.test(line)) errors.push(line.slice(0, 400))
+    }
+  }
+  child.stdout!.on('data', scan)
+  child.stderr!.on('data', scan)
+  // SERVER_LOG=1 shows the server's log on this process's stderr (for debugging a run).
+  if (process.env.SERVER_LOG) {
+    child.stdout!.pipe(process.stderr)
+    child.stderr!.pipe(process.stderr)
+  }
+  let exited: number | null = null
+  let stopping = false
+  child.once('exit', (code, signal) => {
+    exited = code ?? -1
+    if (stopping) return
+    // Nothing measured after this would mean anything (and autocannon would retry forever).
+    console.error(
+      `server exited unexpectedly (${code ?? signal}); stopping the run. Its error lines:\n${errors.join('\n')}`,
+    )
+    process.exit(1)
+  })
+  child.on('error', () => undefined) // a send on a closed channel: the exit handler speaks
+
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (exited !== null) throw new Error(`server exited with ${exited}: ${errors.join('\n')}`)
+    const ok = await fetch(`${url}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false)
+    if (ok) break
+    if (Date.now() > deadline) throw new Error(`server not ready in 30 s: ${errors.join('\n')}`)
+    await sleep(100)
+  }
+
+  let nextId = 0
+  const waiting = new Map<number, (s: ProbeSample) => void>()
+  child.on('message', (m: { type?: string; id?: number } & ProbeSample) => {
+    if (m.type === 'fen-bench-sample' && m.id !== undefined) {
+      waiting.get(m.id)?.(m)
+      waiting.delete(m.id)
+    }
+  })
+  return {
+    url,
+    pid: child.pid!,
+    errors,
+    sample: (reset = false) =>
+      new Promise((resolve) => {
+        const id = nextId++
+        waiting.set(id, resolve)
+        child.send({ type: 'fen-bench-sample', id, reset })
+      }),
+    stop: () => {
+      stopping = true
+      return stopChild(child)
+    },
+  }
+}
+
+// ---- load -------------------------------------------------------------------------------------
+
+export interface PreparedRequest {
+  method: 'POST' | 'GET'
+  path: string
+  headers: Record<string, string>
+  body?: string
+}
+
+export interface FireResult {
+  /** Completed requests per second, from the first request sent to the last response. */
+  rps: number
+  completed: number
+  seconds: number
+  /** The whole call, autocannon's start-up and its wait for the next 1-second tick included. */
+  callSeconds: number
+  p50: number
+  p99: number
+  errors: number
+  timeouts: number
+  non2xx: number
+  /** CPU ms this process (the load generator) used during the run. */
+  loadCpuMs: number
+}
+
+/**
+ * Sends `amount` requests over `connections` keep-alive connections with autocannon, each request
+ * taken in turn from `prepared` (shared by all connections, so no request is sent twice). Every
+ * connection builds its next request before it needs it, so `prepared` must hold `amount +
+ * connections` requests; the last few are built and never sent.
+ */
+export async function fire(
+  url: string,
+  prepared: PreparedRequest[],
+  amount: number,
+  connections: number,
+): Promise<FireResult> {
+  if (prepared.length < amount + connections)
+    throw new Error(`fire: ${amount} requests over ${connections} connections need more prepared`)
+  let next = 0
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  let lastResponse = t0
+  // Without a callback autocannon returns its instance (an EventEmitter) made thenable; the types
+  // know only the promise.
+  const instance = autocannon({
+    url,
+    connections,
+    amount,
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const r = prepared[next++]
+          if (!r) throw new Error('fire: out of prepared requests')
+          return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body }
+        },
+      },
+    ],
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>
+  // autocannon reports on its 1-second tick, so its own duration is rounded up to whole seconds:
+  // the rate is taken from the first request to the last response instead.
+  instance.on('response', () => {
+    lastResponse = performance.now()
+  })
+  const result = await instance
+  const cpu = process.cpuUsage(cpu0)
+  return {
+    rps: result.requests.total / ((lastResponse - t0) / 1000),
+    completed: result.requests.total,
+    seconds: (lastResponse - t0) / 1000,
+    callSeconds: (performance.now() - t0) / 1000,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    loadCpuMs: (cpu.user + cpu.system) / 1000,
+  }
+}
