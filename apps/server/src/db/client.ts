@@ -40,8 +40,7 @@ export async function openDatabase(options: {
 }): Promise<Database> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: 10 })
-    // The pool replaces a broken connection by itself; the error only needs to be seen.
-    pool.on('error', options.onError ?? (() => undefined))
+    survivePostgresRestarts(pool, options.onError ?? (() => undefined))
     const db = drizzlePg(pool, { schema }) as unknown as Db
     return {
       db,
@@ -65,4 +64,39 @@ export async function openDatabase(options: {
     },
     close: () => client.close(),
   }
+}
+
+/**
+ * Keeps the pool whole when PostgreSQL restarts or crashes under it; `onError` sees each broken
+ * connection once.
+ *
+ * - pg emits a broken connection's error on its client, and the pool listens there only while the
+ *   client is idle. Unheard on a client a request holds (PostgreSQL went down mid-transaction), the
+ *   'error' event would crash the process. So every client gets a listener of its own; the request's
+ *   query fails with the same error and it answers 500. (The pool's own 'error' is that error again,
+ *   for idle clients: heard already.)
+ * - drizzle's `transaction()` never releases its client when `begin` fails, which is what happens
+ *   to a client taken from the pool just as its connection breaks: each such client would stay
+ *   checked out for good, until the pool has none left and every request waits forever. So a held
+ *   client whose connection breaks is released here, as broken (the pool drops it), and the
+ *   holder's own `release()`, if it ever comes, does nothing.
+ */
+function survivePostgresRestarts(pool: pg.Pool, onError: (e: Error) => void): void {
+  const held = new WeakSet<pg.PoolClient>()
+  pool.on('acquire', (client) => held.add(client))
+  pool.on('release', (_err, client) => held.delete(client))
+  pool.on('connect', (client) => {
+    let broken = false
+    client.on('error', (e) => {
+      // pg may emit twice for one break (PostgreSQL's FATAL message, then the closed socket).
+      if (broken) return
+      broken = true
+      onError(e)
+      if (!held.has(client)) return
+      const release = client.release.bind(client)
+      client.release = () => undefined
+      release(e)
+    })
+  })
+  pool.on('error', () => undefined)
 }
