@@ -1,6 +1,8 @@
-/** Faults an API path can be given (the next `count` matching calls). */
+import { randomInt } from 'node:crypto'
+
+/** Faults an API path can be given (the next `count` matching calls, or a `rate` of them). */
 export const PATH_FAULTS = ['error500', 'error429', 'timeout', 'reset', 'probe'] as const
-/** Faults notifications can be given (the next `count` notifications). */
+/** Faults notifications can be given (the next `count` notifications, or a `rate` of them). */
 export const NOTIFICATION_FAULTS = ['drop', 'duplicate', 'delay', 'reorder', 'probe'] as const
 
 export type PathFaultKind = (typeof PATH_FAULTS)[number]
@@ -8,35 +10,63 @@ export type NotificationFaultKind = (typeof NOTIFICATION_FAULTS)[number]
 
 /**
  * One armed fault: `target` is `"notifications"` or a path prefix such as `"/v3/pay/transactions"`.
- * `seconds` is the hold of a `delay` fault (sandbox seconds, default 60).
+ * It is either counted (`remaining`: it hits the next matching calls, then disarms) or a rate fault
+ * (`rate`: it hits each matching call with that probability, drawn from dice seeded with `seed`,
+ * until the faults are cleared). `seconds` is the hold of a `delay` fault (sandbox seconds, default 60).
  */
 export interface Fault {
   target: string
   kind: PathFaultKind | NotificationFaultKind
-  remaining: number
+  /** A counted fault: the matching calls it will still hit. */
+  remaining?: number
+  /** A rate fault: the probability (0 < rate ≤ 1) that it hits a matching call. */
+  rate?: number
+  /** A rate fault: the seed of its dice (drawn at random when not given; listed so a run can be replayed). */
+  seed?: number
+  /** A rate fault: the matching calls it has hit so far. */
+  hits?: number
   seconds?: number
 }
 
-/** The faults armed by `POST /__sandbox/faults`, consumed in the order they were armed. */
-export class Faults {
-  #armed: Fault[] = []
+/** What `POST /__sandbox/faults` arms: `count` or `rate` (with an optional `seed`), not both. */
+export type FaultSpec = Omit<Fault, 'remaining' | 'hits'> & { count?: number }
 
-  add(fault: Fault): void {
-    this.#armed.push(fault)
+interface Armed {
+  fault: Fault
+  /** The dice of a rate fault: uniform in [0, 1). */
+  roll?: () => number
+}
+
+/**
+ * The faults armed by `POST /__sandbox/faults`, tried in the order they were armed: a counted fault
+ * that matches is taken; a rate fault that matches rolls its dice and, on a miss, lets the call go on
+ * to the next armed fault. So several rate faults on one target add up (0.1 then 0.1 hits 19% of calls).
+ */
+export class Faults {
+  #armed: Armed[] = []
+
+  add(spec: FaultSpec): void {
+    const { count, ...rest } = spec
+    if (rest.rate !== undefined) {
+      const seed = rest.seed ?? randomInt(0, 2 ** 32)
+      this.#armed.push({ fault: { ...rest, seed, hits: 0 }, roll: dice(seed) })
+    } else {
+      this.#armed.push({ fault: { ...rest, remaining: count ?? 1 } })
+    }
   }
 
-  /** Takes one use of the first fault for `notifications`. */
+  /** Takes one use of the first fault for `notifications` that hits. */
   forNotification(): Fault | undefined {
     return this.#take((f) => f.target === 'notifications')
   }
 
-  /** Takes one use of the first fault whose target is a prefix of `path`. */
+  /** Takes one use of the first fault whose target is a prefix of `path` and that hits. */
   forPath(path: string): Fault | undefined {
     return this.#take((f) => f.target !== 'notifications' && path.startsWith(f.target))
   }
 
   list(): Fault[] {
-    return this.#armed.map((f) => ({ ...f }))
+    return this.#armed.map((a) => ({ ...a.fault }))
   }
 
   clear(): void {
@@ -44,10 +74,33 @@ export class Faults {
   }
 
   #take(match: (f: Fault) => boolean): Fault | undefined {
-    const fault = this.#armed.find(match)
-    if (!fault) return undefined
-    fault.remaining -= 1
-    if (fault.remaining <= 0) this.#armed = this.#armed.filter((f) => f !== fault)
-    return fault
+    for (const armed of this.#armed) {
+      const { fault } = armed
+      if (!match(fault)) continue
+      if (armed.roll) {
+        if (armed.roll() >= fault.rate!) continue
+        fault.hits = (fault.hits ?? 0) + 1
+        return fault
+      }
+      fault.remaining = (fault.remaining ?? 1) - 1
+      if (fault.remaining <= 0) this.#armed = this.#armed.filter((a) => a !== armed)
+      return fault
+    }
+    return undefined
+  }
+}
+
+/**
+ * Deterministic dice for a rate fault: Marsaglia's xorshift32 over the seed, scaled to [0, 1). Not
+ * for anything secret; it only has to give the same hits for the same seed and order of calls.
+ */
+function dice(seed: number): () => number {
+  // xorshift never leaves 0, so 0 is moved to a fixed non-zero state.
+  let s = seed >>> 0 || 0x9e3779b9
+  return () => {
+    s = (s ^ (s << 13)) >>> 0
+    s = (s ^ (s >>> 17)) >>> 0
+    s = (s ^ (s << 5)) >>> 0
+    return s / 2 ** 32
   }
 }

@@ -21,4 +21,5 @@ export {
   type Attempt,
 } from './notifier'
 export { PATH_FAULTS, NOTIFICATION_FAULTS, type Fault } from './faults'
+export { type CallRecord } from './calls'
 export { tradeBillCsv } from './routes/bills'

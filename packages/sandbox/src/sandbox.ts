@@ -14,6 +14,7 @@ import {
   type Signer,
   type Transaction,
 } from '@fen/wechatpay'
+import { CallLog } from './calls'
 import { SandboxClock } from './clock'
 import { WechatError } from './errors'
 import { Faults } from './faults'
@@ -59,6 +60,8 @@ export class Sandbox {
   readonly clock: SandboxClock
   readonly store = new Store()
   readonly faults = new Faults()
+  /** Every call the merchant made to WeChat's side (`GET /__sandbox/calls`). */
+  readonly calls = new CallLog()
   readonly notifier: Notifier
   readonly apiV3Key: KeyObject
   readonly merchantPublicKey: KeyObject
@@ -108,10 +111,11 @@ export class Sandbox {
     return { ...merchantView(this.keys), platformMode: this.platformMode }
   }
 
-  /** Empties all state and faults; keys, mode and clock stay. */
+  /** Empties all state, faults and the call log; keys, mode and clock stay. */
   reset(): void {
     this.notifier.reset()
     this.faults.clear()
+    this.calls.clear()
     this.store.reset()
   }
 

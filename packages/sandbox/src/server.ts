@@ -7,6 +7,7 @@ import {
 import type { AddressInfo } from 'node:net'
 import { createVerify } from 'node:crypto'
 import { SignatureError, parseAuthorization } from '@fen/wechatpay'
+import { newCallRecord } from './calls'
 import { WechatError } from './errors'
 import { newRequestId } from './ids'
 import type { SandboxKeys, SandboxMerchant } from './keys'
@@ -180,6 +181,22 @@ async function handle(
 
   const guarded = route.kind === 'v3' || route.kind === 'v2' || route.kind === 'open'
   const fault = guarded ? sandbox.faults.forPath(url.pathname) : undefined
+  if (guarded) {
+    const call = sandbox.calls.add(
+      newCallRecord(sandbox.store, {
+        nowMs: sandbox.clock.now(),
+        method,
+        path: url.pathname,
+        params,
+        body,
+        fault: fault?.kind,
+      }),
+    )
+    // Only an answer that was sent in full has a status (a hung or reset call never finishes).
+    res.on('finish', () => {
+      call.status = res.statusCode
+    })
+  }
   switch (fault?.kind) {
     case 'timeout':
       // Never answer; the socket is dropped after a minute, or when the client gives up.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { WechatPay, type PlatformKeyOptions } from '@fen/wechatpay'
+import { WechatPay, WechatPayV2, type PlatformKeyOptions } from '@fen/wechatpay'
 import {
   generateSandboxKeys,
   loadOrCreateKeys,
@@ -734,6 +734,240 @@ describe('/__sandbox/faults', () => {
     )
     expectError(await call('POST', '/__sandbox/faults', {}), 400, 'INVALID_INPUT')
     expect((await call('GET', '/__sandbox/faults')).body).toEqual([])
+  })
+})
+
+// ---- rate faults ----------------------------------------------------------------------------
+
+describe('rate faults', () => {
+  const QUERY = '/v3/pay/transactions/out-trade-no/NOSUCHORDER2'
+  /** 1 for a call the fault answered (500), 0 for one that reached WeChat's checks (401). */
+  async function hits(n: number): Promise<number[]> {
+    const out: number[] = []
+    for (let i = 0; i < n; i++) {
+      const r = await call('GET', `${QUERY}?mchid=${sb.merchant.mchid}`)
+      expect([500, 401]).toContain(r.status)
+      out.push(r.status === 500 ? 1 : 0)
+    }
+    return out
+  }
+
+  it('hits each matching call with probability rate, the same calls for the same seed, until cleared', async () => {
+    const armed = await call('POST', '/__sandbox/faults', {
+      target: '/v3/pay',
+      kind: 'error500',
+      rate: 0.3,
+      seed: 42,
+    })
+    expect(armed.status).toBe(200)
+    expect(armed.body.armed).toEqual([
+      { target: '/v3/pay', kind: 'error500', rate: 0.3, seed: 42, hits: 0 },
+    ])
+    const first = await hits(400)
+    const hit = first.reduce((a, b) => a + b, 0)
+    // 400 draws at 0.3: 120 expected; 4 standard deviations either side is 83 … 157.
+    expect(hit).toBeGreaterThan(83)
+    expect(hit).toBeLessThan(157)
+    // Still armed after any number of hits, and counting them.
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([
+      { target: '/v3/pay', kind: 'error500', rate: 0.3, seed: 42, hits: hit },
+    ])
+
+    // Armed again with the same seed, it hits the very same calls.
+    expect((await call('DELETE', '/__sandbox/faults')).status).toBe(204)
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([])
+    await call('POST', '/__sandbox/faults', {
+      target: '/v3/pay',
+      kind: 'error500',
+      rate: 0.3,
+      seed: 42,
+    })
+    expect(await hits(400)).toEqual(first)
+    // Another seed, other calls.
+    await call('DELETE', '/__sandbox/faults')
+    await call('POST', '/__sandbox/faults', {
+      target: '/v3/pay',
+      kind: 'error500',
+      rate: 0.3,
+      seed: 43,
+    })
+    expect(await hits(400)).not.toEqual(first)
+
+    // Cleared: no call is hit any more.
+    await call('DELETE', '/__sandbox/faults')
+    expect(await hits(20)).toEqual(Array(20).fill(0))
+  })
+
+  it('rate 1 hits every call; without a seed one is drawn and listed', async () => {
+    const r = await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error429', rate: 1 })
+    expect(r.status).toBe(200)
+    const [fault] = r.body.armed
+    expect(Number.isInteger(fault.seed)).toBe(true)
+    expect(fault.seed).toBeGreaterThanOrEqual(0)
+    expect(fault.seed).toBeLessThan(2 ** 32)
+    for (let i = 0; i < 5; i++) {
+      expectError(
+        await call('GET', `${QUERY}?mchid=${sb.merchant.mchid}`),
+        429,
+        'FREQUENCY_LIMITED',
+      )
+    }
+    expect((await call('GET', '/__sandbox/faults')).body).toMatchObject([{ hits: 5 }])
+  })
+
+  it('a miss goes on to the next armed fault; counted faults before it are taken first', async () => {
+    await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error429', count: 2 })
+    // Never hits (a rate of 1e-9), so every call falls through to the rate fault after it.
+    await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'reset', rate: 1e-9, seed: 1 })
+    await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error500', rate: 1, seed: 1 })
+    const statuses = []
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await call('GET', `${QUERY}?mchid=${sb.merchant.mchid}`)).status)
+    }
+    expect(statuses).toEqual([429, 429, 500, 500])
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([
+      { target: '/v3/', kind: 'reset', rate: 1e-9, seed: 1, hits: 0 },
+      { target: '/v3/', kind: 'error500', rate: 1, seed: 1, hits: 2 },
+    ])
+  })
+
+  it('notifications take a rate too: half of them dropped, deterministically', async () => {
+    await call('POST', '/__sandbox/faults', {
+      target: 'notifications',
+      kind: 'drop',
+      rate: 0.5,
+      seed: 7,
+    })
+    const nos: string[] = []
+    for (let i = 0; i < 12; i++) nos.push(await paidOrder())
+    const dropped = await until(
+      async () => (await call('GET', '/__sandbox/notifications')).body as NotificationRecord[],
+      (l) => l.length === 12 && l.every((n) => n.status === 'dropped' || n.status === 'delivered'),
+    )
+    const count = dropped.filter((n) => n.status === 'dropped').length
+    expect(count).toBe((await call('GET', '/__sandbox/faults')).body[0].hits)
+    expect(count).toBeGreaterThan(0)
+    expect(count).toBeLessThan(12)
+    expect(notify.received).toHaveLength(12 - count)
+  })
+
+  it('bad rate faults → 400 INVALID_INPUT, nothing armed', async () => {
+    for (const rate of [0, -0.1, 1.5, '0.2']) {
+      expectError(
+        await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error500', rate }),
+        400,
+        'INVALID_INPUT',
+        /rate/,
+      )
+    }
+    for (const seed of [-1, 1.5, 2 ** 32]) {
+      expectError(
+        await call('POST', '/__sandbox/faults', {
+          target: '/v3/',
+          kind: 'error500',
+          rate: 0.5,
+          seed,
+        }),
+        400,
+        'INVALID_INPUT',
+        /seed/,
+      )
+    }
+    expectError(
+      await call('POST', '/__sandbox/faults', {
+        target: '/v3/',
+        kind: 'error500',
+        rate: 0.5,
+        count: 2,
+      }),
+      400,
+      'INVALID_INPUT',
+      /count or rate/,
+    )
+    expectError(
+      await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error500', seed: 3 }),
+      400,
+      'INVALID_INPUT',
+      /seed/,
+    )
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([])
+  })
+
+  it('reset clears rate faults too', async () => {
+    await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error500', rate: 1 })
+    await call('POST', '/__sandbox/reset')
+    expect((await call('GET', '/__sandbox/faults')).body).toEqual([])
+  })
+})
+
+// ---- the call log ---------------------------------------------------------------------------
+
+describe('GET /__sandbox/calls', () => {
+  it("lists every call to WeChat's side with its order, fault and status; control calls are not in it", async () => {
+    const { no } = await nativeOrder()
+    await call('POST', '/__sandbox/faults', {
+      target: '/v3/pay/transactions/out-trade-no',
+      kind: 'error500',
+    })
+    await call('POST', '/__sandbox/faults', {
+      target: '/v3/pay/transactions/out-trade-no',
+      kind: 'timeout',
+    })
+    const client = merchantClient()
+    await expect(client.transactions.queryByOutTradeNo(no)).rejects.toMatchObject({ status: 500 })
+    const hung = await fetch(
+      `${sb.url}/v3/pay/transactions/out-trade-no/${no}?mchid=${sb.merchant.mchid}`,
+      { signal: AbortSignal.timeout(200) },
+    ).catch((e: Error) => e)
+    expect(hung).toBeInstanceOf(Error)
+    expect((await client.transactions.queryByOutTradeNo(no)).trade_state).toBe('NOTPAY')
+    await client.transactions.close(no)
+    const other = await nativeOrder()
+
+    const mine = await until(
+      async () => (await call('GET', `/__sandbox/calls?out_trade_no=${no}`)).body,
+      (l: Json[]) => l.length === 5,
+    )
+    expect(mine.map((c: Json) => [c.method, c.path, c.fault, c.status])).toEqual([
+      ['POST', '/v3/pay/transactions/native', undefined, 200],
+      ['GET', `/v3/pay/transactions/out-trade-no/${no}`, 'error500', 500],
+      ['GET', `/v3/pay/transactions/out-trade-no/${no}`, 'timeout', undefined],
+      ['GET', `/v3/pay/transactions/out-trade-no/${no}`, undefined, 200],
+      ['POST', `/v3/pay/transactions/out-trade-no/${no}/close`, undefined, 204],
+    ])
+    expect(mine.every((c: Json) => c.out_trade_no === no && typeof c.at === 'string')).toBe(true)
+    const all = (await call('GET', '/__sandbox/calls')).body
+    expect(all).toHaveLength(6)
+    expect(all[5]).toMatchObject({ out_trade_no: other.no, status: 200 })
+    await call('POST', '/__sandbox/reset')
+    expect((await call('GET', '/__sandbox/calls')).body).toEqual([])
+  })
+
+  it('names the order of a refund, of a refund query, and of an APIv2 call', async () => {
+    const no = await paidOrder()
+    const client = merchantClient()
+    await client.refunds.create({
+      out_trade_no: no,
+      out_refund_no: `${no}-R1`,
+      amount: { refund: 100, total: 100, currency: 'CNY' },
+    })
+    await client.refunds.query(`${no}-R1`)
+    const v2 = new WechatPayV2({
+      mchid: sb.merchant.mchid,
+      appid: sb.merchant.appid,
+      apiV2Key: sb.merchant.apiV2Key,
+      baseUrl: sb.url,
+    })
+    await v2.orderQuery({ out_trade_no: no })
+    const paths = (await call('GET', `/__sandbox/calls?out_trade_no=${no}`)).body.map(
+      (c: Json) => c.path,
+    )
+    expect(paths).toEqual([
+      '/v3/pay/transactions/native',
+      '/v3/refund/domestic/refunds',
+      `/v3/refund/domestic/refunds/${no}-R1`,
+      '/pay/orderquery',
+    ])
   })
 })
 

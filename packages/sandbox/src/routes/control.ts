@@ -183,6 +183,13 @@ export const controlRoutes: Route[] = [
       json(sandbox.notifier.list(query.get('out_trade_no') ?? undefined)),
   },
   {
+    method: 'GET',
+    pattern: /^\/__sandbox\/calls$/,
+    kind: 'control',
+    handler: ({ sandbox, query }) =>
+      json(sandbox.calls.list(query.get('out_trade_no') ?? undefined)),
+  },
+  {
     method: 'POST',
     pattern: /^\/__sandbox\/notifications\/(?<id>[^/]+)\/resend$/,
     kind: 'control',
@@ -253,12 +260,28 @@ export const controlRoutes: Route[] = [
     kind: 'control',
     handler: (req) => {
       const b = parse(
-        z.object({
-          target: z.string().min(1),
-          kind: z.string(),
-          count: z.number().int().positive().default(1),
-          seconds: z.number().positive().optional(),
-        }),
+        z
+          .object({
+            target: z.string().min(1),
+            kind: z.string(),
+            count: z.number().int().positive().optional(),
+            rate: z.number().positive().max(1).optional(),
+            seed: z
+              .number()
+              .int()
+              .min(0)
+              .max(2 ** 32 - 1)
+              .optional(),
+            seconds: z.number().positive().optional(),
+          })
+          .refine((f) => f.count === undefined || f.rate === undefined, {
+            message: 'give count or rate, not both',
+            path: ['count'],
+          })
+          .refine((f) => f.seed === undefined || f.rate !== undefined, {
+            message: 'seed goes with rate',
+            path: ['seed'],
+          }),
         req,
       )
       const allowed: readonly string[] =
@@ -280,10 +303,21 @@ export const controlRoutes: Route[] = [
       req.sandbox.faults.add({
         target: b.target,
         kind: b.kind as never,
-        remaining: b.count,
+        ...(b.rate === undefined
+          ? { count: b.count ?? 1 }
+          : { rate: b.rate, ...(b.seed === undefined ? {} : { seed: b.seed }) }),
         ...(b.seconds === undefined ? {} : { seconds: b.seconds }),
       })
       return json({ armed: req.sandbox.faults.list() })
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/__sandbox\/faults$/,
+    kind: 'control',
+    handler: ({ sandbox }) => {
+      sandbox.faults.clear()
+      return { status: 204 }
     },
   },
   {

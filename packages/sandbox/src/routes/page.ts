@@ -93,7 +93,7 @@ const DASHBOARD = page(
       '<td><button class="secondary" onclick="resend(\\'' + n.id + '\\')">重发</button></td></tr>'
     ).join('') || '<tr><td colspan="5" class="muted">No notifications yet. 暂无通知</td></tr>'
     document.getElementById('faults').textContent = s.faults.length
-      ? s.faults.map((f) => f.target + ': ' + f.kind + ' ×' + f.remaining).join(' · ') : 'none armed'
+      ? s.faults.map((f) => f.target + ': ' + f.kind + (f.rate === undefined ? ' ×' + f.remaining : ' @' + Math.round(f.rate * 100) + '% (' + f.hits + ' hit)')).join(' · ') : 'none armed'
   }
   load(); setInterval(load, 2000)`,
 )

@@ -1,0 +1,103 @@
+import { formatBeijingTime } from '@fen/wechatpay'
+import type { Store } from './state'
+
+/** One call a merchant made to WeChat's side (APIv3, APIv2 or login), as `GET /__sandbox/calls` lists it. */
+export interface CallRecord {
+  /** Sandbox time the call arrived (RFC 3339, Beijing). */
+  at: string
+  method: string
+  /** The path, without the query. */
+  path: string
+  /** The order the call is about, when it names one (path, JSON or XML body, or its refund). */
+  out_trade_no?: string
+  /** The fault that answered it instead of WeChat, if any. */
+  fault?: string
+  /** The HTTP status answered; absent when none was (a `timeout` or `reset` fault). */
+  status?: number
+}
+
+/**
+ * Every call the merchant made, so a test can count what a client really sent per order — retries
+ * included, and calls a fault answered. Forgotten by a reset. A sandbox left running (`pnpm dev`)
+ * keeps only the latest `limit` calls, so the log cannot grow without bound.
+ */
+export class CallLog {
+  #calls: CallRecord[] = []
+
+  constructor(readonly limit = 100_000) {}
+
+  add(call: CallRecord): CallRecord {
+    this.#calls.push(call)
+    // Trimmed in slices of a tenth, so a full log is not copied on every call.
+    if (this.#calls.length > this.limit + this.limit / 10) {
+      this.#calls = this.#calls.slice(-this.limit)
+    }
+    return call
+  }
+
+  list(outTradeNo?: string): CallRecord[] {
+    return this.#calls
+      .filter((c) => outTradeNo === undefined || c.out_trade_no === outTradeNo)
+      .map((c) => ({ ...c }))
+  }
+
+  clear(): void {
+    this.#calls = []
+  }
+}
+
+/** A call's record as it arrives (`status` is filled in once it is answered). */
+export function newCallRecord(
+  store: Store,
+  call: {
+    nowMs: number
+    method: string
+    path: string
+    params: Record<string, string>
+    body: Buffer
+    fault: string | undefined
+  },
+): CallRecord {
+  const record: CallRecord = {
+    at: formatBeijingTime(call.nowMs),
+    method: call.method,
+    path: call.path,
+  }
+  const no = orderOf(store, call.path, call.params, call.body)
+  if (no !== undefined) record.out_trade_no = no
+  if (call.fault !== undefined) record.fault = call.fault
+  return record
+}
+
+/** The out_trade_no a call names: in its path, its JSON or XML body, or through its refund or transaction. */
+function orderOf(
+  store: Store,
+  path: string,
+  params: Record<string, string>,
+  body: Buffer,
+): string | undefined {
+  if (params.no !== undefined) {
+    const no = decode(params.no)
+    // `/v3/refund/domestic/refunds/{out_refund_no}` names a refund, not an order.
+    return path.startsWith('/v3/refund/') ? store.refunds.get(no)?.order.outTradeNo : no
+  }
+  if (params.id !== undefined) return store.byTransactionId.get(decode(params.id))?.outTradeNo
+  if (body.length === 0) return undefined
+  const text = body.toString('utf8')
+  const xml = /<out_trade_no>(?:<!\[CDATA\[)?([^<\]]+)/.exec(text)
+  if (xml) return xml[1]
+  try {
+    const json = JSON.parse(text) as { out_trade_no?: unknown }
+    return typeof json.out_trade_no === 'string' ? json.out_trade_no : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
