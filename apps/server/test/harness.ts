@@ -5,6 +5,12 @@
  *
  * Jobs do not run on timers here: tests call `sweep()` and `dispatch()` when they want a run, and
  * move the server's clock with `advance()` (the sandbox has its own clock API).
+ *
+ * A second server instance on the same database (two instances behind one load balancer):
+ * `startHarness({ shareDatabaseWith: h })`. It shares `h`'s sandbox (one WeChat) and database (the
+ * same PGlite object — PGlite is in-process and single-connection — or, with DATABASE_URL, a pool
+ * of its own on `h`'s PostgreSQL database) and `h`'s clock, and has its own HTTP server, services,
+ * dispatcher and `delivered` list. Close it before `h`.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
@@ -25,9 +31,12 @@ import { dispatchOnce, type OutboxDelivery } from '../src/jobs/outbox'
 import { sweepOnce } from '../src/jobs/sweeper'
 import { createLogger } from '../src/logger'
 import { seedDemoProducts } from '../src/repositories/products'
-import { V2Gateway, V3Gateway } from '../src/wechat/gateway'
+import { V2Gateway, V3Gateway, type PayGateway } from '../src/wechat/gateway'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+
+/** The server's WeChat Pay operations, for `wrapGateway`. */
+export type { PayGateway }
 
 export interface HarnessOptions {
   apiVersion?: 'v3' | 'v2'
@@ -37,6 +46,18 @@ export interface HarnessOptions {
   env?: Record<string, string>
   /** Called for each outbox delivery; throw to make it fail. Default: record it. */
   onEvent?: (e: OutboxDelivery) => Promise<void>
+  /**
+   * Start a second server instance on this harness's database, sandbox and clock instead of fresh
+   * ones (see the top of this file). `sandbox` must not be given with it.
+   */
+  shareDatabaseWith?: Harness
+  /**
+   * How long the server's WeChat clients wait for an answer, in ms (default: 2000 for WeChat Pay;
+   * the mini-program login client keeps its own 5000 unless this is given).
+   */
+  wechatTimeoutMs?: number
+  /** Wraps the server's WeChat Pay gateway, e.g. to count the calls it makes per order. */
+  wrapGateway?: (gateway: PayGateway) => PayGateway
 }
 
 export interface ApiResponse<T = unknown> {
@@ -50,10 +71,12 @@ export interface Harness {
   sandbox: RunningSandbox
   config: Config
   database: Database
+  /** The PostgreSQL database's URL; undefined on PGlite. */
+  databaseUrl: string | undefined
   services: Services
   /** Events the outbox delivered (with the default handler). */
   delivered: OutboxDelivery[]
-  /** The server's clock: real time plus whatever `advance` added. */
+  /** The server's clock: real time plus whatever `advance` added (shared by a second instance). */
   now(): Date
   advance(seconds: number): void
   /** JSON request to the server. */
@@ -92,12 +115,17 @@ export function sandboxKeys(): Promise<SandboxKeys> {
 }
 
 /** A fresh database: in-memory PGlite, or a new PostgreSQL database when DATABASE_URL is set. */
-export async function freshDatabase(): Promise<{ database: Database; drop(): Promise<void> }> {
+export async function freshDatabase(): Promise<{
+  database: Database
+  /** The new PostgreSQL database's URL; undefined on PGlite. */
+  url: string | undefined
+  drop(): Promise<void>
+}> {
   const url = process.env.DATABASE_URL
   if (!url) {
     const database = await openDatabase({})
     await database.migrate()
-    return { database, drop: () => database.close() }
+    return { database, url: undefined, drop: () => database.close() }
   }
   const name = `fen_test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: url })
@@ -110,6 +138,7 @@ export async function freshDatabase(): Promise<{ database: Database; drop(): Pro
   await database.migrate()
   return {
     database,
+    url: own.toString(),
     drop: async () => {
       await database.close()
       const c = new pg.Client({ connectionString: url })
@@ -120,16 +149,65 @@ export async function freshDatabase(): Promise<{ database: Database; drop(): Pro
   }
 }
 
+/** What a second instance shares with the harness it was started from. */
+interface Shared {
+  /** Milliseconds `advance` has added to real time: one clock for every instance. */
+  clock: { offsetMs: number }
+}
+const sharedOf = new WeakMap<Harness, Shared>()
+
+/** The sandbox and database of a new harness: fresh ones, or those of `first` for a second instance. */
+async function worldFor(options: HarnessOptions): Promise<{
+  sandbox: RunningSandbox
+  database: Database
+  databaseUrl: string | undefined
+  shared: Shared
+  release(): Promise<void>
+}> {
+  const first = options.shareDatabaseWith
+  if (!first) {
+    const sandbox = await startSandbox({
+      refundSettleSeconds: false,
+      ...options.sandbox,
+      keys: await sandboxKeys(),
+      port: 0,
+    })
+    const { database, url, drop } = await freshDatabase()
+    await seedDemoProducts(database.db)
+    return {
+      sandbox,
+      database,
+      databaseUrl: url,
+      shared: { clock: { offsetMs: 0 } },
+      release: async () => {
+        await sandbox.close()
+        await drop()
+      },
+    }
+  }
+  if (options.sandbox)
+    throw new Error("shareDatabaseWith uses the first instance's sandbox: no sandbox options")
+  const shared = sharedOf.get(first)
+  if (!shared) throw new Error('shareDatabaseWith: not a harness started by startHarness')
+  // PGlite is one in-process connection: the second app uses the same object. PostgreSQL: a pool
+  // of its own, as a second server process would have.
+  const database = first.databaseUrl
+    ? await openDatabase({ url: first.databaseUrl })
+    : first.database
+  return {
+    sandbox: first.sandbox,
+    database,
+    databaseUrl: first.databaseUrl,
+    shared,
+    // The sandbox and the database belong to the first instance; only our own pool is ours.
+    release: async () => {
+      if (database !== first.database) await database.close()
+    },
+  }
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const keys = await sandboxKeys()
-  const sandbox = await startSandbox({
-    refundSettleSeconds: false,
-    ...options.sandbox,
-    keys,
-    port: 0,
-  })
-  const { database, drop } = await freshDatabase()
-  await seedDemoProducts(database.db)
+  const { sandbox, database, databaseUrl, shared, release } = await worldFor(options)
 
   // Listen first: the notify URL needs the port.
   let handler: Parameters<typeof createServer>[1] = (_req, res) => res.end()
@@ -146,7 +224,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     LOG_LEVEL: 'silent',
     ...options.env,
   })
-  let offsetMs = 0
+  const clock = shared.clock
+  const wechatTimeoutMs = options.wechatTimeoutMs ?? 2000
+  const wrapGateway = options.wrapGateway ?? ((g: PayGateway) => g)
   const m = sandbox.merchant
   const wxpay = new WechatPay({
     mchid: m.mchid,
@@ -156,7 +236,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     apiV3Key: m.apiV3Key,
     baseUrl: sandbox.url,
     retryDelayMs: 0,
-    timeoutMs: 2000,
+    timeoutMs: wechatTimeoutMs,
     platform: platformKeys(config.wechatpay),
   })
   const v2 = new WechatPayV2({
@@ -164,26 +244,28 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     appid: m.appid,
     apiV2Key: m.apiV2Key,
     baseUrl: sandbox.url,
-    timeoutMs: 2000,
+    timeoutMs: wechatTimeoutMs,
   })
   const deps: AppDeps = {
     config,
     database,
     logger: createLogger('silent'),
-    gateway:
+    gateway: wrapGateway(
       config.wechatpay.apiVersion === 'v2'
         ? new V2Gateway(v2, wxpay, (u) => `${u}/v2`)
         : new V3Gateway(wxpay),
+    ),
     miniProgram: new MiniProgramClient({
       appid: m.appid,
       secret: m.appSecret,
       baseUrl: sandbox.url,
+      ...(options.wechatTimeoutMs === undefined ? {} : { timeoutMs: options.wechatTimeoutMs }),
     }),
     notifications: {
       v3: (headers, raw) => wxpay.parseNotification(headers, raw),
       v2: (xml) => v2.parseNotification(xml),
     },
-    clock: () => new Date(Date.now() + offsetMs),
+    clock: () => new Date(Date.now() + clock.offsetMs),
   }
   const services = createServices(deps)
   handler = createApp(deps, services).callback()
@@ -225,11 +307,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sandbox,
     config,
     database,
+    databaseUrl,
     services,
     delivered,
-    now: () => new Date(Date.now() + offsetMs),
+    now: () => new Date(Date.now() + clock.offsetMs),
     advance: (seconds) => {
-      offsetMs += seconds * 1000
+      clock.offsetMs += seconds * 1000
     },
     api: (method, path, init) => request(url, method, path, init),
     control: (method, path, body) =>
@@ -268,9 +351,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         server.closeAllConnections()
         server.close(() => resolve())
       })
-      await sandbox.close()
-      await drop()
+      await release()
     },
   }
+  sharedOf.set(h, shared)
   return h
 }
