@@ -13,6 +13,7 @@ import {
 } from '@fen/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, startHarness, type ApiResponse, type Harness } from './harness'
+import { enqueueEvent } from '../src/repositories/events'
 
 let h: Harness
 let shopper: string
@@ -474,13 +475,32 @@ describe('events', () => {
     expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b))
   })
 
-  it('without orderNo: every order’s events', async () => {
+  it('without orderNo: every order’s events, newest first', async () => {
     const res = await h.admin<OutboxEvent[]>('GET', '/api/admin/events')
     expect(res.status).toBe(200)
     const events = schemas.OutboxEventList.parse(res.body)
     const orders = new Set(events.map((e) => e.orderNo))
     expect(orders.size).toBeGreaterThanOrEqual(3) // paid, the cancelled one, the synced one
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['order.closed']))
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => b - a))
+  })
+
+  it('without orderNo, past 200 events: the newest 200', async () => {
+    for (let i = 0; i < 205; i++) {
+      const orderNo = `MANY${String(i).padStart(6, '0')}`
+      await enqueueEvent(h.database.db, {
+        type: 'order.paid',
+        orderNo,
+        dedupeKey: orderNo,
+        payload: {},
+        at: h.now(),
+      })
+    }
+    const res = await h.admin<OutboxEvent[]>('GET', '/api/admin/events')
+    const events = schemas.OutboxEventList.parse(res.body)
+    expect(events).toHaveLength(200)
+    expect(events[0]!.orderNo).toBe('MANY000204')
+    expect(events[199]!.orderNo).toBe('MANY000005')
   })
 
   it('an order with no events → []; a malformed orderNo → 400', async () => {
