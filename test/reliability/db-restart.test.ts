@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminOrder, sandboxPay } from '../api/support'
 import { scaled, soakTimeout } from '../support/soak'
 import { startPgCluster, type PgCluster, type ShutdownMode } from './pg-cluster'
+import { inParallel } from './support'
 
 /**
  * Sandbox seconds per real second: WeChat's retries 15 s, 30 s, 1 min, 4 min, 14 min, 34 min, … after
@@ -81,24 +82,6 @@ interface PrepaidOrder {
   orderNo: string
   totalFen: number
   codeUrl: string
-}
-
-/** Runs `fn` over `items` with at most `limit` calls at once; results in input order. */
-async function inParallel<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i]!, i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 /** Creates `count` orders and prepays each (Native), while the database is up. */

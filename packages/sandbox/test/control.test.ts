@@ -752,6 +752,7 @@ describe('rate faults', () => {
     return out
   }
 
+  // ~620 calls one after another: seconds on a busy CI machine, past vitest's default 5 s.
   it('hits each matching call with probability rate, the same calls for the same seed, until cleared', async () => {
     const armed = await call('POST', '/__sandbox/faults', {
       target: '/v3/pay',
@@ -763,11 +764,11 @@ describe('rate faults', () => {
     expect(armed.body.armed).toEqual([
       { target: '/v3/pay', kind: 'error500', rate: 0.3, seed: 42, hits: 0 },
     ])
-    const first = await hits(400)
+    const first = await hits(200)
     const hit = first.reduce((a, b) => a + b, 0)
-    // 400 draws at 0.3: 120 expected; 4 standard deviations either side is 83 … 157.
-    expect(hit).toBeGreaterThan(83)
-    expect(hit).toBeLessThan(157)
+    // 200 draws at 0.3: 60 expected; 4 standard deviations either side is 34 … 86.
+    expect(hit).toBeGreaterThan(34)
+    expect(hit).toBeLessThan(86)
     // Still armed after any number of hits, and counting them.
     expect((await call('GET', '/__sandbox/faults')).body).toEqual([
       { target: '/v3/pay', kind: 'error500', rate: 0.3, seed: 42, hits: hit },
@@ -782,7 +783,7 @@ describe('rate faults', () => {
       rate: 0.3,
       seed: 42,
     })
-    expect(await hits(400)).toEqual(first)
+    expect(await hits(200)).toEqual(first)
     // Another seed, other calls.
     await call('DELETE', '/__sandbox/faults')
     await call('POST', '/__sandbox/faults', {
@@ -791,12 +792,12 @@ describe('rate faults', () => {
       rate: 0.3,
       seed: 43,
     })
-    expect(await hits(400)).not.toEqual(first)
+    expect(await hits(200)).not.toEqual(first)
 
     // Cleared: no call is hit any more.
     await call('DELETE', '/__sandbox/faults')
     expect(await hits(20)).toEqual(Array(20).fill(0))
-  })
+  }, 30_000)
 
   it('rate 1 hits every call; without a seed one is drawn and listed', async () => {
     const r = await call('POST', '/__sandbox/faults', { target: '/v3/', kind: 'error429', rate: 1 })
