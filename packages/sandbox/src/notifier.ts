@@ -22,7 +22,7 @@ export interface OutgoingNotification {
   url: string
   body: string
   /** Headers for one attempt; `probe` makes its signature a `WECHATPAY/SIGNTEST/` probe. */
-  headers(probe: boolean): Record<string, string>
+  headers(probe: boolean): Promise<Record<string, string>>
   /** APIv2 only: the body of a probe (a wrong `sign`). */
   probeBody?: () => string
 }
@@ -216,7 +216,7 @@ export class Notifier {
       const body = probe && entry.n.probeBody ? entry.n.probeBody() : entry.n.body
       const res = await fetch(entry.n.url, {
         method: 'POST',
-        headers: entry.n.headers(probe),
+        headers: await entry.n.headers(probe),
         body,
         signal: AbortSignal.timeout(this.#timeoutMs),
         redirect: 'manual',

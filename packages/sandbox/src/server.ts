@@ -253,7 +253,7 @@ async function handle(
   if (route.kind === 'v3' && !reply.unsigned && (ok || sandbox.signErrorResponses)) {
     const requestSerial = req.headers['wechatpay-serial']
     const by = sandbox.responseSigner(typeof requestSerial === 'string' ? requestSerial : undefined)
-    Object.assign(headers, sandbox.sign(by, payload, ok && fault?.kind === 'probe'))
+    Object.assign(headers, await sandbox.sign(by, payload, ok && fault?.kind === 'probe'))
   }
   res.writeHead(reply.status, headers)
   res.end(payload)
