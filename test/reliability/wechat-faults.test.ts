@@ -236,6 +236,11 @@ describe('WeChat failing ~20% of calls', () => {
       const hits = Object.fromEntries(armed.body.map((f) => [f.kind, f.hits]))
       const duringFaults = await h.control<{ fault?: string }[]>('GET', '/__sandbox/calls')
       const faulted = duringFaults.body.filter((c) => c.fault).length
+      // The faults really struck: every kind, about a fifth of the calls (19.6% expected; the
+      // bounds are over 4 standard deviations away at CI size).
+      for (const f of FAULTS) expect(hits[f.kind], f.kind).toBeGreaterThan(0)
+      expect(faulted / duringFaults.body.length).toBeGreaterThan(0.1)
+      expect(faulted / duringFaults.body.length).toBeLessThan(0.3)
 
       // The shopper always knew where they stood.
       expect(answers.filter((a) => a.hang)).toEqual([])
