@@ -12,7 +12,10 @@ export interface CallRecord {
   out_trade_no?: string
   /** The fault that answered it instead of WeChat, if any. */
   fault?: string
-  /** The HTTP status answered; absent when none was (a `timeout` or `reset` fault). */
+  /**
+   * The HTTP status, once an answer was sent in full. Absent when none was: a `timeout` or `reset`
+   * fault, or a client that gave up first — in which case the call may still have changed state.
+   */
   status?: number
 }
 
@@ -84,14 +87,21 @@ function orderOf(
   if (params.id !== undefined) return store.byTransactionId.get(decode(params.id))?.outTradeNo
   if (body.length === 0) return undefined
   const text = body.toString('utf8')
-  const xml = /<out_trade_no>(?:<!\[CDATA\[)?([^<\]]+)/.exec(text)
-  if (xml) return xml[1]
+  const field = (name: string) =>
+    new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]+)`).exec(text)?.[1]
+  let json: { out_trade_no?: unknown; transaction_id?: unknown } = {}
   try {
-    const json = JSON.parse(text) as { out_trade_no?: unknown }
-    return typeof json.out_trade_no === 'string' ? json.out_trade_no : undefined
+    const parsed: unknown = JSON.parse(text)
+    if (parsed && typeof parsed === 'object') json = parsed
   } catch {
-    return undefined
+    // XML (APIv2), or not a body we read.
   }
+  const no = typeof json.out_trade_no === 'string' ? json.out_trade_no : field('out_trade_no')
+  if (no !== undefined) return no
+  // A call may name its payment by WeChat's transaction id alone (a refund, an APIv2 query).
+  const txn =
+    typeof json.transaction_id === 'string' ? json.transaction_id : field('transaction_id')
+  return txn === undefined ? undefined : store.byTransactionId.get(txn)?.outTradeNo
 }
 
 function decode(segment: string): string {

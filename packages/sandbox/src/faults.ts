@@ -95,12 +95,23 @@ export class Faults {
  * for anything secret; it only has to give the same hits for the same seed and order of calls.
  */
 function dice(seed: number): () => number {
-  // xorshift never leaves 0, so 0 is moved to a fixed non-zero state.
-  let s = seed >>> 0 || 0x9e3779b9
+  // The seed is mixed first (murmur3's 32-bit finalizer): raw xorshift from a small seed rolls
+  // near 0 for its first draws, and nearby seeds roll alike. xorshift never leaves 0, so 0 is
+  // moved to a fixed non-zero state.
+  let s = fmix32(seed) || 0x9e3779b9
   return () => {
     s = (s ^ (s << 13)) >>> 0
     s = (s ^ (s >>> 17)) >>> 0
     s = (s ^ (s << 5)) >>> 0
     return s / 2 ** 32
   }
+}
+
+/** murmur3's finalizer: every bit of the input affects every bit of the output. */
+function fmix32(h: number): number {
+  h = (h ^ (h >>> 16)) >>> 0
+  h = Math.imul(h, 0x85ebca6b) >>> 0
+  h = (h ^ (h >>> 13)) >>> 0
+  h = Math.imul(h, 0xc2b2ae35) >>> 0
+  return (h ^ (h >>> 16)) >>> 0
 }

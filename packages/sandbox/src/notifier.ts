@@ -214,9 +214,13 @@ export class Notifier {
     let ok = false
     try {
       const body = probe && entry.n.probeBody ? entry.n.probeBody() : entry.n.body
+      const headers = await entry.n.headers(probe)
+      // Forgotten by a reset or close while it was being signed: not sent (it would reach whatever
+      // listens at its URL next, e.g. the next test's server).
+      if (this.#entries.get(entry.n.id) !== entry) return false
       const res = await fetch(entry.n.url, {
         method: 'POST',
-        headers: await entry.n.headers(probe),
+        headers,
         body,
         signal: AbortSignal.timeout(this.#timeoutMs),
         redirect: 'manual',

@@ -950,7 +950,7 @@ describe('GET /__sandbox/calls', () => {
     await client.refunds.create({
       out_trade_no: no,
       out_refund_no: `${no}-R1`,
-      amount: { refund: 100, total: 100, currency: 'CNY' },
+      amount: { refund: 50, total: 100, currency: 'CNY' },
     })
     await client.refunds.query(`${no}-R1`)
     const v2 = new WechatPayV2({
@@ -960,6 +960,14 @@ describe('GET /__sandbox/calls', () => {
       baseUrl: sb.url,
     })
     await v2.orderQuery({ out_trade_no: no })
+    // Calls that name the payment by WeChat's transaction id alone.
+    const { transaction_id } = await client.transactions.queryByOutTradeNo(no)
+    await client.refunds.create({
+      transaction_id: transaction_id!,
+      out_refund_no: `${no}-R2`,
+      amount: { refund: 50, total: 100, currency: 'CNY' },
+    })
+    await v2.orderQuery({ transaction_id: transaction_id! })
     const paths = (await call('GET', `/__sandbox/calls?out_trade_no=${no}`)).body.map(
       (c: Json) => c.path,
     )
@@ -967,6 +975,9 @@ describe('GET /__sandbox/calls', () => {
       '/v3/pay/transactions/native',
       '/v3/refund/domestic/refunds',
       `/v3/refund/domestic/refunds/${no}-R1`,
+      '/pay/orderquery',
+      `/v3/pay/transactions/out-trade-no/${no}`,
+      '/v3/refund/domestic/refunds',
       '/pay/orderquery',
     ])
   })
