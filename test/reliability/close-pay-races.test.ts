@@ -178,14 +178,15 @@ describe('close and pay racing', () => {
       expect(sweeps.errors).toBe(0)
       const races = [...early, ...groups.flat()]
 
-      // Let every notification land; then settle every other automatic refund at WeChat.
+      // Let every notification land; then settle every other automatic refund at WeChat. (A
+      // delivery that failed on a busy machine is retried by WeChat 15 s later, in real time here.)
       const delivered = () =>
         h.until(
           async () => {
             const n = await h.control<SandboxNotification[]>('GET', '/__sandbox/notifications')
             return n.body.every((x) => x.status === 'delivered')
           },
-          soakTimeout(10_000, 120_000),
+          soakTimeout(45_000, 120_000),
         )
       await delivered()
       // Nothing is left PENDING for the sweeper; a last run changes nothing.
@@ -283,7 +284,15 @@ describe('close and pay racing', () => {
           `sweeper runs ${sweeps.runs}; by scenario ${JSON.stringify(byScenario)}`,
       )
       expect(outcomes).toHaveLength(ORDERS)
+      // The races really went both ways: where the payment could only win before the close, it
+      // won somewhere and lost somewhere; and some payment landed after a close and was refunded.
+      const plain = outcomes.filter(
+        (o) => !SCENARIOS.find((s) => s.name === o.scenario)!.afterClose,
+      )
+      expect(plain.some((o) => o.outcome === 'PAID')).toBe(true)
+      expect(plain.some((o) => o.outcome === 'CLOSED')).toBe(true)
+      expect((total.REFUNDED ?? 0) + (total.REFUNDING ?? 0)).toBeGreaterThan(0)
     },
-    soakTimeout(30_000, 900_000),
+    soakTimeout(90_000, 900_000),
   )
 })

@@ -183,6 +183,9 @@ describe('two instances, one database', () => {
       const paid = all.filter((e) => e.type === 'order.paid')
       expect(paid.map((e) => e.orderNo).sort()).toEqual([...orderNos].sort())
       const paidBy = (h: Harness) => h.delivered.filter((e) => e.type === 'order.paid').length
+      // Both dispatchers had work (more events than one batch): they really ran side by side.
+      expect(paidBy(h1)).toBeGreaterThan(0)
+      expect(paidBy(h2)).toBeGreaterThan(0)
       const settled = await orderDetails(h1, orderNos)
       for (const no of orderNos) {
         expect(

@@ -18,7 +18,11 @@ import type { SandboxOrder } from '../api/support'
  */
 export const PATIENT_WECHAT_TIMEOUT_MS = 10_000
 
-/** Runs `fn` over `items`, at most `limit` at a time; the results come back in the items' order. */
+/**
+ * Runs `fn` over `items`, at most `limit` at a time; the results come back in the items' order.
+ * After a failure no new item is started, and the calls in flight are waited for before the first
+ * error is thrown — so none of them runs on into `afterAll` and the next test.
+ */
 export async function inParallel<T, R>(
   items: readonly T[],
   limit: number,
@@ -26,13 +30,23 @@ export async function inParallel<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
+  let failed = false
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const i = next++
-      results[i] = await fn(items[i]!, i)
+      try {
+        results[i] = await fn(items[i]!, i)
+      } catch (e) {
+        failed = true
+        throw e
+      }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  )
+  const failure = settled.find((s) => s.status === 'rejected')
+  if (failure) throw failure.reason
   return results
 }
 

@@ -207,7 +207,21 @@ async function worldFor(options: HarnessOptions): Promise<{
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const { sandbox, database, databaseUrl, shared, release } = await worldFor(options)
+  const world = await worldFor(options)
+  try {
+    return await harnessIn(world, options)
+  } catch (e) {
+    // A harness that failed to start still gives back its sandbox and database.
+    await world.release()
+    throw e
+  }
+}
+
+async function harnessIn(
+  world: Awaited<ReturnType<typeof worldFor>>,
+  options: HarnessOptions,
+): Promise<Harness> {
+  const { sandbox, database, databaseUrl, shared, release } = world
 
   // Listen first: the notify URL needs the port.
   let handler: Parameters<typeof createServer>[1] = (_req, res) => res.end()
