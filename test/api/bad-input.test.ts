@@ -235,6 +235,9 @@ const cases: Case[] = [
     ['empty reason', { amountFen: 100, reason: '' }],
     ['81-character reason', { amountFen: 100, reason: '退'.repeat(81) }],
     ['4-byte UTF-8 reason', { amountFen: 100, reason: `退款${EMOJI}` }],
+    // Text PostgreSQL cannot store (it was a 500): NUL, and half of a UTF-16 pair.
+    ['NUL in the reason', { amountFen: 100, reason: '退款\u0000' }],
+    ['half a UTF-16 pair in the reason', { amountFen: 100, reason: '退款\udfff' }],
     ['reason is a number', { amountFen: 100, reason: 42 }],
   ] as const).map(([what, body]): Case => ({ name: `admin refund: ${what}`, method: 'POST', path: () => `/api/admin/orders/${paid.orderNo}/refunds`, auth: 'admin', body, status: 400, code: 'INVALID_INPUT' })),
   { name: 'admin refund: bad JSON', method: 'POST', path: () => `/api/admin/orders/${paid.orderNo}/refunds`, auth: 'admin', raw: '{"amountFen":1,', headers: JSON_CT, status: 400, code: 'INVALID_INPUT' },

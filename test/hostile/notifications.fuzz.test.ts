@@ -738,6 +738,18 @@ describe('APIv2: a genuine XML notification, forged', () => {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/**
+ * True when some key or string in `v` holds half a UTF-16 pair or NUL: text no database column can
+ * hold, which the server refuses (400) wherever it is in a resource.
+ */
+function holdsUnstorableText(v: unknown): boolean {
+  const bad = (s: string) => s.includes('\u0000') || /\p{Cs}/u.test(s)
+  if (typeof v === 'string') return bad(v)
+  if (Array.isArray(v)) return v.some(holdsUnstorableText)
+  if (isObject(v)) return Object.entries(v).some(([k, x]) => bad(k) || holdsUnstorableText(x))
+  return false
+}
+
 /** A field of a generated resource: its genuine value, junk, or left out. */
 type Field = { genuine: true } | { genuine: false; value: unknown } | { omit: true }
 const GENUINE: Field = { genuine: true }
@@ -921,6 +933,7 @@ describe('signed by WeChat, junk inside: never a 5xx, and only a matching paymen
               (r.trade_state === 'SUCCESS' || r.trade_state === 'REFUND')
             const clean =
               matches &&
+              !holdsUnstorableText(r) &&
               r.trade_state === 'SUCCESS' &&
               typeof r.transaction_id === 'string' &&
               r.transaction_id !== '' &&
@@ -1067,6 +1080,7 @@ describe('signed by WeChat, junk inside: never a 5xx, and only a matching paymen
           )
           const mine = after.refunds.find((x) => x.outRefundNo === created.body.outRefundNo)!
           const clean =
+            !holdsUnstorableText(r) &&
             r.out_refund_no === created.body.outRefundNo &&
             r.refund_status === 'SUCCESS' &&
             isObject(r.amount) &&
@@ -1109,6 +1123,22 @@ describe('found by these properties (kept as plain regressions)', () => {
       const before = await snapshot(h)
       const reply = await post(wechatSends('TRANSACTION.SUCCESS', resource, 'transaction'))
       expect(reply.status, `${resource} → ${reply.text}`).toBe(400)
+      expect(await snapshot(h)).toEqual(before)
+    }
+  })
+
+  it('a signed resource holding half a UTF-16 pair or NUL is 400 and changes nothing (was a 500 on PostgreSQL, which cannot store either)', async () => {
+    const order = await createOrder(h, token, [{ productId: 5, quantity: 2 }])
+    for (const transactionId of ['\udfff', 'a\ud83d', 'x\u0000']) {
+      const before = await snapshot(h)
+      const reply = await post(
+        wechatSends(
+          'TRANSACTION.SUCCESS',
+          JSON.stringify({ ...paidTransaction(h, order), transaction_id: transactionId }),
+          'transaction',
+        ),
+      )
+      expect(reply.status, reply.text).toBe(400)
       expect(await snapshot(h)).toEqual(before)
     }
   })

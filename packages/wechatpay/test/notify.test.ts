@@ -263,6 +263,30 @@ describe('WechatPay.parseNotification (wechatpay-api.md §7)', () => {
     expect(error).toBeInstanceOf(DecryptionError)
   })
 
+  it('rejects a resource holding half a UTF-16 pair or NUL with WechatPayError; whole pairs are fine', async () => {
+    for (const value of [
+      '\udfff',
+      'x\ud83d',
+      { nested: ['\udc00'] },
+      'a\u0000',
+      { 'k\u0000': 1 },
+    ]) {
+      const n = notification({
+        eventType: 'TRANSACTION.SUCCESS',
+        resource: { ...TRANSACTION, attach: value },
+      })
+      const error = await rejection(wxpay.parseNotification(new Headers(n.headers), n.body))
+      expect(error).toBeInstanceOf(WechatPayError)
+      expect(error).not.toBeInstanceOf(DecryptionError)
+    }
+    const n = notification({
+      eventType: 'TRANSACTION.SUCCESS',
+      resource: { ...TRANSACTION, attach: '😀𠮷' },
+    })
+    const event = await wxpay.parseNotification(new Headers(n.headers), n.body)
+    expect(event).toMatchObject({ type: 'transaction', transaction: { attach: '😀𠮷' } })
+  })
+
   it('rejects a correctly signed non-JSON body with WechatPayError', async () => {
     for (const body of ['not json', '{"id":"x"}']) {
       const headers = signResponse({

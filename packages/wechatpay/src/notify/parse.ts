@@ -12,6 +12,11 @@ import type {
   RefundNotificationResource,
 } from './types'
 
+/**
+ * What no text column can hold: half of a UTF-16 surrogate pair alone (with the `u` flag a whole
+ * pair is one code point) and NUL.
+ */
+const unstorable = (text: string) => text.includes('\u0000') || /\p{Cs}/u.test(text)
 const REFUND_EVENTS = new Set<string>(['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'])
 /** The `refund_status` values a refund notification carries. */
 const REFUND_NOTIFICATION_STATUSES = new Set<unknown>(['SUCCESS', 'CLOSED', 'ABNORMAL'])
@@ -44,11 +49,19 @@ export async function parseNotification(input: ParseNotificationInput): Promise<
   const envelope = parseEnvelope(input.body)
   const plaintext = decryptResource(input.apiV3Key, envelope.resource)
   let resource: unknown
+  let storable = true
   try {
-    resource = JSON.parse(plaintext)
+    resource = JSON.parse(plaintext, (key, value: unknown) => {
+      if (unstorable(key) || (typeof value === 'string' && unstorable(value))) storable = false
+      return value
+    })
   } catch (cause) {
     throw new DecryptionError('the decrypted resource is not JSON', { cause })
   }
+  // JSON can escape half of a UTF-16 pair (`"\udfff"`) or NUL (`"\u0000"`); no UTF-8 text, and
+  // neither PostgreSQL `text` nor `jsonb`, can hold them. WeChat never sends them: verified but
+  // malformed, like the shapes below.
+  if (!storable) throw new WechatPayError('the resource holds text that is not storable Unicode')
   const base = { id: envelope.id, createTime: envelope.create_time, summary: envelope.summary }
   const typed =
     envelope.event_type === 'TRANSACTION.SUCCESS' || REFUND_EVENTS.has(envelope.event_type)
