@@ -481,8 +481,14 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isIntIn = (v: unknown, min: number, max: number) =>
   Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
 /** docs/api.md, Text: 1–max characters, no 4-byte UTF-8. */
+/** docs/api.md § Conventions, Text: no 4-byte UTF-8, no NUL, no half of a UTF-16 pair. */
 const isText = (v: unknown, max: number) =>
-  typeof v === 'string' && v.length >= 1 && v.length <= max && !/[\u{10000}-\u{10FFFF}]/u.test(v)
+  typeof v === 'string' &&
+  v.length >= 1 &&
+  v.length <= max &&
+  !/[\u{10000}-\u{10FFFF}]/u.test(v) &&
+  !v.includes('\u0000') &&
+  !/\p{Cs}/u.test(v)
 const INVALID: ErrorCode[] = ['INVALID_INPUT']
 
 /** Login: any code we can generate is invalid at WeChat (the sandbox issues its own). */
