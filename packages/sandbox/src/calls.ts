@@ -1,4 +1,5 @@
 import { formatBeijingTime } from '@fen/wechatpay'
+import { tryDecodePathParam } from './errors'
 import type { Store } from './state'
 
 /** One call a merchant made to WeChat's side (APIv3, APIv2 or login), as `GET /__sandbox/calls` lists it. */
@@ -72,6 +73,10 @@ export function newCallRecord(
   return record
 }
 
+/** `<out_trade_no>` / `<transaction_id>` of an APIv2 XML body, CDATA or not. */
+const XML_OUT_TRADE_NO = /<out_trade_no>(?:<!\[CDATA\[)?([^<\]]+)/
+const XML_TRANSACTION_ID = /<transaction_id>(?:<!\[CDATA\[)?([^<\]]+)/
+
 /** The out_trade_no a call names: in its path, its JSON or XML body, or through its refund or transaction. */
 function orderOf(
   store: Store,
@@ -80,34 +85,35 @@ function orderOf(
   body: Buffer,
 ): string | undefined {
   if (params.no !== undefined) {
-    const no = decode(params.no)
+    const no = tryDecodePathParam(params.no) ?? params.no
     // `/v3/refund/domestic/refunds/{out_refund_no}` names a refund, not an order.
     return path.startsWith('/v3/refund/') ? store.refunds.get(no)?.order.outTradeNo : no
   }
-  if (params.id !== undefined) return store.byTransactionId.get(decode(params.id))?.outTradeNo
+  if (params.id !== undefined) {
+    return store.byTransactionId.get(tryDecodePathParam(params.id) ?? params.id)?.outTradeNo
+  }
   if (body.length === 0) return undefined
   const text = body.toString('utf8')
-  const field = (name: string) =>
-    new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]+)`).exec(text)?.[1]
-  let json: { out_trade_no?: unknown; transaction_id?: unknown } = {}
-  try {
-    const parsed: unknown = JSON.parse(text)
-    if (parsed && typeof parsed === 'object') json = parsed
-  } catch {
-    // XML (APIv2), or not a body we read.
-  }
-  const no = typeof json.out_trade_no === 'string' ? json.out_trade_no : field('out_trade_no')
+  const { no, txn } = text.trimStart().startsWith('{') ? jsonIds(text) : xmlIds(text)
   if (no !== undefined) return no
   // A call may name its payment by WeChat's transaction id alone (a refund, an APIv2 query).
-  const txn =
-    typeof json.transaction_id === 'string' ? json.transaction_id : field('transaction_id')
   return txn === undefined ? undefined : store.byTransactionId.get(txn)?.outTradeNo
 }
 
-function decode(segment: string): string {
+function jsonIds(text: string): { no?: string; txn?: string } {
   try {
-    return decodeURIComponent(segment)
+    const { out_trade_no: no, transaction_id: txn } = JSON.parse(text) as Record<string, unknown>
+    return {
+      ...(typeof no === 'string' ? { no } : {}),
+      ...(typeof txn === 'string' ? { txn } : {}),
+    }
   } catch {
-    return segment
+    return {}
   }
+}
+
+function xmlIds(text: string): { no?: string; txn?: string } {
+  const no = XML_OUT_TRADE_NO.exec(text)?.[1]
+  const txn = XML_TRANSACTION_ID.exec(text)?.[1]
+  return { ...(no === undefined ? {} : { no }), ...(txn === undefined ? {} : { txn }) }
 }

@@ -34,10 +34,17 @@ export function paramError(field: string, issue: string, value?: unknown): Wecha
  * answered with `onError()` instead of a 500.
  */
 export function decodePathParam(raw: string, onError: () => WechatError): string {
+  const decoded = tryDecodePathParam(raw)
+  if (decoded === undefined) throw onError()
+  return decoded
+}
+
+/** A percent-encoded path segment decoded, or undefined when its encoding is malformed. */
+export function tryDecodePathParam(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw)
   } catch {
-    throw onError()
+    return undefined
   }
 }
 

@@ -31,11 +31,10 @@ export interface Fault {
 /** What `POST /__sandbox/faults` arms: `count` or `rate` (with an optional `seed`), not both. */
 export type FaultSpec = Omit<Fault, 'remaining' | 'hits'> & { count?: number }
 
-interface Armed {
-  fault: Fault
-  /** The dice of a rate fault: uniform in [0, 1). */
-  roll?: () => number
-}
+type Armed =
+  | { fault: Fault & { remaining: number } }
+  /** `strikes` rolls a rate fault's dice: true for a hit. */
+  | { fault: Fault & { hits: number }; strikes: () => boolean }
 
 /**
  * The faults armed by `POST /__sandbox/faults`, tried in the order they were armed: a counted fault
@@ -47,9 +46,11 @@ export class Faults {
 
   add(spec: FaultSpec): void {
     const { count, ...rest } = spec
-    if (rest.rate !== undefined) {
+    const { rate } = rest
+    if (rate !== undefined) {
       const seed = rest.seed ?? randomInt(0, 2 ** 32)
-      this.#armed.push({ fault: { ...rest, seed, hits: 0 }, roll: dice(seed) })
+      const roll = dice(seed)
+      this.#armed.push({ fault: { ...rest, seed, hits: 0 }, strikes: () => roll() < rate })
     } else {
       this.#armed.push({ fault: { ...rest, remaining: count ?? 1 } })
     }
@@ -75,16 +76,15 @@ export class Faults {
 
   #take(match: (f: Fault) => boolean): Fault | undefined {
     for (const armed of this.#armed) {
-      const { fault } = armed
-      if (!match(fault)) continue
-      if (armed.roll) {
-        if (armed.roll() >= fault.rate!) continue
-        fault.hits = (fault.hits ?? 0) + 1
-        return fault
+      if (!match(armed.fault)) continue
+      if ('strikes' in armed) {
+        if (!armed.strikes()) continue
+        armed.fault.hits += 1
+        return armed.fault
       }
-      fault.remaining = (fault.remaining ?? 1) - 1
-      if (fault.remaining <= 0) this.#armed = this.#armed.filter((a) => a !== armed)
-      return fault
+      armed.fault.remaining -= 1
+      if (armed.fault.remaining <= 0) this.#armed = this.#armed.filter((a) => a !== armed)
+      return armed.fault
     }
     return undefined
   }

@@ -7,10 +7,10 @@ import {
   loadApiV3Key,
   parseCertificate,
   loadPrivateKey,
+  platformSignatureHeaders,
   randomAlphanumeric,
   signV2,
   toXml,
-  SIGNATURE_SCHEME,
   SIGNTEST_PREFIX,
   type Transaction,
 } from '@fen/wechatpay'
@@ -172,13 +172,12 @@ export class Sandbox {
         err ? reject(err) : resolve(sig.toString('base64')),
       ),
     )
-    return {
-      'Wechatpay-Timestamp': String(timestamp),
-      'Wechatpay-Nonce': nonce,
-      'Wechatpay-Signature': probe ? SIGNTEST_PREFIX + signature : signature,
-      'Wechatpay-Serial': by.serial,
-      'Wechatpay-Signature-Type': SIGNATURE_SCHEME,
-    }
+    return platformSignatureHeaders({
+      serial: by.serial,
+      timestamp,
+      nonce,
+      signature: probe ? SIGNTEST_PREFIX + signature : signature,
+    })
   }
 
   /** True when `serial` names a key this sandbox has (for the `Wechatpay-Serial` request header). */

@@ -14,7 +14,8 @@ const text = (max: number) =>
     .min(1)
     .max(max)
     .refine((s) => !/[\u{10000}-\u{10FFFF}]/u.test(s), '不支持表情符号等四字节字符')
-    // NUL and half of a UTF-16 pair: PostgreSQL cannot store either (JSON can escape both).
+    // NUL and half of a UTF-16 pair: PostgreSQL cannot store either (JSON can escape both). The SDK
+    // refuses the same in notifications (`unstorable` in packages/wechatpay/src/notify/parse.ts).
     .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), '含有无法保存的字符')
 
 const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)

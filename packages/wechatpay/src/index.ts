@@ -87,7 +87,7 @@ export {
   type HeaderSource,
   type TimestampPolicy,
 } from './auth/verify'
-export { signAsPlatform } from './auth/platform-signing'
+export { signAsPlatform, platformSignatureHeaders } from './auth/platform-signing'
 export {
   AEAD_AES_256_GCM,
   loadApiV3Key,

@@ -300,13 +300,15 @@ export const controlRoutes: Route[] = [
           'target is "notifications" or a path prefix starting with /',
         )
       }
+      // The schema allows count or rate, not both; Faults counts 1 when neither is given.
+      const { count, rate, seed, seconds } = b
       req.sandbox.faults.add({
         target: b.target,
         kind: b.kind as never,
-        ...(b.rate === undefined
-          ? { count: b.count ?? 1 }
-          : { rate: b.rate, ...(b.seed === undefined ? {} : { seed: b.seed }) }),
-        ...(b.seconds === undefined ? {} : { seconds: b.seconds }),
+        count,
+        rate,
+        seed,
+        seconds,
       })
       return json({ armed: req.sandbox.faults.list() })
     },

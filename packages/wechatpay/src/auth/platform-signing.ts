@@ -13,12 +13,27 @@ export function signAsPlatform(input: {
   timestamp: number
   nonce: string
 }): Record<string, string> {
+  return platformSignatureHeaders({
+    ...input,
+    signature: input.signer.sign(buildResponseMessage(input.timestamp, input.nonce, input.body)),
+  })
+}
+
+/**
+ * The `Wechatpay-*` headers around a signature already made over
+ * `buildResponseMessage(timestamp, nonce, body)` — for a signer that works asynchronously (the
+ * sandbox signs on libuv's thread pool).
+ */
+export function platformSignatureHeaders(input: {
+  serial: string
+  timestamp: number
+  nonce: string
+  signature: string
+}): Record<string, string> {
   return {
     'Wechatpay-Timestamp': String(input.timestamp),
     'Wechatpay-Nonce': input.nonce,
-    'Wechatpay-Signature': input.signer.sign(
-      buildResponseMessage(input.timestamp, input.nonce, input.body),
-    ),
+    'Wechatpay-Signature': input.signature,
     'Wechatpay-Serial': input.serial,
     'Wechatpay-Signature-Type': SIGNATURE_SCHEME,
   }

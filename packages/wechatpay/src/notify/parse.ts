@@ -14,7 +14,8 @@ import type {
 
 /**
  * What no text column can hold: half of a UTF-16 surrogate pair alone (with the `u` flag a whole
- * pair is one code point) and NUL.
+ * pair is one code point) and NUL. (The API's own text rule is the same: `text()` in
+ * packages/shared/src/schemas.ts.)
  */
 const unstorable = (text: string) => text.includes('\u0000') || /\p{Cs}/u.test(text)
 const REFUND_EVENTS = new Set<string>(['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'])
@@ -51,10 +52,14 @@ export async function parseNotification(input: ParseNotificationInput): Promise<
   let resource: unknown
   let storable = true
   try {
-    resource = JSON.parse(plaintext, (key, value: unknown) => {
-      if (unstorable(key) || (typeof value === 'string' && unstorable(value))) storable = false
-      return value
-    })
+    // Decoded UTF-8 holds neither a lone surrogate nor (in valid JSON) a raw NUL: only a `\u`
+    // escape can produce them, so the walk over every value runs only when the text has one.
+    resource = plaintext.includes('\\u')
+      ? JSON.parse(plaintext, (key, value: unknown) => {
+          if (unstorable(key) || (typeof value === 'string' && unstorable(value))) storable = false
+          return value
+        })
+      : JSON.parse(plaintext)
   } catch (cause) {
     throw new DecryptionError('the decrypted resource is not JSON', { cause })
   }
