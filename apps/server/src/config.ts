@@ -8,6 +8,7 @@ import {
   loadPrivateKey,
   loadPublicKey,
   type PlatformKeyOptions,
+  PUBLIC_KEY_ID_PREFIX,
 } from '@fen/wechatpay'
 import type { SandboxMerchant as FenSandboxMerchant } from '@fen/sandbox'
 import { z } from 'zod'
@@ -192,9 +193,6 @@ export async function loadConfig(
       throw new ConfigError(problems.join('\n'))
     }
   }
-  const fromSandbox = <T>(value: T | undefined, sandboxValue: T | undefined) =>
-    value ?? sandboxValue
-
   const required = (name: string, value: string | undefined): string => {
     if (!value) problems.push(`${name}: required`)
     return value ?? ''
@@ -202,29 +200,21 @@ export async function loadConfig(
 
   const apiBaseUrl = e.WECHAT_API_BASE_URL ?? e.FEN_SANDBOX_URL ?? DEFAULT_WECHAT_API_BASE_URL
   const payBaseUrl = e.WECHATPAY_BASE_URL ?? e.FEN_SANDBOX_URL ?? DEFAULT_BASE_URL
-  const appid = required('WECHAT_APPID', fromSandbox(e.WECHAT_APPID, sandbox?.appid))
-  const appSecret = required(
-    'WECHAT_APPSECRET',
-    fromSandbox(e.WECHAT_APPSECRET, sandbox?.appSecret),
-  )
-  const mchid = required('WECHATPAY_MCHID', fromSandbox(e.WECHATPAY_MCHID, sandbox?.mchid))
+  const appid = required('WECHAT_APPID', e.WECHAT_APPID ?? sandbox?.appid)
+  const appSecret = required('WECHAT_APPSECRET', e.WECHAT_APPSECRET ?? sandbox?.appSecret)
+  const mchid = required('WECHATPAY_MCHID', e.WECHATPAY_MCHID ?? sandbox?.mchid)
   const serialNo = required(
     'WECHATPAY_SERIAL_NO',
-    fromSandbox(e.WECHATPAY_SERIAL_NO, sandbox?.merchantSerialNo),
+    e.WECHATPAY_SERIAL_NO ?? sandbox?.merchantSerialNo,
   )
   const privateKey = readPem(
     'WECHATPAY_PRIVATE_KEY',
-    required(
-      'WECHATPAY_PRIVATE_KEY',
-      fromSandbox(e.WECHATPAY_PRIVATE_KEY, sandbox?.merchantPrivateKey),
-    ) || undefined,
+    required('WECHATPAY_PRIVATE_KEY', e.WECHATPAY_PRIVATE_KEY ?? sandbox?.merchantPrivateKey) ||
+      undefined,
     problems,
   )
-  const apiV3Key = required(
-    'WECHATPAY_APIV3_KEY',
-    fromSandbox(e.WECHATPAY_APIV3_KEY, sandbox?.apiV3Key),
-  )
-  const apiV2Key = fromSandbox(e.WECHATPAY_APIV2_KEY, sandbox?.apiV2Key)
+  const apiV3Key = required('WECHATPAY_APIV3_KEY', e.WECHATPAY_APIV3_KEY ?? sandbox?.apiV3Key)
+  const apiV2Key = e.WECHATPAY_APIV2_KEY ?? sandbox?.apiV2Key
   const apiVersion = e.WECHATPAY_API_VERSION ?? 'v3'
 
   if (privateKey) check(problems, 'WECHATPAY_PRIVATE_KEY', () => loadPrivateKey(privateKey))
@@ -247,8 +237,8 @@ export async function loadConfig(
   )
   if (publicKeyId || publicKeyPem) {
     if (!publicKeyId) problems.push('WECHATPAY_PUBLIC_KEY_ID: required with WECHATPAY_PUBLIC_KEY')
-    else if (!publicKeyId.startsWith('PUB_KEY_ID_'))
-      problems.push('WECHATPAY_PUBLIC_KEY_ID: starts with PUB_KEY_ID_')
+    else if (!publicKeyId.startsWith(PUBLIC_KEY_ID_PREFIX))
+      problems.push(`WECHATPAY_PUBLIC_KEY_ID: starts with ${PUBLIC_KEY_ID_PREFIX}`)
     if (!publicKeyPem) problems.push('WECHATPAY_PUBLIC_KEY: required with WECHATPAY_PUBLIC_KEY_ID')
     else check(problems, 'WECHATPAY_PUBLIC_KEY', () => loadPublicKey(publicKeyPem))
     if (publicKeyId && publicKeyPem) publicKey = { id: publicKeyId, pem: publicKeyPem }

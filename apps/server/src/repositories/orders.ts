@@ -7,13 +7,15 @@ export type OrderRow = typeof orders.$inferSelect
 export type OrderItemRow = typeof orderItems.$inferSelect
 export type PaymentRow = typeof payments.$inferSelect
 
+/** Inserts an order and its lines; returns the rows as stored (defaults filled in). */
 export async function insertOrder(
   db: Db,
   order: typeof orders.$inferInsert,
   items: (typeof orderItems.$inferInsert)[],
-): Promise<void> {
-  await db.insert(orders).values(order)
-  await db.insert(orderItems).values(items)
+): Promise<{ order: OrderRow; items: OrderItemRow[] }> {
+  const [row] = await db.insert(orders).values(order).returning()
+  const itemRows = await db.insert(orderItems).values(items).returning()
+  return { order: row!, items: itemRows }
 }
 
 export async function findOrder(db: Db, orderNo: string): Promise<OrderRow | undefined> {

@@ -110,15 +110,6 @@ export async function claimUnsettledRefunds(
   })
 }
 
-/** Refund numbers given so far for an order (to number the next one). */
-export async function countRefunds(db: Db, orderNo: string): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(refunds)
-    .where(eq(refunds.orderNo, orderNo))
-  return row?.n ?? 0
-}
-
 export async function countRefundsByStatus(db: Db): Promise<{ status: string; count: number }[]> {
   return db
     .select({ status: refunds.status, count: sql<number>`count(*)::int` })

@@ -13,12 +13,12 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new AppError('INVALID_INPUT', `${where}${issue.message}`)
 }
 
-/** The signed-in shopper: a valid `Authorization: Bearer <jwt>`, or 401. Sets `ctx.state.userId`. */
+/** The signed-in shopper: a valid `Authorization: Bearer <jwt>`, or 401. Sets `ctx.state.shopper`. */
 export function requireUser(auth: AuthService) {
   return async (ctx: Context, next: Next) => {
     const m = /^Bearer (\S+)$/.exec(ctx.get('authorization'))
     if (!m) throw new AppError('UNAUTHORIZED', '请先登录')
-    ctx.state.userId = await auth.authenticate(m[1]!)
+    ctx.state.shopper = await auth.authenticate(m[1]!)
     await next()
   }
 }

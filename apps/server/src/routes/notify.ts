@@ -1,5 +1,5 @@
 import Router, { type RouterContext } from '@koa/router'
-import type { NotificationReply } from '@fen/wechatpay'
+import { v2NotificationReply, type NotificationReply } from '@fen/wechatpay'
 import { AppError } from '../errors'
 import { loggable, type Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
@@ -36,8 +36,7 @@ export function notifyRoutes(payments: PaymentService, logger: Logger): Router {
       ctx.status = status
       if (xml) {
         ctx.type = 'text/xml'
-        ctx.body =
-          '<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[系统错误]]></return_msg></xml>'
+        ctx.body = v2NotificationReply(false, '系统错误')
       } else {
         ctx.body =
           e instanceof AppError

@@ -10,22 +10,22 @@ export function orderRoutes(orders: OrderService, auth: AuthService): Router {
   const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
 
   r.get('/', async (ctx) => {
-    ctx.body = await orders.list(ctx.state.userId)
+    ctx.body = await orders.list(ctx.state.shopper.id)
   })
   r.post('/', async (ctx) => {
     const body = parse(schemas.CreateOrderRequest, ctx.request.body)
-    ctx.body = await orders.create(ctx.state.userId, body, idempotencyKey(ctx))
+    ctx.body = await orders.create(ctx.state.shopper.id, body, idempotencyKey(ctx))
     ctx.status = 201
   })
   r.get('/:orderNo', async (ctx) => {
-    ctx.body = await orders.get(ctx.state.userId, orderNo(ctx.params.orderNo))
+    ctx.body = await orders.get(ctx.state.shopper.id, orderNo(ctx.params.orderNo))
   })
   r.post('/:orderNo/pay', async (ctx) => {
     const { channel } = parse(schemas.PayRequest, ctx.request.body)
-    ctx.body = await orders.pay(ctx.state.userId, orderNo(ctx.params.orderNo), channel, ctx.ip)
+    ctx.body = await orders.pay(ctx.state.shopper, orderNo(ctx.params.orderNo), channel, ctx.ip)
   })
   r.post('/:orderNo/cancel', async (ctx) => {
-    ctx.body = await orders.cancel(ctx.state.userId, orderNo(ctx.params.orderNo))
+    ctx.body = await orders.cancel(ctx.state.shopper.id, orderNo(ctx.params.orderNo))
   })
   return r
 }

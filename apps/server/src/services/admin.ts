@@ -2,7 +2,7 @@ import type { AdminOrder, AdminOrderDetail, OrderStatus, OutboxEvent } from '@fe
 import { AppError } from '../errors'
 import { listEvents, notificationsOf } from '../repositories/events'
 import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
-import { refundsOf } from '../repositories/refunds'
+import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
 import type { RefundService } from './refunds'
@@ -74,7 +74,7 @@ export class AdminService {
     try {
       await this.payments.sync(orderNo)
       for (const r of await refundsOf(this.ctx.db, orderNo)) {
-        if (['SUBMITTING', 'PROCESSING', 'ABNORMAL'].includes(r.status))
+        if ((OPEN_REFUND_STATUSES as readonly string[]).includes(r.status))
           await this.refunds.sync(r.outRefundNo)
       }
     } catch (e) {

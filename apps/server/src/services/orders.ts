@@ -1,9 +1,7 @@
 import { createHash, randomInt } from 'node:crypto'
 import { loggable } from '../logger'
 import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
-import { formatBeijingTime, isApiError, isOrderPaidError } from '@fen/wechatpay'
-import { eq } from 'drizzle-orm'
-import { users } from '../db/schema'
+import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { AppError } from '../errors'
 import {
   findByIdempotencyKey,
@@ -16,13 +14,14 @@ import {
   type OrderRow,
 } from '../repositories/orders'
 import { findProduct, reserveStock } from '../repositories/products'
+import type { Shopper } from './auth'
 import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
 import { orderView } from './views'
 import { wechatFailure } from './wechat-errors'
 
 /** A PENDING order is re-checked with WeChat when its last check is older than this. */
-export const SYNC_AFTER_MS = 3000
+const SYNC_AFTER_MS = 3000
 /** A prepay_id (and a code_url) lives 2 hours at WeChat. */
 const PREPAY_TTL_MS = 2 * 3600_000
 /** No new prepay for an order this close to expiry, nor reuse of a prepay this close to its end. */
@@ -31,9 +30,8 @@ const PAY_MARGIN_MS = 60_000
 const MAX_TOTAL_FEN = 2_147_483_647
 
 /** `FEN` + Beijing `yyyyMMddHHmmss` + 8 random digits: 25 characters, a valid `out_trade_no`. */
-export function newOrderNo(now: Date): string {
-  const stamp = formatBeijingTime(now).slice(0, 19).replace(/[-T:]/g, '')
-  return `FEN${stamp}${String(randomInt(0, 100_000_000)).padStart(8, '0')}`
+function newOrderNo(now: Date): string {
+  return `FEN${formatV2Time(now)}${String(randomInt(0, 100_000_000)).padStart(8, '0')}`
 }
 
 /**
@@ -59,8 +57,9 @@ export class OrderService {
     }
     const now = this.ctx.clock()
     const orderNo = newOrderNo(now)
+    let created: Awaited<ReturnType<typeof insertOrder>>
     try {
-      await this.ctx.db.transaction(async (tx) => {
+      created = await this.ctx.db.transaction(async (tx) => {
         const items = []
         let total = 0
         for (const line of lines) {
@@ -85,7 +84,7 @@ export class OrderService {
           })
         }
         if (total > MAX_TOTAL_FEN) throw new AppError('INVALID_INPUT', '订单金额超出上限')
-        await insertOrder(
+        return insertOrder(
           tx,
           {
             orderNo,
@@ -111,7 +110,7 @@ export class OrderService {
       if (sqlState(e) === '23503') throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
       throw e
     }
-    return this.#view((await findOrder(this.ctx.db, orderNo))!)
+    return orderView(created.order, created.items)
   }
 
   async #replay(userId: number, key: string, requestHash: string): Promise<Order | undefined> {
@@ -160,12 +159,12 @@ export class OrderService {
    * valid is reused; an order prepaid through one channel cannot switch to the other.
    */
   async pay(
-    userId: number,
+    shopper: Shopper,
     orderNo: string,
     channel: PayChannel,
     clientIp: string,
   ): Promise<PayResponse> {
-    const order = await this.#own(userId, orderNo)
+    const order = await this.#own(shopper.id, orderNo)
     this.#assertPayable(order, channel)
     const now = this.ctx.clock()
     const reusable =
@@ -192,8 +191,7 @@ export class OrderService {
     let recorded: OrderRow | undefined
     try {
       if (channel === 'jsapi') {
-        const openid = await this.#openid(userId)
-        const r = await this.ctx.gateway.prepayJsapi({ ...input, openid })
+        const r = await this.ctx.gateway.prepayJsapi({ ...input, openid: shopper.openid })
         recorded = await recordPrepay(this.ctx.db, orderNo, {
           channel,
           prepayId: r.prepayId,
@@ -269,15 +267,6 @@ export class OrderService {
     const order = await findUserOrder(this.ctx.db, userId, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
     return order
-  }
-
-  async #openid(userId: number): Promise<string> {
-    const [u] = await this.ctx.db
-      .select({ openid: users.openid })
-      .from(users)
-      .where(eq(users.id, userId))
-    if (!u) throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
-    return u.openid
   }
 
   async #view(order: OrderRow): Promise<Order> {

@@ -11,6 +11,7 @@ import {
   type V2PayNotification,
   parseV2Time,
   readHeader,
+  PUBLIC_KEY_ID_PREFIX,
 } from '@fen/wechatpay'
 import type { Db } from '../db/client'
 import { loggable } from '../logger'
@@ -73,7 +74,7 @@ export class PaymentService {
     }
     const serial = readHeader(headers, 'Wechatpay-Serial') ?? ''
     this.ctx.metrics.notificationKeys.inc({
-      key: serial.startsWith('PUB_KEY_ID_') ? 'public_key' : 'certificate',
+      key: serial.startsWith(PUBLIC_KEY_ID_PREFIX) ? 'public_key' : 'certificate',
     })
     let outcome: Outcome
     if (event.type === 'transaction') {
@@ -95,12 +96,7 @@ export class PaymentService {
         { id: event.id, eventType: event.eventType },
       )
     } else {
-      const fresh = await storeNotification(this.ctx.db, {
-        id: event.id,
-        eventType: event.eventType,
-        outcome: 'ignored',
-      })
-      outcome = fresh ? 'ignored' : 'duplicate'
+      outcome = await this.#storeIgnored({ id: event.id, eventType: event.eventType })
     }
     this.ctx.metrics.notifications.inc({ api: 'v3', outcome })
     return successReply()
@@ -163,6 +159,19 @@ export class PaymentService {
     throw e
   }
 
+  /** Stores a notification that changes nothing; a retry of one already stored is a duplicate. */
+  async #storeIgnored(
+    notification: { id: string; eventType: string },
+    orderNo?: string,
+  ): Promise<'ignored' | 'duplicate'> {
+    const fresh = await storeNotification(this.ctx.db, {
+      ...notification,
+      ...(orderNo === undefined ? {} : { orderNo }),
+      outcome: 'ignored',
+    })
+    return fresh ? 'ignored' : 'duplicate'
+  }
+
   /**
    * Applies a payment report once. Checks appid, mchid and the amount against the order; a
    * mismatch is stored for review, counted and logged as an alert, and never makes the order PAID.
@@ -173,13 +182,7 @@ export class PaymentService {
     notification?: { id: string; eventType: string },
   ): Promise<Outcome> {
     if (report.state !== 'SUCCESS' && report.state !== 'REFUND') {
-      if (!notification) return 'ignored'
-      const fresh = await storeNotification(this.ctx.db, {
-        ...notification,
-        orderNo: report.orderNo,
-        outcome: 'ignored',
-      })
-      return fresh ? 'ignored' : 'duplicate'
+      return notification ? this.#storeIgnored(notification, report.orderNo) : 'ignored'
     }
     const now = this.ctx.clock()
     const result = await this.ctx.db.transaction(async (tx) => {
@@ -198,12 +201,10 @@ export class PaymentService {
       }
       const order = await lockOrder(tx, report.orderNo)
       if (!order) return reject('unknown order')
-      const { appid, mchid } = {
-        appid: this.ctx.config.wechat.appid,
-        mchid: this.ctx.config.wechatpay.mchid,
-      }
-      if (report.appid !== appid) return reject(`appid ${report.appid} is not ours`)
-      if (report.mchid !== mchid) return reject(`mchid ${report.mchid} is not ours`)
+      if (report.appid !== this.ctx.config.wechat.appid)
+        return reject(`appid ${report.appid} is not ours`)
+      if (report.mchid !== this.ctx.config.wechatpay.mchid)
+        return reject(`mchid ${report.mchid} is not ours`)
       if (report.totalFen !== order.totalFen) {
         return reject(
           `amount ${report.totalFen} fen does not match the order's ${order.totalFen} fen`,

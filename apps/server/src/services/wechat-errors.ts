@@ -6,13 +6,11 @@ import { AppError } from '../errors'
  * (try again); anything else WeChat refused → 502 with its code. Not an SDK error → rethrown (a bug).
  */
 export function wechatFailure(e: unknown): AppError {
-  if (e instanceof NetworkError)
-    return new AppError('WECHAT_UNAVAILABLE', '微信支付暂时无法连接，请稍后重试')
-  if (
-    e instanceof ApiError &&
-    (e.status >= 500 || e.status === 429 || /SYSTEM_?ERROR|FREQUENCY_LIMITED/.test(e.code))
-  ) {
-    return new AppError('WECHAT_UNAVAILABLE', '微信支付繁忙，请稍后重试')
+  if (isTransient(e)) {
+    return new AppError(
+      'WECHAT_UNAVAILABLE',
+      e instanceof NetworkError ? '微信支付暂时无法连接，请稍后重试' : '微信支付繁忙，请稍后重试',
+    )
   }
   if (e instanceof SignatureError) return new AppError('WECHAT_ERROR', '微信支付应答验签失败')
   if (e instanceof ApiError)
@@ -22,13 +20,9 @@ export function wechatFailure(e: unknown): AppError {
 
 /** True for failures worth retrying later with the same parameters (network, 5xx, 429). */
 export function isTransient(e: unknown): boolean {
-  return wechatFailureSafe(e)?.code === 'WECHAT_UNAVAILABLE'
-}
-
-function wechatFailureSafe(e: unknown): AppError | undefined {
-  try {
-    return wechatFailure(e)
-  } catch {
-    return undefined
-  }
+  return (
+    e instanceof NetworkError ||
+    (e instanceof ApiError &&
+      (e.status >= 500 || e.status === 429 || /SYSTEM_?ERROR|FREQUENCY_LIMITED/.test(e.code)))
+  )
 }

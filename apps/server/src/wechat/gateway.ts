@@ -4,6 +4,7 @@ import {
   formatV2Time,
   isApiError,
   isOrderPaidError,
+  type Refund,
   type TradeState,
   type Transaction,
   type WechatPay,
@@ -104,14 +105,7 @@ export class V3Gateway implements PayGateway {
   constructor(private readonly wxpay: WechatPay) {}
 
   async prepayJsapi(input: PrepayInput & { openid: string }) {
-    const r = await this.wxpay.payJsapi({
-      description: input.description,
-      out_trade_no: input.orderNo,
-      time_expire: formatBeijingTime(input.expiresAt),
-      notify_url: input.notifyUrl,
-      amount: { total: input.totalFen, currency: 'CNY' },
-      payer: { openid: input.openid },
-    })
+    const r = await this.wxpay.payJsapi({ ...this.#order(input), payer: { openid: input.openid } })
     return { prepayId: r.prepay_id, params: r.params }
   }
 
@@ -120,14 +114,19 @@ export class V3Gateway implements PayGateway {
   }
 
   async prepayNative(input: PrepayInput) {
-    const r = await this.wxpay.transactions.native({
+    const r = await this.wxpay.transactions.native(this.#order(input))
+    return { codeUrl: r.code_url }
+  }
+
+  /** The order's own prepay parameters, the same for every channel (see decisions.md). */
+  #order(input: PrepayInput) {
+    return {
       description: input.description,
       out_trade_no: input.orderNo,
       time_expire: formatBeijingTime(input.expiresAt),
       notify_url: input.notifyUrl,
-      amount: { total: input.totalFen, currency: 'CNY' },
-    })
-    return { codeUrl: r.code_url }
+      amount: { total: input.totalFen, currency: 'CNY' as const },
+    }
   }
 
   async query(orderNo: string): Promise<WechatOrderState | undefined> {
@@ -244,11 +243,14 @@ async function refundV3(
     notify_url: input.notifyUrl,
     amount: { refund: input.amountFen, total: input.totalFen, currency: 'CNY' },
   })
-  return {
-    refundId: r.refund_id,
-    status: r.status,
-    successTime: wechatTime(r.success_time),
-  }
+  return refundStateOf(r)
+}
+
+/** A WeChat refund as the server keeps it. */
+function refundStateOf(
+  r: Pick<Refund, 'refund_id' | 'status' | 'success_time'>,
+): WechatRefundState {
+  return { refundId: r.refund_id, status: r.status, successTime: wechatTime(r.success_time) }
 }
 
 async function queryRefundV3(
@@ -256,12 +258,7 @@ async function queryRefundV3(
   outRefundNo: string,
 ): Promise<WechatRefundState | undefined> {
   try {
-    const r = await wxpay.refunds.query(outRefundNo)
-    return {
-      refundId: r.refund_id,
-      status: r.status,
-      successTime: wechatTime(r.success_time),
-    }
+    return refundStateOf(await wxpay.refunds.query(outRefundNo))
   } catch (e) {
     if (isApiError(e, 'RESOURCE_NOT_EXISTS')) return undefined
     throw e
