@@ -12,7 +12,7 @@ import type {
   Product,
   RequestPaymentParams,
 } from '@fen/shared'
-import { ADMIN_TOKEN, type Harness } from '@fen/server/test/harness'
+import type { Harness } from '@fen/server/test/harness'
 import { buildNotification } from '@fen/wechatpay/testing'
 import { expect } from 'vitest'
 
@@ -114,8 +114,13 @@ export async function deliveredTypes(h: Harness, orderNo: string): Promise<Outbo
 
 /** The order as WeChat (the sandbox) holds it. */
 export async function sandboxOrder(h: Harness, orderNo: string): Promise<SandboxOrder | undefined> {
+  return (await sandboxOrders(h)).get(orderNo)
+}
+
+/** Every order WeChat (the sandbox) holds, by out_trade_no. */
+export async function sandboxOrders(h: Harness): Promise<Map<string, SandboxOrder>> {
   const res = await h.control<{ orders: SandboxOrder[] }>('GET', '/__sandbox/state')
-  return res.body.orders.find((o) => o.out_trade_no === orderNo)
+  return new Map(res.body.orders.map((o) => [o.out_trade_no, o]))
 }
 
 /** The sandbox's notifications about an order, oldest first. */
@@ -161,10 +166,7 @@ export async function stockOf(h: Harness, productId: number): Promise<number> {
 
 /** A value of a Prometheus metric in `GET /metrics` (0 when absent), e.g. `fen_x_total{a="b"}`. */
 export async function metric(h: Harness, series: string): Promise<number> {
-  const res = await fetch(`${h.url}/metrics`, {
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  })
-  const text = await res.text()
+  const text = (await h.admin<string>('GET', '/metrics')).body
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue
     const at = line.lastIndexOf(' ')

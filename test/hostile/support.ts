@@ -630,7 +630,6 @@ export async function snapshot(h: Harness) {
     ]),
   }
 }
-export type Snapshot = Awaited<ReturnType<typeof snapshot>>
 
 /** The server is still up and answering. */
 export async function expectAlive(h: Harness): Promise<void> {

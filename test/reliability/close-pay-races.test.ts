@@ -19,18 +19,18 @@
 import type { Order, PayResponse } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SandboxNotification } from '../api/support'
+import { sandboxOrders } from '../api/support'
 import { scaled, soakTimeout } from '../support/soak'
 import {
   eventTypes,
   inParallel,
-  PATIENT_WECHAT_TIMEOUT_MS,
   orderDetails,
+  PATIENT_WECHAT_TIMEOUT_MS,
   range,
-  sandboxOrders,
   shoppers,
   sweepUntilDone,
   tally,
+  untilAllNotificationsDelivered,
 } from './support'
 
 const ORDERS = scaled(60, 1200)
@@ -178,17 +178,8 @@ describe('close and pay racing', () => {
       expect(sweeps.errors).toBe(0)
       const races = [...early, ...groups.flat()]
 
-      // Let every notification land; then settle every other automatic refund at WeChat. (A
-      // delivery that failed on a busy machine is retried by WeChat 15 s later, in real time here.)
-      const delivered = () =>
-        h.until(
-          async () => {
-            const n = await h.control<SandboxNotification[]>('GET', '/__sandbox/notifications')
-            return n.body.every((x) => x.status === 'delivered')
-          },
-          soakTimeout(45_000, 120_000),
-        )
-      await delivered()
+      // Let every notification land; then settle every other automatic refund at WeChat.
+      await untilAllNotificationsDelivered(h)
       // Nothing is left PENDING for the sweeper; a last run changes nothing.
       expect(await sweepUntilDone(h)).toEqual({ runs: 1, errors: 0 })
       let settle = false
@@ -203,7 +194,7 @@ describe('close and pay racing', () => {
           }
         }
       }
-      await delivered()
+      await untilAllNotificationsDelivered(h)
 
       const wechat = await sandboxOrders(h)
       const details = await orderDetails(

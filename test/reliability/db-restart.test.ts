@@ -19,10 +19,10 @@
  * faster clock never sees them expire.
  */
 import type { NotificationRecord } from '@fen/sandbox'
-import type { AdminOrderDetail, Order, PayResponse } from '@fen/shared'
+import type { AdminOrderDetail, Order } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adminOrder, sandboxPay } from '../api/support'
+import { adminOrder, prepayNative, sandboxPay } from '../api/support'
 import { scaled, soakTimeout } from '../support/soak'
 import { startPgCluster, type PgCluster, type ShutdownMode } from './pg-cluster'
 import { inParallel } from './support'
@@ -47,6 +47,11 @@ const CONCURRENCY = 8
 const FAIL_REPLY = JSON.stringify({ code: 'FAIL', message: '系统错误' })
 /** The 1-fen product: 10,000 in stock, enough for every scenario at soak size. */
 const PRODUCT_ID = 5
+/**
+ * How often a wait re-reads the sandbox's notifications: every 200 ms, not `h.until`'s 20 — reading
+ * every notification of a thousand orders is work for the process that also runs the server.
+ */
+const READ_INTERVAL_MS = 200
 
 let cluster: PgCluster | undefined
 let h: Harness
@@ -92,16 +97,10 @@ function prepaidOrders(count: number): Promise<PrepaidOrder[]> {
       body: { items: [{ productId: PRODUCT_ID, quantity: 1 }] },
     })
     expect(created.status, JSON.stringify(created.body)).toBe(201)
-    const pay = await h.api<PayResponse>('POST', `/api/orders/${created.body.orderNo}/pay`, {
-      token,
-      body: { channel: 'native' },
-    })
-    expect(pay.status, JSON.stringify(pay.body)).toBe(200)
-    if (pay.body.channel !== 'native') throw new Error('expected a native answer')
     return {
       orderNo: created.body.orderNo,
       totalFen: created.body.totalFen,
-      codeUrl: pay.body.codeUrl,
+      codeUrl: await prepayNative(h, token, created.body.orderNo),
     }
   })
 }
@@ -160,24 +159,6 @@ function undelivered(
 /** The sandbox's clock (it runs TIME_SCALE times faster than real time), in ms. */
 async function sandboxNow(): Promise<number> {
   return Date.parse((await h.control<{ now: string }>('GET', '/__sandbox/clock')).body.now)
-}
-
-/**
- * Polls `check` every 200 ms until it returns a truthy value. (`h.until` polls every 20 ms: too
- * often for reading every notification of a thousand orders, in the process that also runs the
- * server and the sandbox.)
- */
-async function waitFor<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
 }
 
 async function readyz(): Promise<number> {
@@ -272,10 +253,14 @@ describe.each(scenarios)('the database goes down mid-run: $name', ({ mode, how }
         await stream
         await payAll(during)
         // WeChat tried each of these at least once, and the server could store none of them.
-        await waitFor(async () => {
-          const seen = await notificationsOf(during)
-          return during.every((o) => (seen.get(o.orderNo)?.[0]?.attempts.length ?? 0) > 0)
-        }, 10_000)
+        await h.until(
+          async () => {
+            const seen = await notificationsOf(during)
+            return during.every((o) => (seen.get(o.orderNo)?.[0]?.attempts.length ?? 0) > 0)
+          },
+          10_000,
+          READ_INTERVAL_MS,
+        )
         await checkServerWhileDown(during[0]!)
         await db.start()
         await backUp()
@@ -283,18 +268,21 @@ describe.each(scenarios)('the database goes down mid-run: $name', ({ mode, how }
       await payAll(after)
 
       // 3. WeChat's retries run (sped up by the time scale) until every notification is delivered.
-      const delivered = await waitFor(
-        async () => {
-          const byOrder = await notificationsOf(orders)
-          const all = [...byOrder.values()].flat()
-          return (
-            all.length === orders.length && all.every((n) => n.status === 'delivered') && byOrder
-          )
-        },
-        soakTimeout(20_000, 120_000),
-      ).catch(async (e: Error) => {
-        throw new Error(`${e.message}: ${undelivered(await notificationsOf(orders), orders)}`)
-      })
+      const delivered = await h
+        .until(
+          async () => {
+            const byOrder = await notificationsOf(orders)
+            const all = [...byOrder.values()].flat()
+            return (
+              all.length === orders.length && all.every((n) => n.status === 'delivered') && byOrder
+            )
+          },
+          soakTimeout(20_000, 120_000),
+          READ_INTERVAL_MS,
+        )
+        .catch(async (e: Error) => {
+          throw new Error(`${e.message}: ${undelivered(await notificationsOf(orders), orders)}`)
+        })
       const notificationOf = (orderNo: string) => delivered.get(orderNo)![0]!
 
       // 4. What WeChat saw: one notification per order, answered 2xx exactly once (its last

@@ -16,6 +16,7 @@ import {
   fault,
   prepayJsapi,
   prepayNative,
+  sandboxOrders,
   sandboxPay,
   type SandboxNotification,
 } from '../api/support'
@@ -27,7 +28,6 @@ import {
   PATIENT_WECHAT_TIMEOUT_MS,
   orderDetails,
   range,
-  sandboxOrders,
   shoppers,
   sweepUntilDone,
   tally,

@@ -9,7 +9,8 @@ import type { CallRecord } from '@fen/sandbox'
 import type { AdminOrderDetail, OutboxEventType } from '@fen/shared'
 import { ERROR_CODES } from '@fen/shared'
 import type { Harness } from '@fen/server/test/harness'
-import type { SandboxOrder } from '../api/support'
+import type { SandboxNotification } from '../api/support'
+import { soakTimeout } from '../support/soak'
 
 /**
  * The server's WeChat timeout for the suites that are not about WeChat failing: they load the
@@ -85,12 +86,6 @@ export function eventTypes(d: AdminOrderDetail): OutboxEventType[] {
   return [...d.events].sort((a, b) => a.id - b.id).map((e) => e.type)
 }
 
-/** Every order as WeChat (the sandbox) holds it, by out_trade_no. */
-export async function sandboxOrders(h: Harness): Promise<Map<string, SandboxOrder>> {
-  const res = await h.control<{ orders: SandboxOrder[] }>('GET', '/__sandbox/state')
-  return new Map(res.body.orders.map((o) => [o.out_trade_no, o]))
-}
-
 /** Every call the server made to the sandbox, by out_trade_no (calls naming no order are left out). */
 export async function sandboxCalls(h: Harness): Promise<Map<string, CallRecord[]>> {
   const res = await h.control<CallRecord[]>('GET', '/__sandbox/calls')
@@ -100,6 +95,20 @@ export async function sandboxCalls(h: Harness): Promise<Map<string, CallRecord[]
     out.set(c.out_trade_no, [...(out.get(c.out_trade_no) ?? []), c])
   }
   return out
+}
+
+/**
+ * Waits until the sandbox has delivered every notification it holds. A delivery that failed on a
+ * busy machine is retried by WeChat 15 s later, in real time here: hence the long wait.
+ */
+export async function untilAllNotificationsDelivered(h: Harness): Promise<void> {
+  await h.until(
+    async () => {
+      const n = await h.control<SandboxNotification[]>('GET', '/__sandbox/notifications')
+      return n.body.every((x) => x.status === 'delivered')
+    },
+    soakTimeout(45_000, 120_000),
+  )
 }
 
 /**

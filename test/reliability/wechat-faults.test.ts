@@ -23,7 +23,7 @@
 import type { Order, PayResponse, RequestPaymentParams } from '@fen/shared'
 import { startHarness, type Harness, type PayGateway } from '@fen/server/test/harness'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SandboxNotification } from '../api/support'
+import { sandboxOrders } from '../api/support'
 import { scaled, soakTimeout } from '../support/soak'
 import {
   dispatchAll,
@@ -33,9 +33,9 @@ import {
   orderDetails,
   range,
   sandboxCalls,
-  sandboxOrders,
   sweepUntilDone,
   tally,
+  untilAllNotificationsDelivered,
 } from './support'
 
 const SHOPPERS = scaled(100, 1000)
@@ -251,14 +251,7 @@ describe('WeChat failing ~20% of calls', () => {
       expect((await h.control('DELETE', '/__sandbox/faults')).status).toBe(204)
       h.advance(h.config.orderTtlSeconds + 60)
       const sweeps = await sweepUntilDone(h)
-      // A delivery that failed on a busy machine is retried by WeChat 15 s later, in real time here.
-      await h.until(
-        async () => {
-          const n = await h.control<SandboxNotification[]>('GET', '/__sandbox/notifications')
-          return n.body.every((x) => x.status === 'delivered')
-        },
-        soakTimeout(45_000, 120_000),
-      )
+      await untilAllNotificationsDelivered(h)
 
       const ordered = shoppers.filter((s) => s.orderNo)
       const orders = await orderDetails(

@@ -9,7 +9,5 @@ export function scaled(ci: number, soak: number): number {
   return SOAK ? soak : ci
 }
 
-/** A per-test timeout that grows with the soak run. */
-export function soakTimeout(ciMs: number, soakMs: number): number {
-  return SOAK ? soakMs : ciMs
-}
+/** A per-test timeout that grows with the soak run (`scaled`, named for what it sizes). */
+export const soakTimeout = scaled

@@ -102,20 +102,28 @@ export interface Harness {
   ): Promise<ApiResponse<T>>
   sweep(): ReturnType<typeof sweepOnce>
   dispatch(): ReturnType<typeof dispatchOnce>
-  /** Polls `check` until it returns a truthy value (notifications are asynchronous). */
-  until<T>(check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>
+  /**
+   * Polls `check` every `intervalMs` (20) until it returns a truthy value (notifications are
+   * asynchronous). A check that reads much (every notification of a thousand orders) wants a longer
+   * interval.
+   */
+  until<T>(
+    check: () => Promise<T | undefined | false>,
+    timeoutMs?: number,
+    intervalMs?: number,
+  ): Promise<T>
   close(): Promise<void>
 }
 
 let sharedKeys: Promise<SandboxKeys> | undefined
 /** One key set per test process: key generation is the slow part of starting a sandbox. */
-export function sandboxKeys(): Promise<SandboxKeys> {
+function sandboxKeys(): Promise<SandboxKeys> {
   sharedKeys ??= generateSandboxKeys()
   return sharedKeys
 }
 
 /** A fresh database: in-memory PGlite, or a new PostgreSQL database when DATABASE_URL is set. */
-export async function freshDatabase(): Promise<{
+async function freshDatabase(): Promise<{
   database: Database
   /** The new PostgreSQL database's URL; undefined on PGlite. */
   url: string | undefined
@@ -351,13 +359,13 @@ async function harnessIn(
       }),
     sweep: () => sweepOnce(services.ctx, services.payments, services.refunds),
     dispatch: () => dispatchOnce(services.ctx, onEvent),
-    async until(check, timeoutMs = 3000) {
+    async until(check, timeoutMs = 3000, intervalMs = 20) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
         const v = await check()
         if (v) return v
         if (Date.now() > deadline) throw new Error('until: condition not met in time')
-        await new Promise((r) => setTimeout(r, 20))
+        await new Promise((r) => setTimeout(r, intervalMs))
       }
     },
     async close() {
