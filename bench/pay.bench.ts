@@ -39,16 +39,14 @@ import {
   createBenchDatabase,
   fire,
   machineLines,
-  median,
-  mmm,
   sandboxKeysFile,
   seedOrders,
   startSandboxCli,
   startServer,
-  stopChild,
   type PreparedRequest,
   type RunningServer,
 } from './stack'
+import { median, mmm, stopChild } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 2000)

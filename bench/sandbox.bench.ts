@@ -18,6 +18,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRsaSigner, randomNonce, signRequest } from '@fen/wechatpay'
 import { generateSandboxKeys, startSandbox, type SandboxKeys } from '@fen/sandbox'
+import { freePort, median, pct, stopChild } from './util'
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
@@ -25,10 +26,6 @@ const REQUESTS = Number(process.env.REQUESTS ?? 3000)
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
 const here = path.dirname(fileURLToPath(import.meta.url))
 const cli = path.join(here, '../packages/sandbox/src/cli.ts')
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] as number
 
 /** Spawns the CLI and resolves when it prints its URL. */
 function startCli(keysFile: string, port: number): Promise<{ child: ChildProcess; ms: number }> {
@@ -44,22 +41,6 @@ function startCli(keysFile: string, port: number): Promise<{ child: ChildProcess
       if (out.includes('listening on')) resolve({ child, ms: performance.now() - t0 })
     })
     child.on('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${out}`)))
-  })
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.removeAllListeners('exit')
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = http.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
   })
 }
 
@@ -152,7 +133,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     const { child, ms } = await startCli(keysFile, await freePort())
     cliMs.push(ms)
-    await stop(child)
+    await stopChild(child)
   }
   const inProcessMs: number[] = []
   for (let i = 0; i < RUNS; i++) {
@@ -179,7 +160,7 @@ async function main(): Promise<void> {
     p99s.push(pct(r.latencies, 0.99))
     errors += r.errors
   }
-  await stop(child)
+  await stopChild(child)
 
   console.log(`# Sandbox benchmark — ${new Date().toISOString()}`)
   console.log(

@@ -23,6 +23,7 @@ import {
 import { buildNotification, generateTestMerchant } from '@fen/wechatpay/testing'
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin'
 import WxPay from 'wechatpay-node-v3'
+import { fmt, median } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7)
 const BENCH_MS = Number(process.env.BENCH_MS ?? 300)
@@ -46,12 +47,6 @@ async function measure(run: Case['run'], ms: number): Promise<number> {
   }
   return ops / (Number(now - start) / 1e9)
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)] as number
-}
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 async function main(): Promise<void> {
   const m = await generateTestMerchant()

@@ -24,18 +24,16 @@ import {
   benchPool,
   createBenchDatabase,
   fire,
-  fmt,
   insertUser,
   machineLines,
   sandboxKeysFile,
   seedOrders,
-  sleep,
   startSandboxCli,
   startServer,
-  stopChild,
   type ProbeSample,
   type RunningServer,
 } from './stack'
+import { fmt, sleep, stopChild } from './util'
 
 const TOTAL = Number(process.env.SOAK_NOTIFICATIONS ?? 100_000)
 const SLICES = Number(process.env.SLICES ?? 10)

@@ -8,12 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { freePort, sleep, stopChild } from './util'
 import { generateSandboxKeys, type SandboxKeys } from '@fen/sandbox'
 // The bench package has no `pg` of its own (its lockfile entry is frozen): the server's is used,
 // loaded from the server's dependencies, with the server's types.
@@ -34,17 +34,6 @@ export const ADMIN_TOKEN = 'fen-bench-admin-token-0123456789'
 const JWT_SECRET = 'fen-bench-jwt-secret-0123456789-0123456789'
 export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 
-export const median = (xs: number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
-export const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] as number
-/** `median (min–max)` with `digits` decimals. */
-export const mmm = (xs: number[], digits = 0) =>
-  `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})`
-export const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 /** One line about the machine, and what else was running (load average) when the run started. */
 export async function machineLines(adminPool: PgModule.Pool): Promise<string[]> {
   const { rows } = await adminPool.query<{ v: string; f: string; s: string }>(
@@ -58,15 +47,6 @@ export async function machineLines(adminPool: PgModule.Pool): Promise<string[]> 
       .map((l) => l.toFixed(2))
       .join(' ')} (1/5/15 min; anything above ~0 is other work on this machine)`,
   ]
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = http.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 // ---- database ---------------------------------------------------------------------------------
@@ -254,14 +234,6 @@ function adopt(child: ChildProcess): ChildProcess {
   child.once('exit', () => children.delete(child))
   return child
 }
-
-export const stopChild = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.removeAllListeners('exit')
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
 
 /** The sandbox CLI in its own process (as `pnpm sandbox` runs it), quiet, on a free port. */
 export async function startSandboxCli(
