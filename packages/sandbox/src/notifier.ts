@@ -68,6 +68,8 @@ interface Entry {
   probeNext: boolean
   duplicateNext: boolean
   timer: ScheduledTask | undefined
+  /** A notification a `reorder` fault held, to go out once this one's first attempt is answered. */
+  releases?: Entry
 }
 
 /**
@@ -137,11 +139,13 @@ export class Notifier {
         entry.probeNext = fault?.kind === 'probe'
         entry.duplicateNext = fault?.kind === 'duplicate'
         this.#schedule(entry, this.#clock.now())
+        // The held one follows this one out: once this one's first attempt has been answered, so
+        // it reaches the merchant second however long signing takes (it runs on the thread pool).
+        if (held && held !== entry) entry.releases = held
+        return
     }
-    if (held && held !== entry) {
-      // The held one follows this one out.
-      queueMicrotask(() => this.#schedule(held, this.#clock.now()))
-    }
+    // This one is not going out now: the held one goes at once.
+    if (held && held !== entry) queueMicrotask(() => this.#schedule(held, this.#clock.now()))
   }
 
   /** `GET /__sandbox/notifications?out_trade_no=` */
@@ -179,8 +183,15 @@ export class Notifier {
     })
   }
 
+  /** Sends the notification `entry` held back (a `reorder` fault), unless a reset forgot it. */
+  #release(entry: Entry): void {
+    const held = entry.releases
+    entry.releases = undefined
+    if (held && this.#entries.get(held.n.id) === held) this.#schedule(held, this.#clock.now())
+  }
+
   async #attempt(entry: Entry): Promise<void> {
-    if (entry.record.status !== 'pending') return
+    if (entry.record.status !== 'pending') return this.#release(entry)
     delete entry.record.next_attempt_at
     const probe = entry.probeNext
     entry.probeNext = false
@@ -189,6 +200,7 @@ export class Notifier {
     const results = await Promise.all(
       Array.from({ length: copies }, () => this.#deliver(entry, probe, false)),
     )
+    this.#release(entry)
     // Delivered meanwhile, or forgotten by a reset while the attempt was in flight.
     if (entry.record.status !== 'pending' || this.#entries.get(entry.n.id) !== entry) return
     if (results.some(Boolean)) return
