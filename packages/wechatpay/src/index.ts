@@ -4,7 +4,8 @@
  * - `WechatPay`: APIv3 client with resources (transactions, refunds, bills, certificates),
  *   notification parsing and `wx.requestPayment` parameters.
  * - `WechatPayV2`: the APIv2 (XML) client.
- * - `MiniProgramClient`: code2Session login.
+ * - `MiniProgramClient`: mini-program server APIs: code2Session login, the access_token
+ *   (stable_token, shared), shipping management (`shipping`); message push (`parsePush`, …).
  * - Pure building blocks (signing strings, signers, verifiers, AEAD) for servers and the sandbox.
  * Test helpers live in `@fen/wechatpay/testing`.
  */
@@ -167,11 +168,77 @@ export { signV2, verifyV2, buildV2SignString, type V2SignType, type V2Params } f
 export { toXml, parseXml } from './v2/xml'
 
 export {
-  MiniProgramClient,
   Code2SessionError,
   decryptOpenData,
-  DEFAULT_WECHAT_API_BASE_URL,
-  type MiniProgramClientOptions,
   type MiniProgramSession,
   type Code2SessionFailure,
 } from './miniprogram/code2session'
+export {
+  MiniProgramClient,
+  DEFAULT_WECHAT_API_BASE_URL,
+  type MiniProgramClientOptions,
+} from './miniprogram/client'
+export type {
+  MiniProgramCallOptions,
+  MiniProgramCaller,
+  TransientRetryOptions,
+  Sleep,
+} from './miniprogram/call'
+export {
+  MiniProgramError,
+  MiniProgramErrcode,
+  TOKEN_REJECTED_ERRCODES,
+  createMiniProgramError,
+  isMiniProgramError,
+} from './miniprogram/errors'
+export {
+  AccessTokenManager,
+  MemoryAccessTokenStore,
+  type AccessToken,
+  type AccessTokenStore,
+  type AccessTokenManagerOptions,
+} from './miniprogram/access-token'
+export {
+  Shipping,
+  LogisticsType,
+  DeliveryMode,
+  ShippingOrderState,
+  maskContact,
+  type ShippingOrderKey,
+  type ShippingOrderLookup,
+  type ShippingContact,
+  type ShippingItem,
+  type UploadShippingInfoRequest,
+  type ShippedItem,
+  type OrderShipping,
+  type ShippingOrder,
+  type GetOrderListRequest,
+  type ShippingOrderPage,
+  type NotifyConfirmReceiveRequest,
+  type DeliveryCompany,
+  type DeliveryList,
+} from './miniprogram/shipping'
+export {
+  pushSignature,
+  loadEncodingAESKey,
+  encryptPushMessage,
+  decryptPushMessage,
+  type PushCryptoOptions,
+} from './miniprogram/push-crypto'
+export {
+  verifyPushUrl,
+  parsePush,
+  buildPush,
+  typePush,
+  PUSH_SUCCESS_REPLY,
+  type PushQuery,
+  type PushCommon,
+  type PushMessage,
+  type ParsePushInput,
+  type BuildPushInput,
+  type TradeManageOrderFields,
+  type TradeManageOrderSettlementEvent,
+  type TradeManageRemindShippingEvent,
+  type TradeManageRemindAccessApiEvent,
+  type OtherPush,
+} from './miniprogram/push'

@@ -23,11 +23,17 @@ export function unixSeconds(clock: Clock): number {
 
 /**
  * An instant as WeChat writes times: RFC 3339 in Beijing time, second precision,
- * e.g. `2018-06-08T10:34:56+08:00` (use it for `time_expire`).
+ * e.g. `2018-06-08T10:34:56+08:00` (use it for `time_expire`). With `milliseconds: true`,
+ * `2022-12-15T13:29:35.120+08:00` (the `upload_time` of shipping uploads, where each update must
+ * be later than the one before, so two in one second must still differ).
  */
-export function formatBeijingTime(date: Date | number): string {
+export function formatBeijingTime(
+  date: Date | number,
+  options?: { milliseconds?: boolean },
+): string {
   const ms = typeof date === 'number' ? date : date.getTime()
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 19) + '+08:00'
+  const iso = new Date(ms + 8 * 3600_000).toISOString()
+  return iso.slice(0, options?.milliseconds ? 23 : 19) + '+08:00'
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'

@@ -1,11 +1,9 @@
 import { createDecipheriv } from 'node:crypto'
-import { ConfigError, DecryptionError, WechatPayError } from '../core/errors'
+import { DecryptionError, WechatPayError } from '../core/errors'
 import { exchange } from '../core/http'
-import { fetchTransport, type Transport } from '../core/transport'
+import type { Transport } from '../core/transport'
+import { MiniProgramError } from './errors'
 import type { CallOptions } from '../resources/transactions'
-
-/** The host of the mini-program server APIs. */
-export const DEFAULT_WECHAT_API_BASE_URL = 'https://api.weixin.qq.com'
 
 /** Why code2Session refused, by its documented (and observed) errcodes. */
 export type Code2SessionFailure =
@@ -30,14 +28,12 @@ const FAILURES: Record<number, Code2SessionFailure> = {
   [-1]: 'system_busy',
 }
 
-/** code2Session answered with a non-zero `errcode`. */
-export class Code2SessionError extends WechatPayError {
+/** code2Session answered with a non-zero `errcode` (a {@link MiniProgramError} with a `reason`). */
+export class Code2SessionError extends MiniProgramError {
   override name = 'Code2SessionError'
-  readonly errcode: number
   readonly reason: Code2SessionFailure
   constructor(errcode: number, errmsg: string) {
-    super(`code2Session failed: ${errcode} ${errmsg}`)
-    this.errcode = errcode
+    super({ errcode, errmsg, api: 'code2Session' })
     this.reason = FAILURES[errcode] ?? 'other'
   }
 }
@@ -53,79 +49,55 @@ export interface MiniProgramSession {
   readonly sessionKey: string
 }
 
-export interface MiniProgramClientOptions {
-  appid: string
-  /** The mini-program's AppSecret. */
-  secret: string
-  /** Default `https://api.weixin.qq.com`; point it at the Fen sandbox for offline work. */
-  baseUrl?: string
-  timeoutMs?: number
-  transport?: Transport
-}
-
-/** Mini-program server APIs: login (code2Session). */
-export class MiniProgramClient {
-  readonly appid: string
-  readonly #secret: string
-  readonly #baseUrl: string
-  readonly #timeoutMs: number
-  readonly #transport: Transport
-
-  constructor(options: MiniProgramClientOptions) {
-    if (!options.appid || !options.secret) throw new ConfigError('appid and secret are required')
-    this.appid = options.appid
-    this.#secret = options.secret
-    this.#baseUrl = (options.baseUrl ?? DEFAULT_WECHAT_API_BASE_URL).replace(/\/+$/, '')
-    this.#timeoutMs = options.timeoutMs ?? 5_000
-    this.#transport = options.transport ?? fetchTransport
+/**
+ * Exchanges a `wx.login` code for the user's openid (and unionid) and session key.
+ * Throws {@link Code2SessionError} for WeChat's errcodes. A missing errcode counts as success:
+ * real answers often omit it. Called through {@link MiniProgramClient.code2Session}.
+ *
+ * @see https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html
+ */
+export async function code2Session(
+  http: { appid: string; secret: string; baseUrl: string; timeoutMs: number; transport: Transport },
+  jsCode: string,
+  options?: CallOptions,
+): Promise<MiniProgramSession> {
+  const query = new URLSearchParams({
+    appid: http.appid,
+    secret: http.secret,
+    js_code: jsCode,
+    grant_type: 'authorization_code',
+  })
+  const res = await exchange(
+    http.transport,
+    `${http.baseUrl}/sns/jscode2session?${query}`,
+    { method: 'GET', headers: { Accept: 'application/json' } },
+    http.timeoutMs,
+    'GET /sns/jscode2session', // never the URL: it carries the AppSecret
+    options?.signal,
+  )
+  let body: {
+    openid?: string
+    unionid?: string
+    session_key?: string
+    errcode?: number
+    errmsg?: string
   }
-
-  /**
-   * Exchanges a `wx.login` code for the user's openid (and unionid) and session key.
-   * Throws {@link Code2SessionError} for WeChat's errcodes. A missing errcode counts as success:
-   * real answers often omit it.
-   *
-   * @see https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html
-   */
-  async code2Session(jsCode: string, options?: CallOptions): Promise<MiniProgramSession> {
-    const query = new URLSearchParams({
-      appid: this.appid,
-      secret: this.#secret,
-      js_code: jsCode,
-      grant_type: 'authorization_code',
-    })
-    const res = await exchange(
-      this.#transport,
-      `${this.#baseUrl}/sns/jscode2session?${query}`,
-      { method: 'GET', headers: { Accept: 'application/json' } },
-      this.#timeoutMs,
-      'GET /sns/jscode2session', // never the URL: it carries the AppSecret
-      options?.signal,
-    )
-    let body: {
-      openid?: string
-      unionid?: string
-      session_key?: string
-      errcode?: number
-      errmsg?: string
-    }
-    try {
-      // Parsed whatever the Content-Type: some api.weixin.qq.com answers say text/plain.
-      body = JSON.parse(res.body.toString('utf8'))
-    } catch (cause) {
-      throw new WechatPayError(`code2Session answered HTTP ${res.status} without JSON`, { cause })
-    }
-    if (body.errcode !== undefined && body.errcode !== 0) {
-      throw new Code2SessionError(body.errcode, body.errmsg ?? '')
-    }
-    if (!body.openid || !body.session_key) {
-      throw new WechatPayError('code2Session answered without openid or session_key')
-    }
-    const session = { openid: body.openid } as MiniProgramSession
-    if (body.unionid) session.unionid = body.unionid
-    Object.defineProperty(session, 'sessionKey', { value: body.session_key, enumerable: false })
-    return session
+  try {
+    // Parsed whatever the Content-Type: some api.weixin.qq.com answers say text/plain.
+    body = JSON.parse(res.body.toString('utf8'))
+  } catch (cause) {
+    throw new WechatPayError(`code2Session answered HTTP ${res.status} without JSON`, { cause })
   }
+  if (body.errcode !== undefined && body.errcode !== 0) {
+    throw new Code2SessionError(body.errcode, body.errmsg ?? '')
+  }
+  if (!body.openid || !body.session_key) {
+    throw new WechatPayError('code2Session answered without openid or session_key')
+  }
+  const session = { openid: body.openid } as MiniProgramSession
+  if (body.unionid) session.unionid = body.unionid
+  Object.defineProperty(session, 'sessionKey', { value: body.session_key, enumerable: false })
+  return session
 }
 
 /**
