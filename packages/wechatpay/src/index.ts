@@ -13,6 +13,7 @@ export { WechatPay } from './wechatpay'
 export {
   WechatPayClient,
   DEFAULT_BASE_URL,
+  BACKUP_BASE_URLS,
   type WechatPayClientOptions,
   type PlatformKeyOptions,
   type ApiRequest,

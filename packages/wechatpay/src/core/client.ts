@@ -25,6 +25,15 @@ import { fetchTransport, type Transport, type TransportResponse } from './transp
 /** WeChat Pay's production host. */
 export const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com'
 
+/**
+ * The backup ("access point in another city") of each production host: what
+ * `backupBaseUrl: true` means.
+ */
+export const BACKUP_BASE_URLS: Readonly<Record<string, string>> = {
+  'https://api.mch.weixin.qq.com': 'https://api2.mch.weixin.qq.com',
+  'https://api.wechatpay.cn': 'https://api2.wechatpay.cn',
+}
+
 const SDK_VERSION = '0.1.0'
 
 /**
@@ -54,6 +63,15 @@ export interface WechatPayClientOptions {
   appid?: string
   /** Default `https://api.mch.weixin.qq.com`; point it at the Fen sandbox for offline work. */
   baseUrl?: string
+  /**
+   * Failover: where an attempt is sent once more when the base URL gave no HTTP answer at all
+   * (refused, DNS, reset, timeout) — never after any HTTP status. Off by default (as in WeChat's
+   * Java SDK), because it replays requests the primary may have applied, a timed-out POST too.
+   * `true`: the production host's own backup (`https://api2.mch.weixin.qq.com` for
+   * `https://api.mch.weixin.qq.com`, see {@link BACKUP_BASE_URLS}); or a URL (the sandbox's
+   * second host). Its path must equal the base URL's path (the path is signed).
+   */
+  backupBaseUrl?: string | boolean
   /** Per attempt, covering the whole response. Default 10 000 ms. */
   timeoutMs?: number
   /** Extra attempts for safe retries (see {@link WechatPayClient.request}). Default 2. */
@@ -118,6 +136,8 @@ export class WechatPayClient {
   readonly origin: string
   /** Path prefix of the base URL (usually empty); part of the signed canonical URL. */
   readonly basePath: string
+  /** Scheme, host and port of the backup, when failover is on. */
+  readonly backupOrigin: string | undefined
   readonly #transport: Transport
   readonly #timeoutMs: number
   readonly #maxRetries: number
@@ -140,6 +160,7 @@ export class WechatPayClient {
     const base = new URL(options.baseUrl ?? DEFAULT_BASE_URL)
     this.origin = base.origin
     this.basePath = base.pathname.replace(/\/+$/, '')
+    this.backupOrigin = resolveBackup(options.backupBaseUrl, base.origin, this.basePath)
     this.#transport = options.transport ?? fetchTransport
     this.#timeoutMs = options.timeoutMs ?? 10_000
     this.#maxRetries = options.maxRetries ?? 2
@@ -232,7 +253,29 @@ export class WechatPayClient {
     })
   }
 
+  /**
+   * One attempt: at the base URL, and when that gave no HTTP answer (and the caller did not
+   * abort), once more at the backup, newly signed. Whatever the backup answers, or its own
+   * network error, is the attempt's result. Like WeChat's own Java SDK, this replays a request
+   * that may have reached the primary (a timeout, a reset after sending): WeChat's guarantee is
+   * idempotency by `out_trade_no` / `out_refund_no`, as for any retry.
+   */
   async #attempt(
+    method: string,
+    canonicalUrl: string,
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RawResponse> {
+    try {
+      return await this.#attemptAt(this.origin, method, canonicalUrl, body, signal)
+    } catch (e) {
+      if (!this.backupOrigin || !(e instanceof NetworkError) || signal?.aborted) throw e
+      return this.#attemptAt(this.backupOrigin, method, canonicalUrl, body, signal)
+    }
+  }
+
+  async #attemptAt(
+    origin: string,
     method: string,
     canonicalUrl: string,
     body: string,
@@ -256,7 +299,7 @@ export class WechatPayClient {
     if (this.verifier.requestSerial) headers['Wechatpay-Serial'] = this.verifier.requestSerial
     const res = await exchange(
       this.#transport,
-      this.origin + canonicalUrl,
+      origin + canonicalUrl,
       { method, headers, ...(method === 'GET' || method === 'DELETE' ? {} : { body }) },
       this.#timeoutMs,
       `${method} ${canonicalUrl.split('?')[0]}`,
@@ -273,6 +316,26 @@ export class WechatPayClient {
       throw new NetworkError('the request was aborted by the caller', { cause })
     }
   }
+}
+
+/** The backup origin per {@link WechatPayClientOptions.backupBaseUrl}, or undefined when off. */
+function resolveBackup(
+  option: string | boolean | undefined,
+  origin: string,
+  basePath: string,
+): string | undefined {
+  if (option === undefined || option === false) return undefined
+  if (option === true) {
+    const known = basePath ? undefined : BACKUP_BASE_URLS[origin]
+    if (!known) throw new ConfigError(`no known backup for ${origin}: give backupBaseUrl as a URL`)
+    return known
+  }
+  const backup = new URL(option)
+  if (backup.pathname.replace(/\/+$/, '') !== basePath) {
+    throw new ConfigError('backupBaseUrl must have the same path as baseUrl (the path is signed)')
+  }
+  if (backup.origin === origin) throw new ConfigError('backupBaseUrl must differ from baseUrl')
+  return backup.origin
 }
 
 /** `?a=1&b=2` from a record, values percent-encoded, undefined values left out; '' when empty. */

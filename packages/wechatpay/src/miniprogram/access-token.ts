@@ -15,11 +15,11 @@ export interface AccessToken {
  * it with PostgreSQL). The contract, which every implementation must keep, is **newest wins**:
  *
  * - `get(appid)` returns the stored token, or `undefined`.
- * - `save(appid, token)` stores `token` only if nothing is stored, or the stored token expires
- *   strictly earlier; it returns the token stored afterwards, whichever won. It must be atomic
+ * - `save(appid, token)` stores `token` unless the stored token expires strictly later; it returns
+ *   the token stored afterwards, whichever won (a tie goes to the later save). It must be atomic
  *   (one statement), e.g. in SQL:
- *   `INSERT … ON CONFLICT (appid) DO UPDATE SET … WHERE t.expires_at < excluded.expires_at`, then
- *   read the row back.
+ *   `INSERT … ON CONFLICT (appid) DO UPDATE SET … WHERE t.expires_at <= excluded.expires_at`,
+ *   then read the row back.
  *
  * Why this is enough for several instances: `/cgi-bin/stable_token` gives every caller the same
  * token while it is valid, so instances refreshing at once agree; a newer token (issued after an
@@ -41,7 +41,7 @@ export class MemoryAccessTokenStore implements AccessTokenStore {
 
   async save(appid: string, token: AccessToken): Promise<AccessToken> {
     const stored = this.#tokens.get(appid)
-    if (stored && stored.expiresAt >= token.expiresAt) return stored
+    if (stored && stored.expiresAt > token.expiresAt) return stored
     const copy = { accessToken: token.accessToken, expiresAt: token.expiresAt }
     this.#tokens.set(appid, copy)
     return copy
