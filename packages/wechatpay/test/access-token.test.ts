@@ -2,13 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   ConfigError,
   MemoryAccessTokenStore,
-  MiniProgramClient,
   MiniProgramError,
   isMiniProgramError,
   type AccessToken,
   type AccessTokenStore,
   type MiniProgramClientOptions,
 } from '../src'
+import { caught } from './support/caught'
 import { startFakeWeixinApi, weixinError, type FakeWeixinApi } from './support/fake-weixin-api'
 
 const APPID = 'wx4f4bc4dec97d474b'
@@ -27,27 +27,9 @@ beforeEach(async () => {
 })
 afterEach(() => api.close())
 
-function client(extra: Partial<MiniProgramClientOptions> = {}): MiniProgramClient {
-  return new MiniProgramClient({
-    appid: APPID,
-    secret: SECRET,
-    baseUrl: api.baseUrl,
-    clock,
-    sleep: async () => {},
-    ...extra,
-  })
-}
+const client = (extra: Partial<MiniProgramClientOptions> = {}) => api.client(extra)
 
 const tokenCalls = () => api.callsTo('/cgi-bin/stable_token')
-
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('access_token from /cgi-bin/stable_token', () => {
   it('POSTs grant_type, appid and secret as JSON to /cgi-bin/stable_token, never /cgi-bin/token', async () => {

@@ -14,6 +14,7 @@ import {
   type Transport,
   type TransportRequest,
 } from '../src'
+import { caught } from './support/caught'
 import { OPEN_DATA_VECTOR } from './fixtures/vectors'
 
 const APPID = 'wx4f4bc4dec97d474b'
@@ -50,15 +51,6 @@ function mp(transport: Transport, timeoutMs?: number): MiniProgramClient {
     transport,
     ...(timeoutMs ? { timeoutMs } : {}),
   })
-}
-
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('MiniProgramClient.code2Session', () => {

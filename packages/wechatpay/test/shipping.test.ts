@@ -1,16 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { MiniProgramError } from '../src'
 import {
+  Code2SessionError,
   DeliveryMode,
+  MemoryAccessTokenStore,
+  NetworkError,
   InvalidArgumentError,
   LogisticsType,
-  MiniProgramClient,
   ShippingOrderState,
   isMiniProgramError,
   maskContact,
   type MiniProgramClientOptions,
   type UploadShippingInfoRequest,
 } from '../src'
+import { caught } from './support/caught'
 import { startFakeWeixinApi, weixinError, type FakeWeixinApi } from './support/fake-weixin-api'
 
 const APPID = 'wx4f4bc4dec97d474b'
@@ -25,31 +28,11 @@ let sleeps: number[]
 
 beforeEach(async () => {
   api = await startFakeWeixinApi({ appid: APPID, secret: SECRET, clock: () => NOW })
-  sleeps = []
+  sleeps = api.sleeps
 })
 afterEach(() => api.close())
 
-function client(extra: Partial<MiniProgramClientOptions> = {}): MiniProgramClient {
-  return new MiniProgramClient({
-    appid: APPID,
-    secret: SECRET,
-    baseUrl: api.baseUrl,
-    clock: () => NOW,
-    sleep: async (ms) => {
-      sleeps.push(ms)
-    },
-    ...extra,
-  })
-}
-
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected a rejection')
-}
+const client = (extra: Partial<MiniProgramClientOptions> = {}) => api.client(extra)
 
 const payer = { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' }
 const byMchid = {
@@ -374,6 +357,30 @@ describe('order queries and the rest', () => {
     expect(list.delivery_list.map((d) => d.delivery_id)).toEqual(['SF', 'YTO'])
     expect(api.callsTo('/cgi-bin/express/delivery/open_msg/get_delivery_list')[0]!.json()).toEqual(
       {},
+    )
+  })
+})
+
+describe('errors', () => {
+  it('a network error names the API, never the access_token, and is not retried', async () => {
+    const store = new MemoryAccessTokenStore()
+    await store.save(APPID, { accessToken: 'TOKEN-SECRET-123', expiresAt: NOW + 7_000_000 })
+    const closed = await startFakeWeixinApi({ appid: APPID, secret: SECRET })
+    await closed.close() // its port now refuses connections
+    const mp = client({ baseUrl: closed.baseUrl, tokenStore: store })
+    const e = await caught(mp.shipping.uploadShippingInfo(express()))
+    expect(e).toBeInstanceOf(NetworkError)
+    expect(e.message).toContain(UPLOAD)
+    expect(e.message).not.toContain('TOKEN-SECRET-123')
+    expect(sleeps).toEqual([])
+  })
+
+  it('Code2SessionError is a MiniProgramError too', () => {
+    const e = new Code2SessionError(40029, 'invalid code, rid: 6a1b2c3d-4e5f6a7b-8c9d0e1f')
+    expect(isMiniProgramError(e, 40029)).toBe(true)
+    expect(e.rid).toBe('6a1b2c3d-4e5f6a7b-8c9d0e1f')
+    expect(e.message).toBe(
+      'code2Session failed: 40029 invalid code, rid: 6a1b2c3d-4e5f6a7b-8c9d0e1f',
     )
   })
 })

@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { loadApiV3Key } from '../crypto/aead'
 import { createRsaSigner, signRequest, type Signer } from '../auth/signer'
 import {
@@ -19,7 +18,7 @@ import {
   NetworkError,
   WechatPayError,
 } from './errors'
-import { exchange } from './http'
+import { exchange, retryDelay } from './http'
 import { fetchTransport, type Transport, type TransportResponse } from './transport'
 
 /** WeChat Pay's production host. */
@@ -309,12 +308,8 @@ export class WechatPayClient {
   }
 
   /** Waits before a retry; the caller's signal cancels the wait (rejecting with a NetworkError). */
-  async #backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
-    try {
-      await sleep(this.#retryDelayMs * 2 ** attempt, undefined, { signal })
-    } catch (cause) {
-      throw new NetworkError('the request was aborted by the caller', { cause })
-    }
+  #backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    return retryDelay(this.#retryDelayMs * 2 ** attempt, signal)
   }
 }
 

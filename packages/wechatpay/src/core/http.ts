@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { NetworkError, TimeoutError } from './errors'
 import type { Transport, TransportResponse } from './transport'
 
@@ -46,4 +47,13 @@ function describe(e: unknown): string {
   if (typeof code === 'string') return code
   const message = e instanceof Error ? e.message : String(e)
   return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<url>').replace(/\?\S*/g, '')
+}
+
+/** Waits `ms` before a retry; the caller's signal cancels the wait, rejecting with a NetworkError. */
+export async function retryDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal })
+  } catch (cause) {
+    throw new NetworkError('the request was aborted by the caller', { cause })
+  }
 }

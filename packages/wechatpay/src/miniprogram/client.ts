@@ -1,7 +1,6 @@
-import { setTimeout as timersSleep } from 'node:timers/promises'
 import type { Clock } from '../core/clock'
-import { ConfigError, NetworkError } from '../core/errors'
-import { exchange } from '../core/http'
+import { ConfigError } from '../core/errors'
+import { exchange, retryDelay } from '../core/http'
 import { fetchTransport, type Transport } from '../core/transport'
 import type { CallOptions } from '../resources/transactions'
 import { AccessTokenManager, parseAnswer, type AccessTokenStore } from './access-token'
@@ -39,14 +38,6 @@ export interface MiniProgramClientOptions {
   sleep?: Sleep
 }
 
-const realSleep: Sleep = async (ms, signal) => {
-  try {
-    await timersSleep(ms, undefined, { signal })
-  } catch (cause) {
-    throw new NetworkError('the request was aborted by the caller', { cause })
-  }
-}
-
 /**
  * Mini-program server APIs (`api.weixin.qq.com`): login (code2Session), the access_token, and
  * shipping management (`shipping`). Message push needs no client: see `parsePush`.
@@ -75,7 +66,7 @@ export class MiniProgramClient implements MiniProgramCaller {
     if (!(Number.isInteger(this.#retry.attempts) && this.#retry.attempts >= 1)) {
       throw new ConfigError('retry.attempts must be a whole number of at least 1')
     }
-    this.#sleep = options.sleep ?? realSleep
+    this.#sleep = options.sleep ?? retryDelay
     this.accessToken = new AccessTokenManager({
       appid: this.appid,
       secret: this.#secret,

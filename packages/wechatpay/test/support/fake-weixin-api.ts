@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { MiniProgramClient, type MiniProgramClientOptions } from '../../src'
 
 /**
  * A small stand-in for `api.weixin.qq.com`, as a real HTTP server on a free port (the Fen sandbox
@@ -28,6 +29,13 @@ export interface FakeWeixinApi {
   spoil(token: string, how: 'expired' | 'invalid'): void
   /** Answer `stable_token` with this errcode body from now on (e.g. 40125). */
   failTokens(body: object | undefined): void
+  /**
+   * A client of this fake: its appid, secret and clock, and a `sleep` that returns at once and
+   * records each wait in {@link sleeps}.
+   */
+  client(extra?: Partial<MiniProgramClientOptions>): MiniProgramClient
+  /** The waits (ms) the clients' retries asked for. */
+  sleeps: number[]
   close(): Promise<void>
 }
 
@@ -126,9 +134,23 @@ export async function startFakeWeixinApi(options: {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  const baseUrl = `http://127.0.0.1:${port}`
+  const sleeps: number[] = []
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
+    sleeps,
+    client: (extra = {}) =>
+      new MiniProgramClient({
+        appid: options.appid,
+        secret: options.secret,
+        baseUrl,
+        clock,
+        sleep: async (ms) => {
+          sleeps.push(ms)
+        },
+        ...extra,
+      }),
     requests,
     callsTo: (path) => requests.filter((r) => r.path === path),
     route: (path, handler) => {
