@@ -16,6 +16,11 @@
  * every request is a first delivery: verify, decrypt, and one transaction (store the notification,
  * lock the order, record the payment, PENDING → PAID, the order.paid outbox event), answered 204.
  *
+ * Reference: the same notifications sent to the reference backend (bench/reference/main.ts: Koa,
+ * koa-body, `pg`, node:crypto), in a process of its own like the server's, on the same database:
+ * verify, decrypt, and the one conditional UPDATE that checks the amount (what it leaves out is
+ * listed in its header). Fen ÷ reference is the ratio to watch: same protocol work, same machine.
+ *
  * Floor: the UPDATE alone (what markPaid runs, without RETURNING), one autocommit statement per
  * order, over a pg.Pool of the server's size (10) with the same number of concurrent callers as
  * autocannon has connections.
@@ -24,7 +29,8 @@
  * connections run at synchronous_commit=off (DATABASE_URL `?options=-c synchronous_commit=off`),
  * and the floor likewise. Everything else is the same.
  *
- * ROUNDS (5) interleaved rounds (server, server without flush, floor, floor without flush) of
+ * ROUNDS (5) interleaved rounds (server, reference, server without flush, floor, floor without flush;
+ * server and reference swap places every other round) of
  * REQUESTS (3000) each, CONCURRENCY (32) connections/callers; medians with min–max; ratios are
  * medians of per-round ratios. CPU time per request is read from the server process (a preloaded
  * probe), the database's backends (/proc) and this process; the CPU the rest of the machine used
@@ -39,6 +45,15 @@ import {
   verifyMicros,
 } from './notifications'
 import {
+  cpuTable,
+  rateTable,
+  ratio,
+  roundOrder,
+  totalCpuMs,
+  versusReference,
+  type Case,
+} from './report'
+import {
   DATABASE_URL,
   SERVER_POOL_SIZE,
   backendPids,
@@ -52,63 +67,22 @@ import {
   machineLines,
   sandboxKeysFile,
   seedOrders,
+  serverRound,
+  startReference,
   startSandboxCli,
   startServer,
   type BenchDatabase,
   type Pool,
   type PreparedRequest,
+  type RoundStats,
   type RunningServer,
 } from './stack'
-import { median, mmm, pct, stopChild } from './util'
+import { median, pct, stopChild } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 3000)
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
 const WARMUP = Number(process.env.WARMUP ?? 500)
-
-interface RoundStats {
-  rps: number
-  p50: number
-  p99: number
-  errors: number
-  non2xx: number
-  serverCpuMs: number
-  dbCpuMs: number
-  loadCpuMs: number
-  /** Cores' worth of CPU that other processes used during the round (other tests, PostgreSQL's own). */
-  otherCores: number
-}
-
-/** One timed round of notifications against the server, with CPU per request. */
-async function notifyRound(
-  db: BenchDatabase,
-  admin: Pool,
-  server: RunningServer,
-  prepared: PreparedRequest[],
-  amount: number,
-  connections: number,
-): Promise<RoundStats> {
-  const pids = await backendPids(admin, db.name)
-  const db0 = cpuMsOf(pids)
-  const s0 = await server.sample(true)
-  const m0 = machineBusyMs()
-  const r = await fire(server.url, prepared, amount, connections)
-  const busy = machineBusyMs() - m0
-  const s1 = await server.sample()
-  const db1 = cpuMsOf([...new Set([...pids, ...(await backendPids(admin, db.name))])])
-  const ours = (s1.cpuMicros - s0.cpuMicros) / 1000 + cpuMsBetween(db0, db1) + r.loadCpuMs
-  return {
-    otherCores: (busy - ours) / (r.callSeconds * 1000),
-    rps: r.rps,
-    p50: r.p50,
-    p99: r.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    serverCpuMs: (s1.cpuMicros - s0.cpuMicros) / 1000 / r.completed,
-    dbCpuMs: cpuMsBetween(db0, db1) / r.completed,
-    loadCpuMs: r.loadCpuMs / r.completed,
-  }
-}
 
 /** The floor: the conditional UPDATE alone, `concurrency` callers over `pool`. */
 async function directRound(
@@ -157,14 +131,20 @@ async function directRound(
     errors,
     non2xx: 0,
     serverCpuMs: 0,
+    sandboxCpuMs: 0,
     dbCpuMs: cpuMsBetween(db0, db1) / orderNos.length,
     loadCpuMs: (cpu.user + cpu.system) / 1000 / orderNos.length,
   }
 }
 
-type CaseName = 'server' | 'serverNoFlush' | 'floor' | 'floorNoFlush'
-const CASES: { name: CaseName; label: string; prefix: string }[] = [
+type CaseName = 'server' | 'reference' | 'serverNoFlush' | 'floor' | 'floorNoFlush'
+const CASES: (Case<CaseName> & { prefix: string })[] = [
   { name: 'server', label: 'server: POST /api/pay/notify (first deliveries)', prefix: 'BNS' },
+  {
+    name: 'reference',
+    label: 'reference backend: the same notifications (bench/reference/)',
+    prefix: 'BNR',
+  },
   {
     name: 'serverNoFlush',
     label: 'the same server, its connections at synchronous_commit=off',
@@ -173,6 +153,8 @@ const CASES: { name: CaseName; label: string; prefix: string }[] = [
   { name: 'floor', label: 'floor: conditional UPDATE, autocommit', prefix: 'BNF' },
   { name: 'floorNoFlush', label: 'floor: the same UPDATE, synchronous_commit=off', prefix: 'BNX' },
 ]
+/** The cases served over HTTP (the others are the direct-SQL floors). */
+const SERVED = ['server', 'reference', 'serverNoFlush'] as const
 
 async function main(): Promise<void> {
   const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
@@ -185,20 +167,22 @@ async function main(): Promise<void> {
   const noFlushUrl = `${db.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`
   const floorNoFlush = benchPool({ connectionString: noFlushUrl, max: SERVER_POOL_SIZE })
   try {
-    const server = await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url })
-    servers.push(server)
-    const serverNoFlush = await startServer({ databaseUrl: noFlushUrl, sandboxUrl: sandbox.url })
-    servers.push(serverNoFlush)
+    const started = {
+      server: await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+      serverNoFlush: await startServer({ databaseUrl: noFlushUrl, sandboxUrl: sandbox.url }),
+    }
+    servers.push(...Object.values(started))
     const userId = await insertUser(db, OPENID)
     const perRound = REQUESTS + CONCURRENCY
     const t0 = performance.now()
     const orderNos = {} as Record<CaseName, string[]>
     for (const c of CASES) {
-      const isServer = c.name.startsWith('server')
+      const served = (SERVED as readonly string[]).includes(c.name)
       orderNos[c.name] = await seedOrders(db, {
         userId,
         prefix: c.prefix,
-        count: isServer ? WARMUP + CONCURRENCY + ROUNDS * perRound : ROUNDS * REQUESTS,
+        count: served ? WARMUP + CONCURRENCY + ROUNDS * perRound : ROUNDS * REQUESTS,
         totalFen: TOTAL_FEN,
         prepaid: true,
       })
@@ -206,14 +190,11 @@ async function main(): Promise<void> {
     await db.pool.query('analyze orders')
     const seedSeconds = (performance.now() - t0) / 1000
 
-    // Warm-up: JIT and the pools of both servers; the floor pools' connections.
+    // Warm-up: JIT and the pools of the servers; the floor pools' connections.
     let sample: PreparedRequest | undefined
-    for (const [s, nos] of [
-      [server, orderNos.server],
-      [serverNoFlush, orderNos.serverNoFlush],
-    ] as const) {
-      const warm = buildPaymentNotifications(keys, nos.slice(0, WARMUP + CONCURRENCY))
-      await fire(s.url, warm, WARMUP, CONCURRENCY)
+    for (const name of SERVED) {
+      const warm = buildPaymentNotifications(keys, orderNos[name].slice(0, WARMUP + CONCURRENCY))
+      await fire(started[name].url, warm, WARMUP, CONCURRENCY)
       sample = warm[0]!
     }
     // Verify+decrypt of one notification, in this process (a figure of the SDK, not of a server).
@@ -229,34 +210,43 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const from = WARMUP + CONCURRENCY + round * perRound
       const b0 = performance.now()
-      const prepared = {
-        server: buildPaymentNotifications(keys, orderNos.server.slice(from, from + perRound)),
-        serverNoFlush: buildPaymentNotifications(
+      const prepared = {} as Record<(typeof SERVED)[number], PreparedRequest[]>
+      for (const name of SERVED) {
+        prepared[name] = buildPaymentNotifications(
           keys,
-          orderNos.serverNoFlush.slice(from, from + perRound),
-        ),
+          orderNos[name].slice(from, from + perRound),
+        )
       }
       buildMs += performance.now() - b0
       const slice = (xs: string[]) => xs.slice(round * REQUESTS, (round + 1) * REQUESTS)
-      rounds.push({
-        server: await notifyRound(db, admin, server, prepared.server, REQUESTS, CONCURRENCY),
-        serverNoFlush: await notifyRound(
+      const r = {} as Record<CaseName, RoundStats>
+      for (const name of roundOrder(['server', 'reference'] as const, round)) {
+        r[name] = await serverRound({
           db,
           admin,
-          serverNoFlush,
-          prepared.serverNoFlush,
-          REQUESTS,
-          CONCURRENCY,
-        ),
-        floor: await directRound(db, admin, db.pool, slice(orderNos.floor), CONCURRENCY),
-        floorNoFlush: await directRound(
-          db,
-          admin,
-          floorNoFlush,
-          slice(orderNos.floorNoFlush),
-          CONCURRENCY,
-        ),
+          server: started[name],
+          prepared: prepared[name],
+          amount: REQUESTS,
+          connections: CONCURRENCY,
+        })
+      }
+      r.serverNoFlush = await serverRound({
+        db,
+        admin,
+        server: started.serverNoFlush,
+        prepared: prepared.serverNoFlush,
+        amount: REQUESTS,
+        connections: CONCURRENCY,
       })
+      r.floor = await directRound(db, admin, db.pool, slice(orderNos.floor), CONCURRENCY)
+      r.floorNoFlush = await directRound(
+        db,
+        admin,
+        floorNoFlush,
+        slice(orderNos.floorNoFlush),
+        CONCURRENCY,
+      )
+      rounds.push(r)
     }
 
     // What the runs did, from the database: every request should have turned one order PAID.
@@ -271,12 +261,7 @@ async function main(): Promise<void> {
     const events = await db.pool.query<{ n: string }>(
       "select count(*) as n from outbox_events where type = 'order.paid'",
     )
-
-    const col = (k: CaseName, f: keyof RoundStats) => rounds.map((r) => r[k][f])
-    const ratio = (a: CaseName, b: CaseName) => median(rounds.map((r) => r[a].rps / r[b].rps))
-    const sum = (k: CaseName, f: keyof RoundStats) => col(k, f).reduce((a, b) => a + b, 0)
-    const total = (k: CaseName) =>
-      rounds.map((r) => r[k].serverCpuMs + r[k].dbCpuMs + r[k].loadCpuMs)
+    const total = (k: CaseName) => median(rounds.map((r) => totalCpuMs(r[k])))
 
     console.log(`# Notify benchmark — ${new Date().toISOString()}`)
     for (const l of header) console.log(l)
@@ -284,47 +269,27 @@ async function main(): Promise<void> {
       `method: ${ROUNDS} interleaved rounds × ${REQUESTS} requests per case, ${CONCURRENCY} connections (autocannon) / callers; server pools ${SERVER_POOL_SIZE}, floor pools ${SERVER_POOL_SIZE}; warm-up ${WARMUP} per server`,
     )
     console.log(
-      `setup: seeded ${Object.values(orderNos).reduce((n, xs) => n + xs.length, 0)} PENDING orders in ${seedSeconds.toFixed(1)} s; built ${2 * ROUNDS * perRound} signed notifications in ${(buildMs / 1000).toFixed(1)} s (untimed)\n`,
+      `setup: seeded ${Object.values(orderNos).reduce((n, xs) => n + xs.length, 0)} PENDING orders in ${seedSeconds.toFixed(1)} s; built ${SERVED.length * ROUNDS * perRound} signed notifications in ${(buildMs / 1000).toFixed(1)} s (untimed)\n`,
     )
-    console.log('| case | requests/s median (min–max) | p50 ms | p99 ms | errors | non-2xx |')
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-    for (const c of CASES) {
-      console.log(
-        `| ${c.label} | ${mmm(col(c.name, 'rps'))} | ${mmm(col(c.name, 'p50'), 1)} | ${mmm(col(c.name, 'p99'), 1)} | ${sum(c.name, 'errors')} | ${sum(c.name, 'non2xx')} |`,
-      )
-    }
+    for (const l of rateTable(CASES, rounds)) console.log(l)
     console.log('\nratios (median of per-round ratios):')
-    console.log(`- server ÷ UPDATE floor: ${ratio('server', 'floor').toFixed(3)}`)
+    for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
+    console.log(`- server ÷ UPDATE floor: ${ratio(rounds, 'server', 'floor').toFixed(3)}`)
+    console.log(`- reference ÷ UPDATE floor: ${ratio(rounds, 'reference', 'floor').toFixed(3)}`)
     console.log(
-      `- server ÷ the same server without waiting for the WAL flush: ${ratio('server', 'serverNoFlush').toFixed(3)}`,
+      `- server ÷ the same server without waiting for the WAL flush: ${ratio(rounds, 'server', 'serverNoFlush').toFixed(3)}`,
     )
     console.log(
-      `- UPDATE floor ÷ the same without waiting for the WAL flush: ${ratio('floor', 'floorNoFlush').toFixed(3)}`,
+      `- UPDATE floor ÷ the same without waiting for the WAL flush: ${ratio(rounds, 'floor', 'floorNoFlush').toFixed(3)}`,
     )
     console.log('\nCPU per request, ms (median over rounds):')
-    console.log(
-      '| case | server process | PostgreSQL backends | load generator | total | other processes, cores |',
-    )
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-    for (const c of CASES) {
-      console.log(
-        `| ${c.name} | ${median(col(c.name, 'serverCpuMs')).toFixed(3)} | ${median(col(c.name, 'dbCpuMs')).toFixed(3)} | ${median(col(c.name, 'loadCpuMs')).toFixed(3)} | ${median(total(c.name)).toFixed(3)} | ${mmm(col(c.name, 'otherCores'), 2)} |`,
-      )
-    }
-    console.log(
-      "(other processes: what the rest of the machine used meanwhile — other tests, PostgreSQL's WAL writer and checkpointer, …)",
-    )
-    const serverCpu = median(col('server', 'serverCpuMs'))
-    const busy = (k: CaseName) =>
-      median(rounds.map((r) => (r[k].serverCpuMs * r[k].rps) / 1000)) * 100
-    console.log(
-      `- server process busy: ${busy('server').toFixed(0)}% of one core during its rounds, ${busy('serverNoFlush').toFixed(0)}% without the flush (CPU ms per request × requests/s)`,
-    )
+    for (const l of cpuTable(CASES, rounds)) console.log(l)
+    const serverCpu = median(rounds.map((r) => r.server.serverCpuMs))
     console.log(
       `- SDK verify+decrypt of one notification, measured in this process: ${verifyUs.toFixed(1)} µs = ${((verifyUs / 1000 / serverCpu) * 100).toFixed(0)}% of the server's CPU per notification`,
     )
     console.log(
-      `- ${os.availableParallelism()} cores ÷ total CPU per notification = ${Math.round((os.availableParallelism() * 1000) / median(total('server')))} notifications/s if nothing else ran and the work spread perfectly`,
+      `- ${os.availableParallelism()} cores ÷ total CPU per notification = ${Math.round((os.availableParallelism() * 1000) / total('server'))} notifications/s for Fen, ${Math.round((os.availableParallelism() * 1000) / total('reference'))} for the reference, if nothing else ran and the work spread perfectly`,
     )
     console.log('\nwhat the database shows afterwards:')
     for (const r of rows) {
@@ -332,11 +297,9 @@ async function main(): Promise<void> {
       console.log(`- ${c?.name ?? r.kind} orders: ${r.paid} PAID, ${r.pending} PENDING`)
     }
     console.log(
-      `- notifications applied: ${applied.rows[0]!.n}; order.paid outbox events: ${events.rows[0]!.n} (expected ${2 * (WARMUP + ROUNDS * REQUESTS)}: warm-up + timed, both servers)`,
+      `- notifications applied: ${applied.rows[0]!.n}; order.paid outbox events: ${events.rows[0]!.n} (expected ${2 * (WARMUP + ROUNDS * REQUESTS)}: warm-up + timed, both Fen servers; the reference keeps neither)`,
     )
-    console.log(
-      `- server log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`,
-    )
+    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
     for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
   } finally {
     for (const s of servers) await s.stop()

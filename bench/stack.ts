@@ -8,25 +8,20 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import pg from 'pg'
 import { freePort, sleep, stopChild } from './util'
 import { generateSandboxKeys, type SandboxKeys } from '@fen/sandbox'
-// The bench package has no `pg` of its own (its lockfile entry is frozen): the server's is used,
-// loaded from the server's dependencies, with the server's types.
-import type PgModule from '../apps/server/node_modules/@types/pg'
 import { openDatabase, type Database } from '../apps/server/src/db/client'
 import { orderItems, orders, users } from '../apps/server/src/db/schema'
 import { seedDemoProducts } from '../apps/server/src/repositories/products'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-export const pg = createRequire(path.join(here, '../apps/server/package.json'))(
-  'pg',
-) as typeof PgModule
-export type Pool = PgModule.Pool
+export { pg }
+export type Pool = pg.Pool
 
 /** The server's pool size (`new pg.Pool({ max: 10 })` in apps/server/src/db/client.ts). */
 export const SERVER_POOL_SIZE = 10
@@ -35,7 +30,7 @@ const JWT_SECRET = 'fen-bench-jwt-secret-0123456789-0123456789'
 export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 
 /** One line about the machine, and what else was running (load average) when the run started. */
-export async function machineLines(adminPool: PgModule.Pool): Promise<string[]> {
+export async function machineLines(adminPool: pg.Pool): Promise<string[]> {
   const { rows } = await adminPool.query<{ v: string; f: string; s: string }>(
     "select current_setting('server_version') as v, current_setting('fsync') as f, current_setting('synchronous_commit') as s",
   )
@@ -55,7 +50,7 @@ export async function machineLines(adminPool: PgModule.Pool): Promise<string[]> 
  * A pg pool whose idle connections may be killed without crashing the run (dropping the database
  * `with (force)` terminates them, and pool.end() can resolve before every socket has closed).
  */
-export function benchPool(config: PgModule.PoolConfig): PgModule.Pool {
+export function benchPool(config: pg.PoolConfig): pg.Pool {
   // Idle connections stay open (pg closes them after 10 s by default): a round's backends are then
   // the ones that were there before it.
   const pool = new pg.Pool({ idleTimeoutMillis: 0, ...config })
@@ -69,7 +64,7 @@ export interface BenchDatabase {
   /** The server's own database handle (its openDatabase: drizzle over a pool of 10). */
   database: Database
   /** A raw pg pool on the same database, for counts and the direct-SQL comparisons. */
-  pool: PgModule.Pool
+  pool: pg.Pool
   drop(): Promise<void>
 }
 
@@ -168,7 +163,7 @@ export async function seedOrders(
  * CPU time (ms) used so far by the PostgreSQL backends connected to `dbName`, read from
  * /proc/<pid>/stat (utime + stime). Pass the pids from `backendPids` taken before a round.
  */
-export async function backendPids(adminPool: PgModule.Pool, dbName: string): Promise<number[]> {
+export async function backendPids(adminPool: pg.Pool, dbName: string): Promise<number[]> {
   const { rows } = await adminPool.query<{ pid: number }>(
     'select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
     [dbName],
@@ -280,30 +275,43 @@ export interface RunningServer {
   pid: number
   /** Reads the probe in the server process; `reset` starts a new event-loop-delay window. */
   sample(reset?: boolean): Promise<ProbeSample>
-  /** Log lines at level error or fatal (pino levels 50, 60) seen so far. */
+  /** Log lines at level error or fatal (pino levels 50, 60), or naming an Error, seen so far. */
   errors: string[]
   stop(): Promise<void>
 }
 
 /**
+ * The environment a server process is started with: this one's, without any Fen setting (the
+ * server refuses settings it does not know, FEN_SOAK say) or NODE_OPTIONS, plus `own`.
+ */
+function serverEnv(own: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      v !== undefined &&
+      !/^(WECHAT|WECHATPAY|FEN|JWT|ADMIN|ORDER|TRUST)_|^(NODE_ENV|PORT)$/.test(k)
+    )
+      env[k] = v
+  }
+  delete env.NODE_OPTIONS
+  return Object.assign(env, own)
+}
+
+/**
  * `apps/server/src/main.ts` in its own process, as `pnpm --filter @fen/server start` runs it (tsx),
  * with the probe preloaded. Configured through the environment like a deployment: the sandbox's
- * merchant through FEN_SANDBOX_URL, the database, the port. Logs at LOG_LEVEL (default `info`, as
- * in production) go to a pipe; the benchmark only counts the error lines.
+ * merchant through FEN_SANDBOX_URL, the database, the port, and `env` (TRUST_PROXY, say). Logs at
+ * LOG_LEVEL (default `info`, as in production) go to a pipe; the benchmark only counts the error
+ * lines.
  */
 export async function startServer(opts: {
   databaseUrl: string
   sandboxUrl: string
+  env?: Record<string, string>
 }): Promise<RunningServer> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  // The server refuses settings it does not know (FEN_SOAK, say): pass only its own.
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(WECHAT|WECHATPAY|FEN|JWT|ADMIN|ORDER)_|^(NODE_ENV|PORT)$/.test(k))
-      env[k] = v
-  }
-  Object.assign(env, {
+  const env = serverEnv({
     PORT: String(port),
     DATABASE_URL: opts.databaseUrl,
     FEN_SANDBOX_URL: opts.sandboxUrl,
@@ -311,19 +319,46 @@ export async function startServer(opts: {
     JWT_SECRET,
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    ...opts.env,
   })
-  delete env.NODE_OPTIONS
+  // SERVER_NODE_ARGS: extra node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=…).
+  const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  return startProbed('server', path.join(here, '../apps/server/src/main.ts'), nodeArgs, env, url)
+}
+
+/**
+ * The reference backend (bench/reference/main.ts) in its own process, started like the server
+ * (tsx, the probe preloaded, the same database, sandbox and JWT secret). REFERENCE_NODE_ARGS: extra
+ * node flags for it only.
+ */
+export async function startReference(opts: {
+  databaseUrl: string
+  sandboxUrl: string
+}): Promise<RunningServer> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const env = serverEnv({
+    PORT: String(port),
+    DATABASE_URL: opts.databaseUrl,
+    FEN_SANDBOX_URL: opts.sandboxUrl,
+    PUBLIC_BASE_URL: url,
+    JWT_SECRET,
+  })
+  const nodeArgs = process.env.REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  return startProbed('reference', path.join(here, 'reference/main.ts'), nodeArgs, env, url)
+}
+
+/** `entry` under tsx with the probe preloaded; resolves once `url`/readyz answers 200. */
+async function startProbed(
+  name: string,
+  entry: string,
+  nodeArgs: string[],
+  env: Record<string, string>,
+  url: string,
+): Promise<RunningServer> {
   const child = spawn(
     process.execPath,
-    [
-      // SERVER_NODE_ARGS: extra node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=…).
-      ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      '--import',
-      path.join(here, 'server-probe.mjs'),
-      path.join(here, '../apps/server/src/main.ts'),
-    ],
+    [...nodeArgs, '--import', 'tsx', '--import', path.join(here, 'server-probe.mjs'), entry],
     { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   )
   adopt(child)
@@ -338,7 +373,7 @@ export async function startServer(opts: {
   }
   child.stdout!.on('data', scan)
   child.stderr!.on('data', scan)
-  // SERVER_LOG=1 shows the server's log on this process's stderr (for debugging a run).
+  // SERVER_LOG=1 shows the processes' logs on this process's stderr (for debugging a run).
   if (process.env.SERVER_LOG) {
     child.stdout!.pipe(process.stderr)
     child.stderr!.pipe(process.stderr)
@@ -350,7 +385,7 @@ export async function startServer(opts: {
     if (stopping) return
     // Nothing measured after this would mean anything (and autocannon would retry forever).
     console.error(
-      `server exited unexpectedly (${code ?? signal}); stopping the run. Its error lines:\n${errors.join('\n')}`,
+      `${name} exited unexpectedly (${code ?? signal}); stopping the run. Its error lines:\n${errors.join('\n')}`,
     )
     process.exit(1)
   })
@@ -358,12 +393,12 @@ export async function startServer(opts: {
 
   const deadline = Date.now() + 30_000
   for (;;) {
-    if (exited !== null) throw new Error(`server exited with ${exited}: ${errors.join('\n')}`)
+    if (exited !== null) throw new Error(`${name} exited with ${exited}: ${errors.join('\n')}`)
     const ok = await fetch(`${url}/readyz`)
       .then((r) => r.ok)
       .catch(() => false)
     if (ok) break
-    if (Date.now() > deadline) throw new Error(`server not ready in 30 s: ${errors.join('\n')}`)
+    if (Date.now() > deadline) throw new Error(`${name} not ready in 30 s: ${errors.join('\n')}`)
     await sleep(100)
   }
 
@@ -390,6 +425,36 @@ export async function startServer(opts: {
       return stopChild(child)
     },
   }
+}
+
+/**
+ * Logs `openid` in through `serverUrl`'s `POST /api/auth/login`, as the mini-program does (a login
+ * code from the sandbox, code2Session at the server); returns the token and the user's id.
+ */
+export async function loginShopper(
+  sandboxUrl: string,
+  serverUrl: string,
+  openid: string,
+): Promise<{ token: string; userId: number }> {
+  const login = await fetch(`${serverUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: await loginCode(sandboxUrl, openid) }),
+  })
+  if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`)
+  const { token, user } = (await login.json()) as { token: string; user: { id: number } }
+  return { token, userId: user.id }
+}
+
+/** A fresh `wx.login` code for `openid`, from the sandbox's control API. */
+export async function loginCode(sandboxUrl: string, openid: string): Promise<string> {
+  const res = await fetch(`${sandboxUrl}/__sandbox/login-codes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ openid }),
+  })
+  if (!res.ok) throw new Error(`login code: ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { code: string }).code
 }
 
 // ---- load -------------------------------------------------------------------------------------
@@ -470,5 +535,69 @@ export async function fire(
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     loadCpuMs: (cpu.user + cpu.system) / 1000,
+  }
+}
+
+// ---- rounds -----------------------------------------------------------------------------------
+
+/** One timed round of one case, with CPU time per request by process. */
+export interface RoundStats {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+  /** CPU ms per request of the server process measured (Fen's or the reference's). */
+  serverCpuMs: number
+  /** CPU ms per request of the sandbox process (0 where it does no work per request). */
+  sandboxCpuMs: number
+  /** CPU ms per request of the database's PostgreSQL backends. */
+  dbCpuMs: number
+  /** CPU ms per request of this process (the load generator). */
+  loadCpuMs: number
+  /** Cores' worth of CPU that other processes used during the round (other tests, PostgreSQL's own). */
+  otherCores: number
+}
+
+/**
+ * Fires `amount` of `prepared` at `server` over `connections` and reads, around it, the CPU time of
+ * the server process (its probe), of the database's backends (/proc), of the sandbox when
+ * `sandboxPid` is given, of this process, and of the whole machine.
+ */
+export async function serverRound(opts: {
+  db: BenchDatabase
+  admin: pg.Pool
+  server: RunningServer
+  prepared: PreparedRequest[]
+  amount: number
+  connections: number
+  sandboxPid?: number
+}): Promise<RoundStats> {
+  const { db, admin, server } = opts
+  const pids = await backendPids(admin, db.name)
+  const db0 = cpuMsOf(pids)
+  const sb0 = cpuMsOf(opts.sandboxPid ? [opts.sandboxPid] : [])
+  const s0 = await server.sample(true)
+  const m0 = machineBusyMs()
+  const r = await fire(server.url, opts.prepared, opts.amount, opts.connections)
+  const busy = machineBusyMs() - m0
+  const s1 = await server.sample()
+  const sb1 = cpuMsOf(opts.sandboxPid ? [opts.sandboxPid] : [])
+  const db1 = cpuMsOf([...new Set([...pids, ...(await backendPids(admin, db.name))])])
+  const serverMs = (s1.cpuMicros - s0.cpuMicros) / 1000
+  const dbMs = cpuMsBetween(db0, db1)
+  const sandboxMs = cpuMsBetween(sb0, sb1)
+  const ours = serverMs + dbMs + sandboxMs + r.loadCpuMs
+  return {
+    otherCores: (busy - ours) / (r.callSeconds * 1000),
+    rps: r.rps,
+    p50: r.p50,
+    p99: r.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    serverCpuMs: serverMs / r.completed,
+    sandboxCpuMs: sandboxMs / r.completed,
+    dbCpuMs: dbMs / r.completed,
+    loadCpuMs: r.loadCpuMs / r.completed,
   }
 }
