@@ -12,6 +12,12 @@
  * openid, signs and sends the prepay to the sandbox, verifies the signed answer, records the
  * prepay_id and signs the `wx.requestPayment` parameters.
  *
+ * Reference: the same pays sent to the reference backend (bench/reference/main.ts: Koa, koa-body,
+ * `pg`, node:crypto) in a process of its own, against the same sandbox and database, with the same
+ * token (both check it against the user row): one read of the order, the signed prepay, the
+ * verified answer, the compare-and-set that records the prepay, paySign. Its orders are seeded the
+ * same way. Fen ÷ reference is the ratio to watch.
+ *
  * RSA signatures per pay, counted from the code: 3 — the server signs the request's
  * Authorization (packages/wechatpay/src/core/client.ts), the sandbox signs its answer
  * (packages/sandbox/src/server.ts), the server signs paySign (wechatpay.ts requestPaymentParams).
@@ -20,30 +26,32 @@
  *
  * RSA ceiling: RSA-2048 SHA-256 signatures per second with a parsed KeyObject, on as many
  * worker_threads as the machine has cores (os.availableParallelism()), all signing at once for
- * CEILING_MS (1000), while the server and the sandbox are idle; ÷ 3 gives pays/s if signing were
- * all there was to do. ROUNDS (5) interleaved rounds (ceiling, pays), REQUESTS (2000) pays per
- * round over CONCURRENCY (32) connections; medians with min–max; the ratio is the median of
+ * CEILING_MS (1000), while the servers and the sandbox are idle; ÷ 3 gives pays/s if signing were
+ * all there was to do (the reference signs the same 3 times). ROUNDS (5) interleaved rounds
+ * (ceiling, Fen's pays, the reference's — those two swap places every other round), REQUESTS (2000)
+ * pays per round and per backend over CONCURRENCY (32) connections; medians with min–max; the ratio is the median of
  * per-round ratios. Prints figures; asserts nothing.
  */
 import { generateKeyPairSync } from 'node:crypto'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { OPENID, TOTAL_FEN } from './notifications'
+import { cpuTable, rateTable, roundOrder, totalCpuMs, versusReference, type Case } from './report'
 import {
   DATABASE_URL,
-  backendPids,
   benchPool,
-  cpuMsBetween,
-  cpuMsOf,
-  machineBusyMs,
   createBenchDatabase,
   fire,
+  loginShopper,
   machineLines,
   sandboxKeysFile,
   seedOrders,
+  serverRound,
+  startReference,
   startSandboxCli,
   startServer,
   type PreparedRequest,
+  type RoundStats,
   type RunningServer,
 } from './stack'
 import { median, mmm, stopChild } from './util'
@@ -86,13 +94,23 @@ async function rsaCeiling(workers: Worker[], ms: number): Promise<number> {
   return rates.reduce((a, b) => a + b, 0)
 }
 
+type CaseName = 'server' | 'reference'
+const CASES: (Case<CaseName> & { prefix: string })[] = [
+  { name: 'server', label: "Fen's server: JSAPI pay", prefix: 'BPY' },
+  {
+    name: 'reference',
+    label: 'reference backend: the same pays (bench/reference/)',
+    prefix: 'BPR',
+  },
+]
+
 async function main(): Promise<void> {
   const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
   const header = await machineLines(admin)
   const db = await createBenchDatabase()
   const { file } = await sandboxKeysFile()
   const sandbox = await startSandboxCli(file)
-  let server: RunningServer | undefined
+  const servers: RunningServer[] = []
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' })
   const cores = os.availableParallelism()
@@ -101,36 +119,27 @@ async function main(): Promise<void> {
     () => new Worker(SIGNER, { eval: true, workerData: pem }),
   )
   try {
-    server = await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url })
+    const started: Record<CaseName, RunningServer> = {
+      server: await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+    }
+    servers.push(...Object.values(started))
 
-    // One shopper, logged in through the API as the mini-program does.
-    const code = (await (
-      await fetch(`${sandbox.url}/__sandbox/login-codes`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ openid: OPENID }),
-      })
-    ).json()) as { code: string }
-    const login = await fetch(`${server.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: code.code }),
-    })
-    if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`)
-    const { token } = (await login.json()) as { token: string }
-    const { rows } = await db.pool.query<{ id: number }>('select id from users where openid = $1', [
-      OPENID,
-    ])
-    const userId = rows[0]!.id
+    // One shopper, logged in through Fen's API as the mini-program does; the reference checks the
+    // same token (the same secret and claims).
+    const { token, userId } = await loginShopper(sandbox.url, started.server.url, OPENID)
 
     const perRound = REQUESTS + CONCURRENCY
-    const orderNos = await seedOrders(db, {
-      userId,
-      prefix: 'BPY',
-      count: WARMUP + CONCURRENCY + ROUNDS * perRound,
-      totalFen: TOTAL_FEN,
-      prepaid: false,
-    })
+    const orderNos = {} as Record<CaseName, string[]>
+    for (const c of CASES) {
+      orderNos[c.name] = await seedOrders(db, {
+        userId,
+        prefix: c.prefix,
+        count: WARMUP + CONCURRENCY + ROUNDS * perRound,
+        totalFen: TOTAL_FEN,
+        prepaid: false,
+      })
+    }
     await db.pool.query('analyze orders')
     const prepare = (nos: string[]): PreparedRequest[] =>
       nos.map((no) => ({
@@ -140,113 +149,82 @@ async function main(): Promise<void> {
         body: '{"channel":"jsapi"}',
       }))
 
-    await fire(server.url, prepare(orderNos.slice(0, WARMUP + CONCURRENCY)), WARMUP, CONCURRENCY)
+    for (const c of CASES) {
+      const warm = prepare(orderNos[c.name].slice(0, WARMUP + CONCURRENCY))
+      await fire(started[c.name].url, warm, WARMUP, CONCURRENCY)
+    }
     await rsaCeiling(workers, 200)
     // One core alone, for reference.
     const oneCore: number[] = []
+    const ceilings: number[] = []
 
-    const sandboxPid = sandbox.child.pid!
-    const rounds: {
-      otherCores: number
-      ceiling: number
-      rps: number
-      p50: number
-      p99: number
-      errors: number
-      non2xx: number
-      cpu: { server: number; sandbox: number; db: number; load: number }
-    }[] = []
+    const rounds: Record<CaseName, RoundStats>[] = []
     for (let round = 0; round < ROUNDS; round++) {
-      const ceiling = await rsaCeiling(workers, CEILING_MS)
+      ceilings.push(await rsaCeiling(workers, CEILING_MS))
       oneCore.push(await rsaCeiling(workers.slice(0, 1), CEILING_MS / 2))
       const from = WARMUP + CONCURRENCY + round * perRound
-      const prepared = prepare(orderNos.slice(from, from + perRound))
-      const pids = await backendPids(admin, db.name)
-      const db0 = cpuMsOf(pids)
-      const sb0 = cpuMsOf([sandboxPid])
-      const s0 = await server.sample(true)
-      const m0 = machineBusyMs()
-      const r = await fire(server.url, prepared, REQUESTS, CONCURRENCY)
-      const busy = machineBusyMs() - m0
-      const s1 = await server.sample()
-      const sb1 = cpuMsOf([sandboxPid])
-      const db1 = cpuMsOf([...new Set([...pids, ...(await backendPids(admin, db.name))])])
-      const ours =
-        (s1.cpuMicros - s0.cpuMicros) / 1000 +
-        cpuMsBetween(sb0, sb1) +
-        cpuMsBetween(db0, db1) +
-        r.loadCpuMs
-      rounds.push({
-        otherCores: (busy - ours) / (r.callSeconds * 1000),
-        ceiling,
-        rps: r.rps,
-        p50: r.p50,
-        p99: r.p99,
-        errors: r.errors + r.timeouts,
-        non2xx: r.non2xx,
-        cpu: {
-          server: (s1.cpuMicros - s0.cpuMicros) / 1000 / r.completed,
-          sandbox: cpuMsBetween(sb0, sb1) / r.completed,
-          db: cpuMsBetween(db0, db1) / r.completed,
-          load: r.loadCpuMs / r.completed,
-        },
-      })
+      const r = {} as Record<CaseName, RoundStats>
+      for (const c of roundOrder(CASES, round)) {
+        r[c.name] = await serverRound({
+          db,
+          admin,
+          server: started[c.name],
+          prepared: prepare(orderNos[c.name].slice(from, from + perRound)),
+          amount: REQUESTS,
+          connections: CONCURRENCY,
+          sandboxPid: sandbox.child.pid!,
+        })
+      }
+      rounds.push(r)
     }
 
-    const prepaid = await db.pool.query<{ n: string }>(
-      "select count(*) as n from orders where prepay_id is not null and channel = 'jsapi'",
+    const prepaid = await db.pool.query<{ kind: string; n: string }>(
+      `select left(order_no, 3) as kind, count(*) as n from orders
+        where prepay_id is not null and channel = 'jsapi' group by 1 order by 1`,
     )
-    const col = <K extends 'ceiling' | 'rps' | 'p50' | 'p99'>(k: K) => rounds.map((r) => r[k])
-    const cpu = (k: 'server' | 'sandbox' | 'db' | 'load') =>
-      median(rounds.map((r) => r.cpu[k])).toFixed(3)
+    const payCeiling = (i: number) => ceilings[i]! / SIGNATURES_PER_PAY
+    const toCeiling = (k: CaseName) => median(rounds.map((r, i) => r[k].rps / payCeiling(i)))
 
     console.log(`# Pay benchmark — ${new Date().toISOString()}`)
     for (const l of header) console.log(l)
     console.log(
-      `method: ${ROUNDS} interleaved rounds (RSA ceiling ${CEILING_MS} ms on ${cores} worker threads, then ${REQUESTS} pays over ${CONCURRENCY} connections); warm-up ${WARMUP} pays\n`,
+      `method: ${ROUNDS} interleaved rounds (RSA ceiling ${CEILING_MS} ms on ${cores} worker threads, then ${REQUESTS} pays over ${CONCURRENCY} connections to each backend); warm-up ${WARMUP} pays each\n`,
     )
-    console.log('| measure | median (min–max) |')
+    for (const l of rateTable(CASES, rounds)) console.log(l)
+    console.log('\n| RSA ceiling | median (min–max) |')
     console.log('| --- | ---: |')
-    console.log(`| JSAPI pay, requests/s | ${mmm(col('rps'))} |`)
-    console.log(`| latency p50, ms | ${mmm(col('p50'), 1)} |`)
-    console.log(`| latency p99, ms | ${mmm(col('p99'), 1)} |`)
     console.log(
-      `| RSA-2048 signatures/s, ${cores} threads at once (this machine's ceiling) | ${mmm(col('ceiling'))} |`,
+      `| RSA-2048 signatures/s, ${cores} threads at once (this machine's ceiling) | ${mmm(ceilings)} |`,
     )
     console.log(`| RSA-2048 signatures/s, one thread | ${mmm(oneCore)} |`)
     console.log(
-      `| RSA ceiling for pays: signatures/s ÷ ${SIGNATURES_PER_PAY} | ${mmm(col('ceiling').map((c) => c / SIGNATURES_PER_PAY))} |`,
+      `| RSA ceiling for pays: signatures/s ÷ ${SIGNATURES_PER_PAY} | ${mmm(ceilings.map((c) => c / SIGNATURES_PER_PAY))} |`,
     )
-    console.log(
-      `\nratio: pays/s ÷ RSA ceiling (median of per-round ratios): ${median(rounds.map((r) => r.rps / (r.ceiling / SIGNATURES_PER_PAY))).toFixed(3)}`,
-    )
-    console.log(
-      `errors: ${rounds.reduce((a, r) => a + r.errors, 0)}, non-2xx: ${rounds.reduce((a, r) => a + r.non2xx, 0)}`,
-    )
+    console.log('\nratios (median of per-round ratios):')
+    for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
+    console.log(`- Fen's pays/s ÷ RSA ceiling: ${toCeiling('server').toFixed(3)}`)
+    console.log(`- reference's pays/s ÷ RSA ceiling: ${toCeiling('reference').toFixed(3)}`)
     console.log('\nCPU per pay, ms (median over rounds):')
-    console.log(
-      `- server process ${cpu('server')}, sandbox process ${cpu('sandbox')}, PostgreSQL backends ${cpu('db')}, load generator ${cpu('load')}`,
-    )
-    const total = median(rounds.map((r) => r.cpu.server + r.cpu.sandbox + r.cpu.db + r.cpu.load))
-    console.log(
-      `- total ${total.toFixed(3)} ms → ${Math.round((cores * 1000) / total)} pays/s if all ${cores} cores were spread perfectly; RSA signing is ${(((SIGNATURES_PER_PAY * 1000) / median(oneCore) / total) * 100).toFixed(0)}% of it (${SIGNATURES_PER_PAY} × ${(1000 / median(oneCore)).toFixed(3)} ms)`,
-    )
-    console.log(
-      `- other processes during the pay rounds (other tests on this machine, PostgreSQL's own), cores: ${mmm(
-        rounds.map((r) => r.otherCores),
-        2,
-      )}`,
-    )
-    console.log(
-      `- server process busy: ${(median(rounds.map((r) => (r.cpu.server * r.rps) / 1000)) * 100).toFixed(0)}% of one core during the pay rounds`,
-    )
-    console.log(
-      `\nwhat the database shows afterwards: ${prepaid.rows[0]!.n} orders prepaid (expected ${WARMUP + ROUNDS * REQUESTS}); server log lines at error level: ${server.errors.length}`,
-    )
-    for (const e of server.errors.slice(0, 5)) console.log(`  ${e}`)
+    for (const l of cpuTable(CASES, rounds, { sandbox: true })) console.log(l)
+    const rsaMs = (SIGNATURES_PER_PAY * 1000) / median(oneCore)
+    for (const c of CASES) {
+      const total = median(rounds.map((r) => totalCpuMs(r[c.name])))
+      console.log(
+        `- ${c.name}: total ${total.toFixed(3)} ms → ${Math.round((cores * 1000) / total)} pays/s if all ${cores} cores were spread perfectly; RSA signing is ${((rsaMs / total) * 100).toFixed(0)}% of it (${SIGNATURES_PER_PAY} × ${(1000 / median(oneCore)).toFixed(3)} ms)`,
+      )
+    }
+    console.log('\nwhat the database shows afterwards:')
+    for (const r of prepaid.rows) {
+      const c = CASES.find((x) => x.prefix === r.kind)
+      console.log(
+        `- ${c?.name ?? r.kind} orders prepaid: ${r.n} (expected ${WARMUP + ROUNDS * REQUESTS})`,
+      )
+    }
+    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
+    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
-    await server?.stop()
+    for (const s of servers) await s.stop()
     await stopChild(sandbox.child)
     await db.drop()
     await admin.end()
