@@ -446,6 +446,23 @@ export async function loginShopper(
   return { token, userId: user.id }
 }
 
+/**
+ * Fresh `wx.login` codes, one per openid, in order, from the sandbox's control API (16 requests
+ * at a time).
+ */
+export async function loginCodes(sandboxUrl: string, openids: string[]): Promise<string[]> {
+  const codes: string[] = new Array(openids.length)
+  let next = 0
+  const worker = async () => {
+    while (next < openids.length) {
+      const i = next++
+      codes[i] = await loginCode(sandboxUrl, openids[i]!)
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, worker))
+  return codes
+}
+
 /** A fresh `wx.login` code for `openid`, from the sandbox's control API. */
 export async function loginCode(sandboxUrl: string, openid: string): Promise<string> {
   const res = await fetch(`${sandboxUrl}/__sandbox/login-codes`, {

@@ -1,0 +1,170 @@
+/**
+ * `pnpm bench:orders` — how many orders (`POST /api/orders {items}`) the server creates per second:
+ * priced by the server from its catalogue, stock reserved by compare-and-set, the order and its
+ * lines inserted in one transaction; against the reference backend doing the same work, in the
+ * same run.
+ *
+ * Setup: a fresh database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; dropped
+ * at the end), the sandbox CLI (it only hands out the merchant settings and the shopper's login),
+ * Fen's server (`apps/server/src/main.ts` under tsx, logging at `info`) and the reference backend
+ * (bench/reference/main.ts) each in a process of its own; autocannon runs in this process. One
+ * shopper logs in through Fen's API; both backends accept the token. PRODUCTS (50) products are
+ * added to the catalogue with stock enough for the run. Each request orders LINES (2) of them —
+ * consecutive products, a different first one each time, so the row locks on stock spread as a
+ * shop's traffic does rather than all queueing on one product — with an `Idempotency-Key` of its
+ * own, as the mini-program sends one with every new order.
+ *
+ * ROUNDS (5) interleaved rounds (Fen and the reference swap places every other round) of REQUESTS
+ * (2000) orders each over CONCURRENCY (32) connections; WARMUP (300) orders each first. Medians
+ * with min–max; ratios are medians of per-round ratios. CPU per order by process: the server, the
+ * database's backends, this process. Afterwards the stock taken is checked against the lines
+ * ordered. Prints figures; asserts nothing.
+ */
+import { OPENID } from './notifications'
+import { cpuTable, rateTable, roundOrder, versusReference, type Case } from './report'
+import {
+  DATABASE_URL,
+  benchPool,
+  createBenchDatabase,
+  fire,
+  loginShopper,
+  machineLines,
+  sandboxKeysFile,
+  serverRound,
+  startReference,
+  startSandboxCli,
+  startServer,
+  type PreparedRequest,
+  type RoundStats,
+  type RunningServer,
+} from './stack'
+import { stopChild } from './util'
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
+const REQUESTS = Number(process.env.REQUESTS ?? 2000)
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
+const WARMUP = Number(process.env.WARMUP ?? 300)
+const PRODUCTS = Number(process.env.PRODUCTS ?? 50)
+const LINES = Math.min(Number(process.env.LINES ?? 2), PRODUCTS, 20)
+/** Stock of each benchmark product: more than any run takes. */
+const STOCK = 1_000_000_000
+
+type CaseName = 'server' | 'reference'
+const CASES: (Case<CaseName> & { prefix: string })[] = [
+  { name: 'server', label: "Fen's server: POST /api/orders", prefix: 'FEN' },
+  {
+    name: 'reference',
+    label: 'reference backend: the same orders (bench/reference/)',
+    prefix: 'REF',
+  },
+]
+
+async function main(): Promise<void> {
+  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
+  const header = await machineLines(admin)
+  const db = await createBenchDatabase()
+  const { file } = await sandboxKeysFile()
+  const sandbox = await startSandboxCli(file)
+  const servers: RunningServer[] = []
+  try {
+    const started: Record<CaseName, RunningServer> = {
+      server: await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+    }
+    servers.push(...Object.values(started))
+    const { token } = await loginShopper(sandbox.url, started.server.url, OPENID)
+    const { rows: products } = await db.pool.query<{ id: number }>(
+      `insert into products (title, price_fen, stock)
+         select 'Fen 压测商品 ' || g, 100 + g, $2 from generate_series(1, $1) g
+       returning id`,
+      [PRODUCTS, STOCK],
+    )
+    const ids = products.map((p) => p.id).sort((a, b) => a - b)
+    await db.pool.query('analyze products')
+
+    let seq = 0
+    const prepare = (tag: string, count: number): PreparedRequest[] =>
+      Array.from({ length: count }, () => {
+        const first = seq++ % ids.length
+        const items = Array.from({ length: LINES }, (_, l) => ({
+          productId: ids[(first + l) % ids.length]!,
+          quantity: 1 + (l % 3),
+        }))
+        return {
+          method: 'POST',
+          path: '/api/orders',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'idempotency-key': `bench-${tag}-${seq}`,
+          },
+          body: JSON.stringify({ items }),
+        }
+      })
+
+    for (const c of CASES) {
+      await fire(
+        started[c.name].url,
+        prepare(`${c.name}-warm`, WARMUP + CONCURRENCY),
+        WARMUP,
+        CONCURRENCY,
+      )
+    }
+
+    const rounds: Record<CaseName, RoundStats>[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = {} as Record<CaseName, RoundStats>
+      for (const c of roundOrder(CASES, round)) {
+        r[c.name] = await serverRound({
+          db,
+          admin,
+          server: started[c.name],
+          prepared: prepare(`${c.name}-${round}`, REQUESTS + CONCURRENCY),
+          amount: REQUESTS,
+          connections: CONCURRENCY,
+        })
+      }
+      rounds.push(r)
+    }
+
+    const made = await db.pool.query<{ kind: string; n: string }>(
+      'select left(order_no, 3) as kind, count(*) as n from orders group by 1 order by 1',
+    )
+    const stock = await db.pool.query<{ taken: string; ordered: string }>(
+      `select (select sum($2 - stock) from products where id = any($1)) as taken,
+              (select sum(quantity) from order_items where product_id = any($1)) as ordered`,
+      [ids, STOCK],
+    )
+
+    console.log(`# Orders benchmark — ${new Date().toISOString()}`)
+    for (const l of header) console.log(l)
+    console.log(
+      `method: ${ROUNDS} interleaved rounds × ${REQUESTS} orders per backend over ${CONCURRENCY} connections (autocannon), ${LINES} lines each over ${PRODUCTS} products; warm-up ${WARMUP} each\n`,
+    )
+    for (const l of rateTable(CASES, rounds)) console.log(l)
+    console.log('\nratios (median of per-round ratios):')
+    for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
+    console.log('\nCPU per order, ms (median over rounds):')
+    for (const l of cpuTable(CASES, rounds)) console.log(l)
+    console.log('\nwhat the database shows afterwards:')
+    for (const r of made.rows) {
+      const c = CASES.find((x) => x.prefix === r.kind)
+      console.log(`- ${c?.name ?? r.kind} orders: ${r.n} (expected ${WARMUP + ROUNDS * REQUESTS})`)
+    }
+    console.log(
+      `- stock taken: ${stock.rows[0]!.taken}; quantities ordered: ${stock.rows[0]!.ordered} (the same when nothing was reserved twice or lost)`,
+    )
+    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
+    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
+  } finally {
+    for (const s of servers) await s.stop()
+    await stopChild(sandbox.child)
+    await db.drop()
+    await admin.end()
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exitCode = 1
+})
