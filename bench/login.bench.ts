@@ -19,24 +19,16 @@
  * the sandbox (code2Session), the database's backends, this process. Prints figures; asserts
  * nothing.
  */
-import { cpuTable, rateTable, roundOrder, versusReference, type Case } from './report'
+import { cpuTable, errorLines, rateTable, roundOrder, versusReference, type Case } from './report'
 import {
-  DATABASE_URL,
-  benchPool,
-  createBenchDatabase,
   fire,
   loginCodes,
-  machineLines,
-  sandboxKeysFile,
   serverRound,
-  startReference,
-  startSandboxCli,
-  startServer,
+  withStack,
   type PreparedRequest,
   type RoundStats,
   type RunningServer,
 } from './stack'
-import { stopChild } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 2000)
@@ -73,23 +65,12 @@ async function prepareLogins(
 }
 
 async function main(): Promise<void> {
-  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
-  const header = await machineLines(admin)
-  const db = await createBenchDatabase()
-  const { file } = await sandboxKeysFile()
-  const sandbox = await startSandboxCli(file)
-  const servers: RunningServer[] = []
-  try {
+  await withStack({ serverEnv: { TRUST_PROXY: '1' } }, async (stack) => {
+    const { admin, db, sandbox } = stack
     const started: Record<CaseName, RunningServer> = {
-      server: await startServer({
-        databaseUrl: db.url,
-        sandboxUrl: sandbox.url,
-        env: { TRUST_PROXY: '1' },
-      }),
-      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+      server: stack.server,
+      reference: stack.reference,
     }
-    servers.push(...Object.values(started))
-
     let codeMs = 0
     const prepare = async (tag: string, count: number) => {
       const t0 = performance.now()
@@ -125,7 +106,7 @@ async function main(): Promise<void> {
     )
 
     console.log(`# Login benchmark — ${new Date().toISOString()}`)
-    for (const l of header) console.log(l)
+    for (const l of stack.header) console.log(l)
     console.log(
       `method: ${ROUNDS} interleaved rounds × ${REQUESTS} logins per backend over ${CONCURRENCY} connections (autocannon); warm-up ${WARMUP} each; ${(codeMs / 1000).toFixed(1)} s spent getting login codes from the sandbox (untimed)\n`,
     )
@@ -140,14 +121,8 @@ async function main(): Promise<void> {
         `- ${r.kind} users: ${r.n} (expected ${WARMUP + ROUNDS * REQUESTS}: one per login sent)`,
       )
     }
-    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
-    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
-  } finally {
-    for (const s of servers) await s.stop()
-    await stopChild(sandbox.child)
-    await db.drop()
-    await admin.end()
-  }
+    for (const l of errorLines(stack.servers)) console.log(l)
+  })
 }
 
 main().catch((e) => {

@@ -46,6 +46,7 @@ import {
 } from './notifications'
 import {
   cpuTable,
+  errorLines,
   rateTable,
   ratio,
   roundOrder,
@@ -54,30 +55,25 @@ import {
   type Case,
 } from './report'
 import {
-  DATABASE_URL,
   SERVER_POOL_SIZE,
   backendPids,
   benchPool,
   cpuMsBetween,
   cpuMsOf,
   machineBusyMs,
-  createBenchDatabase,
   fire,
   insertUser,
-  machineLines,
-  sandboxKeysFile,
   seedOrders,
   serverRound,
-  startReference,
-  startSandboxCli,
   startServer,
+  withStack,
   type BenchDatabase,
   type Pool,
   type PreparedRequest,
   type RoundStats,
-  type RunningServer,
+  type Stack,
 } from './stack'
-import { median, pct, stopChild } from './util'
+import { median, pct } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 3000)
@@ -157,157 +153,151 @@ const CASES: (Case<CaseName> & { prefix: string })[] = [
 const SERVED = ['server', 'reference', 'serverNoFlush'] as const
 
 async function main(): Promise<void> {
-  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
-  const header = await machineLines(admin)
-  const db = await createBenchDatabase()
-  const { keys, file } = await sandboxKeysFile()
-  const sandbox = await startSandboxCli(file)
-  const servers: RunningServer[] = []
-  // synchronous_commit=off: a commit returns before its WAL record is flushed to disk.
-  const noFlushUrl = `${db.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`
-  const floorNoFlush = benchPool({ connectionString: noFlushUrl, max: SERVER_POOL_SIZE })
-  try {
-    const started = {
-      server: await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
-      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
-      serverNoFlush: await startServer({ databaseUrl: noFlushUrl, sandboxUrl: sandbox.url }),
+  await withStack({}, async (stack) => {
+    // synchronous_commit=off: a commit returns before its WAL record is flushed to disk.
+    const noFlushUrl = `${stack.db.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`
+    const floorNoFlush = benchPool({ connectionString: noFlushUrl, max: SERVER_POOL_SIZE })
+    try {
+      await notifications(stack, floorNoFlush, noFlushUrl)
+    } finally {
+      await floorNoFlush.end()
     }
-    servers.push(...Object.values(started))
-    const userId = await insertUser(db, OPENID)
-    const perRound = REQUESTS + CONCURRENCY
-    const t0 = performance.now()
-    const orderNos = {} as Record<CaseName, string[]>
-    for (const c of CASES) {
-      const served = (SERVED as readonly string[]).includes(c.name)
-      orderNos[c.name] = await seedOrders(db, {
-        userId,
-        prefix: c.prefix,
-        count: served ? WARMUP + CONCURRENCY + ROUNDS * perRound : ROUNDS * REQUESTS,
-        totalFen: TOTAL_FEN,
-        prepaid: true,
-      })
-    }
-    await db.pool.query('analyze orders')
-    const seedSeconds = (performance.now() - t0) / 1000
+  })
+}
 
-    // Warm-up: JIT and the pools of the servers; the floor pools' connections.
-    let sample: PreparedRequest | undefined
+/**
+ * The notification rounds against `stack` and a second Fen server at synchronous_commit=off
+ * (`noFlushUrl`), the floors on the database's pools, and the report.
+ */
+async function notifications(stack: Stack, floorNoFlush: Pool, noFlushUrl: string): Promise<void> {
+  const { admin, db, keys, sandbox } = stack
+  const serverNoFlush = await startServer({ databaseUrl: noFlushUrl, sandboxUrl: sandbox.url })
+  stack.servers.push(serverNoFlush)
+  const started = { server: stack.server, reference: stack.reference, serverNoFlush }
+  const userId = await insertUser(db, OPENID)
+  const perRound = REQUESTS + CONCURRENCY
+  const t0 = performance.now()
+  const orderNos = {} as Record<CaseName, string[]>
+  for (const c of CASES) {
+    const served = (SERVED as readonly string[]).includes(c.name)
+    orderNos[c.name] = await seedOrders(db, {
+      userId,
+      prefix: c.prefix,
+      count: served ? WARMUP + CONCURRENCY + ROUNDS * perRound : ROUNDS * REQUESTS,
+      totalFen: TOTAL_FEN,
+      prepaid: true,
+    })
+  }
+  await db.pool.query('analyze orders')
+  const seedSeconds = (performance.now() - t0) / 1000
+
+  // Warm-up: JIT and the pools of the servers; the floor pools' connections.
+  let sample: PreparedRequest | undefined
+  for (const name of SERVED) {
+    const warm = buildPaymentNotifications(keys, orderNos[name].slice(0, WARMUP + CONCURRENCY))
+    await fire(started[name].url, warm, WARMUP, CONCURRENCY)
+    sample = warm[0]!
+  }
+  // Verify+decrypt of one notification, in this process (a figure of the SDK, not of a server).
+  const verifyUs = await verifyMicros(keys, sample!)
+  await Promise.all(
+    Array.from({ length: SERVER_POOL_SIZE }, () =>
+      Promise.all([db.pool.query('select 1'), floorNoFlush.query('select 1')]),
+    ),
+  )
+
+  const rounds: Record<CaseName, RoundStats>[] = []
+  let buildMs = 0
+  for (let round = 0; round < ROUNDS; round++) {
+    const from = WARMUP + CONCURRENCY + round * perRound
+    const b0 = performance.now()
+    const prepared = {} as Record<(typeof SERVED)[number], PreparedRequest[]>
     for (const name of SERVED) {
-      const warm = buildPaymentNotifications(keys, orderNos[name].slice(0, WARMUP + CONCURRENCY))
-      await fire(started[name].url, warm, WARMUP, CONCURRENCY)
-      sample = warm[0]!
+      prepared[name] = buildPaymentNotifications(keys, orderNos[name].slice(from, from + perRound))
     }
-    // Verify+decrypt of one notification, in this process (a figure of the SDK, not of a server).
-    const verifyUs = await verifyMicros(keys, sample!)
-    await Promise.all(
-      Array.from({ length: SERVER_POOL_SIZE }, () =>
-        Promise.all([db.pool.query('select 1'), floorNoFlush.query('select 1')]),
-      ),
-    )
-
-    const rounds: Record<CaseName, RoundStats>[] = []
-    let buildMs = 0
-    for (let round = 0; round < ROUNDS; round++) {
-      const from = WARMUP + CONCURRENCY + round * perRound
-      const b0 = performance.now()
-      const prepared = {} as Record<(typeof SERVED)[number], PreparedRequest[]>
-      for (const name of SERVED) {
-        prepared[name] = buildPaymentNotifications(
-          keys,
-          orderNos[name].slice(from, from + perRound),
-        )
-      }
-      buildMs += performance.now() - b0
-      const slice = (xs: string[]) => xs.slice(round * REQUESTS, (round + 1) * REQUESTS)
-      const r = {} as Record<CaseName, RoundStats>
-      for (const name of roundOrder(['server', 'reference'] as const, round)) {
-        r[name] = await serverRound({
-          db,
-          admin,
-          server: started[name],
-          prepared: prepared[name],
-          amount: REQUESTS,
-          connections: CONCURRENCY,
-        })
-      }
-      r.serverNoFlush = await serverRound({
+    buildMs += performance.now() - b0
+    const slice = (xs: string[]) => xs.slice(round * REQUESTS, (round + 1) * REQUESTS)
+    const r = {} as Record<CaseName, RoundStats>
+    for (const name of roundOrder(['server', 'reference'] as const, round)) {
+      r[name] = await serverRound({
         db,
         admin,
-        server: started.serverNoFlush,
-        prepared: prepared.serverNoFlush,
+        server: started[name],
+        prepared: prepared[name],
         amount: REQUESTS,
         connections: CONCURRENCY,
       })
-      r.floor = await directRound(db, admin, db.pool, slice(orderNos.floor), CONCURRENCY)
-      r.floorNoFlush = await directRound(
-        db,
-        admin,
-        floorNoFlush,
-        slice(orderNos.floorNoFlush),
-        CONCURRENCY,
-      )
-      rounds.push(r)
     }
+    r.serverNoFlush = await serverRound({
+      db,
+      admin,
+      server: started.serverNoFlush,
+      prepared: prepared.serverNoFlush,
+      amount: REQUESTS,
+      connections: CONCURRENCY,
+    })
+    r.floor = await directRound(db, admin, db.pool, slice(orderNos.floor), CONCURRENCY)
+    r.floorNoFlush = await directRound(
+      db,
+      admin,
+      floorNoFlush,
+      slice(orderNos.floorNoFlush),
+      CONCURRENCY,
+    )
+    rounds.push(r)
+  }
 
-    // What the runs did, from the database: every request should have turned one order PAID.
-    const { rows } = await db.pool.query<{ kind: string; paid: string; pending: string }>(
-      `select left(order_no, 3) as kind, count(*) filter (where status = 'PAID') as paid,
+  // What the runs did, from the database: every request should have turned one order PAID.
+  const { rows } = await db.pool.query<{ kind: string; paid: string; pending: string }>(
+    `select left(order_no, 3) as kind, count(*) filter (where status = 'PAID') as paid,
               count(*) filter (where status = 'PENDING') as pending
          from orders group by 1 order by 1`,
-    )
-    const applied = await db.pool.query<{ n: string }>(
-      "select count(*) as n from notifications where outcome = 'applied'",
-    )
-    const events = await db.pool.query<{ n: string }>(
-      "select count(*) as n from outbox_events where type = 'order.paid'",
-    )
-    const total = (k: CaseName) => median(rounds.map((r) => totalCpuMs(r[k])))
+  )
+  const applied = await db.pool.query<{ n: string }>(
+    "select count(*) as n from notifications where outcome = 'applied'",
+  )
+  const events = await db.pool.query<{ n: string }>(
+    "select count(*) as n from outbox_events where type = 'order.paid'",
+  )
+  const total = (k: CaseName) => median(rounds.map((r) => totalCpuMs(r[k])))
 
-    console.log(`# Notify benchmark — ${new Date().toISOString()}`)
-    for (const l of header) console.log(l)
-    console.log(
-      `method: ${ROUNDS} interleaved rounds × ${REQUESTS} requests per case, ${CONCURRENCY} connections (autocannon) / callers; server pools ${SERVER_POOL_SIZE}, floor pools ${SERVER_POOL_SIZE}; warm-up ${WARMUP} per server`,
-    )
-    console.log(
-      `setup: seeded ${Object.values(orderNos).reduce((n, xs) => n + xs.length, 0)} PENDING orders in ${seedSeconds.toFixed(1)} s; built ${SERVED.length * ROUNDS * perRound} signed notifications in ${(buildMs / 1000).toFixed(1)} s (untimed)\n`,
-    )
-    for (const l of rateTable(CASES, rounds)) console.log(l)
-    console.log('\nratios (median of per-round ratios):')
-    for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
-    console.log(`- server ÷ UPDATE floor: ${ratio(rounds, 'server', 'floor').toFixed(3)}`)
-    console.log(`- reference ÷ UPDATE floor: ${ratio(rounds, 'reference', 'floor').toFixed(3)}`)
-    console.log(
-      `- server ÷ the same server without waiting for the WAL flush: ${ratio(rounds, 'server', 'serverNoFlush').toFixed(3)}`,
-    )
-    console.log(
-      `- UPDATE floor ÷ the same without waiting for the WAL flush: ${ratio(rounds, 'floor', 'floorNoFlush').toFixed(3)}`,
-    )
-    console.log('\nCPU per request, ms (median over rounds):')
-    for (const l of cpuTable(CASES, rounds)) console.log(l)
-    const serverCpu = median(rounds.map((r) => r.server.serverCpuMs))
-    console.log(
-      `- SDK verify+decrypt of one notification, measured in this process: ${verifyUs.toFixed(1)} µs = ${((verifyUs / 1000 / serverCpu) * 100).toFixed(0)}% of the server's CPU per notification`,
-    )
-    console.log(
-      `- ${os.availableParallelism()} cores ÷ total CPU per notification = ${Math.round((os.availableParallelism() * 1000) / total('server'))} notifications/s for Fen, ${Math.round((os.availableParallelism() * 1000) / total('reference'))} for the reference, if nothing else ran and the work spread perfectly`,
-    )
-    console.log('\nwhat the database shows afterwards:')
-    for (const r of rows) {
-      const c = CASES.find((x) => x.prefix === r.kind)
-      console.log(`- ${c?.name ?? r.kind} orders: ${r.paid} PAID, ${r.pending} PENDING`)
-    }
-    console.log(
-      `- notifications applied: ${applied.rows[0]!.n}; order.paid outbox events: ${events.rows[0]!.n} (expected ${2 * (WARMUP + ROUNDS * REQUESTS)}: warm-up + timed, both Fen servers; the reference keeps neither)`,
-    )
-    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
-    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
-  } finally {
-    for (const s of servers) await s.stop()
-    await stopChild(sandbox.child)
-    await floorNoFlush.end()
-    await db.drop()
-    await admin.end()
+  console.log(`# Notify benchmark — ${new Date().toISOString()}`)
+  for (const l of stack.header) console.log(l)
+  console.log(
+    `method: ${ROUNDS} interleaved rounds × ${REQUESTS} requests per case, ${CONCURRENCY} connections (autocannon) / callers; server pools ${SERVER_POOL_SIZE}, floor pools ${SERVER_POOL_SIZE}; warm-up ${WARMUP} per server`,
+  )
+  console.log(
+    `setup: seeded ${Object.values(orderNos).reduce((n, xs) => n + xs.length, 0)} PENDING orders in ${seedSeconds.toFixed(1)} s; built ${SERVED.length * ROUNDS * perRound} signed notifications in ${(buildMs / 1000).toFixed(1)} s (untimed)\n`,
+  )
+  for (const l of rateTable(CASES, rounds)) console.log(l)
+  console.log('\nratios (median of per-round ratios):')
+  for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
+  console.log(`- server ÷ UPDATE floor: ${ratio(rounds, 'server', 'floor').toFixed(3)}`)
+  console.log(`- reference ÷ UPDATE floor: ${ratio(rounds, 'reference', 'floor').toFixed(3)}`)
+  console.log(
+    `- server ÷ the same server without waiting for the WAL flush: ${ratio(rounds, 'server', 'serverNoFlush').toFixed(3)}`,
+  )
+  console.log(
+    `- UPDATE floor ÷ the same without waiting for the WAL flush: ${ratio(rounds, 'floor', 'floorNoFlush').toFixed(3)}`,
+  )
+  console.log('\nCPU per request, ms (median over rounds):')
+  for (const l of cpuTable(CASES, rounds)) console.log(l)
+  const serverCpu = median(rounds.map((r) => r.server.serverCpuMs))
+  console.log(
+    `- SDK verify+decrypt of one notification, measured in this process: ${verifyUs.toFixed(1)} µs = ${((verifyUs / 1000 / serverCpu) * 100).toFixed(0)}% of the server's CPU per notification`,
+  )
+  console.log(
+    `- ${os.availableParallelism()} cores ÷ total CPU per notification = ${Math.round((os.availableParallelism() * 1000) / total('server'))} notifications/s for Fen, ${Math.round((os.availableParallelism() * 1000) / total('reference'))} for the reference, if nothing else ran and the work spread perfectly`,
+  )
+  console.log('\nwhat the database shows afterwards:')
+  for (const r of rows) {
+    const c = CASES.find((x) => x.prefix === r.kind)
+    console.log(`- ${c?.name ?? r.kind} orders: ${r.paid} PAID, ${r.pending} PENDING`)
   }
+  console.log(
+    `- notifications applied: ${applied.rows[0]!.n}; order.paid outbox events: ${events.rows[0]!.n} (expected ${2 * (WARMUP + ROUNDS * REQUESTS)}: warm-up + timed, both Fen servers; the reference keeps neither)`,
+  )
+  for (const l of errorLines(stack.servers)) console.log(l)
 }
 
 main().catch((e) => {

@@ -21,24 +21,16 @@
  * ordered. Prints figures; asserts nothing.
  */
 import { OPENID } from './notifications'
-import { cpuTable, rateTable, roundOrder, versusReference, type Case } from './report'
+import { cpuTable, errorLines, rateTable, roundOrder, versusReference, type Case } from './report'
 import {
-  DATABASE_URL,
-  benchPool,
-  createBenchDatabase,
   fire,
   loginShopper,
-  machineLines,
-  sandboxKeysFile,
   serverRound,
-  startReference,
-  startSandboxCli,
-  startServer,
+  withStack,
   type PreparedRequest,
   type RoundStats,
   type RunningServer,
 } from './stack'
-import { stopChild } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 2000)
@@ -60,18 +52,12 @@ const CASES: (Case<CaseName> & { prefix: string })[] = [
 ]
 
 async function main(): Promise<void> {
-  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
-  const header = await machineLines(admin)
-  const db = await createBenchDatabase()
-  const { file } = await sandboxKeysFile()
-  const sandbox = await startSandboxCli(file)
-  const servers: RunningServer[] = []
-  try {
+  await withStack({}, async (stack) => {
+    const { admin, db, sandbox } = stack
     const started: Record<CaseName, RunningServer> = {
-      server: await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
-      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
+      server: stack.server,
+      reference: stack.reference,
     }
-    servers.push(...Object.values(started))
     const { token } = await loginShopper(sandbox.url, started.server.url, OPENID)
     const { rows: products } = await db.pool.query<{ id: number }>(
       `insert into products (title, price_fen, stock)
@@ -137,7 +123,7 @@ async function main(): Promise<void> {
     )
 
     console.log(`# Orders benchmark — ${new Date().toISOString()}`)
-    for (const l of header) console.log(l)
+    for (const l of stack.header) console.log(l)
     console.log(
       `method: ${ROUNDS} interleaved rounds × ${REQUESTS} orders per backend over ${CONCURRENCY} connections (autocannon), ${LINES} lines each over ${PRODUCTS} products; warm-up ${WARMUP} each\n`,
     )
@@ -154,14 +140,8 @@ async function main(): Promise<void> {
     console.log(
       `- stock taken: ${stock.rows[0]!.taken}; quantities ordered: ${stock.rows[0]!.ordered} (the same when nothing was reserved twice or lost)`,
     )
-    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
-    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
-  } finally {
-    for (const s of servers) await s.stop()
-    await stopChild(sandbox.child)
-    await db.drop()
-    await admin.end()
-  }
+    for (const l of errorLines(stack.servers)) console.log(l)
+  })
 }
 
 main().catch((e) => {

@@ -36,25 +36,27 @@ import { generateKeyPairSync } from 'node:crypto'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { OPENID, TOTAL_FEN } from './notifications'
-import { cpuTable, rateTable, roundOrder, totalCpuMs, versusReference, type Case } from './report'
 import {
-  DATABASE_URL,
-  benchPool,
-  createBenchDatabase,
+  cpuTable,
+  errorLines,
+  rateTable,
+  roundOrder,
+  totalCpuMs,
+  versusReference,
+  type Case,
+} from './report'
+import {
   fire,
   loginShopper,
-  machineLines,
-  sandboxKeysFile,
   seedOrders,
   serverRound,
-  startReference,
-  startSandboxCli,
-  startServer,
+  withStack,
   type PreparedRequest,
   type RoundStats,
   type RunningServer,
+  type Stack,
 } from './stack'
-import { median, mmm, stopChild } from './util'
+import { median, mmm } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 2000)
@@ -105,12 +107,6 @@ const CASES: (Case<CaseName> & { prefix: string })[] = [
 ]
 
 async function main(): Promise<void> {
-  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
-  const header = await machineLines(admin)
-  const db = await createBenchDatabase()
-  const { file } = await sandboxKeysFile()
-  const sandbox = await startSandboxCli(file)
-  const servers: RunningServer[] = []
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' })
   const cores = os.availableParallelism()
@@ -119,116 +115,116 @@ async function main(): Promise<void> {
     () => new Worker(SIGNER, { eval: true, workerData: pem }),
   )
   try {
-    const started: Record<CaseName, RunningServer> = {
-      server: await startServer({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
-      reference: await startReference({ databaseUrl: db.url, sandboxUrl: sandbox.url }),
-    }
-    servers.push(...Object.values(started))
-
-    // One shopper, logged in through Fen's API as the mini-program does; the reference checks the
-    // same token (the same secret and claims).
-    const { token, userId } = await loginShopper(sandbox.url, started.server.url, OPENID)
-
-    const perRound = REQUESTS + CONCURRENCY
-    const orderNos = {} as Record<CaseName, string[]>
-    for (const c of CASES) {
-      orderNos[c.name] = await seedOrders(db, {
-        userId,
-        prefix: c.prefix,
-        count: WARMUP + CONCURRENCY + ROUNDS * perRound,
-        totalFen: TOTAL_FEN,
-        prepaid: false,
-      })
-    }
-    await db.pool.query('analyze orders')
-    const prepare = (nos: string[]): PreparedRequest[] =>
-      nos.map((no) => ({
-        method: 'POST',
-        path: `/api/orders/${no}/pay`,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: '{"channel":"jsapi"}',
-      }))
-
-    for (const c of CASES) {
-      const warm = prepare(orderNos[c.name].slice(0, WARMUP + CONCURRENCY))
-      await fire(started[c.name].url, warm, WARMUP, CONCURRENCY)
-    }
-    await rsaCeiling(workers, 200)
-    // One core alone, for reference.
-    const oneCore: number[] = []
-    const ceilings: number[] = []
-
-    const rounds: Record<CaseName, RoundStats>[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      ceilings.push(await rsaCeiling(workers, CEILING_MS))
-      oneCore.push(await rsaCeiling(workers.slice(0, 1), CEILING_MS / 2))
-      const from = WARMUP + CONCURRENCY + round * perRound
-      const r = {} as Record<CaseName, RoundStats>
-      for (const c of roundOrder(CASES, round)) {
-        r[c.name] = await serverRound({
-          db,
-          admin,
-          server: started[c.name],
-          prepared: prepare(orderNos[c.name].slice(from, from + perRound)),
-          amount: REQUESTS,
-          connections: CONCURRENCY,
-          sandboxPid: sandbox.child.pid!,
-        })
-      }
-      rounds.push(r)
-    }
-
-    const prepaid = await db.pool.query<{ kind: string; n: string }>(
-      `select left(order_no, 3) as kind, count(*) as n from orders
-        where prepay_id is not null and channel = 'jsapi' group by 1 order by 1`,
-    )
-    const payCeiling = (i: number) => ceilings[i]! / SIGNATURES_PER_PAY
-    const toCeiling = (k: CaseName) => median(rounds.map((r, i) => r[k].rps / payCeiling(i)))
-
-    console.log(`# Pay benchmark — ${new Date().toISOString()}`)
-    for (const l of header) console.log(l)
-    console.log(
-      `method: ${ROUNDS} interleaved rounds (RSA ceiling ${CEILING_MS} ms on ${cores} worker threads, then ${REQUESTS} pays over ${CONCURRENCY} connections to each backend); warm-up ${WARMUP} pays each\n`,
-    )
-    for (const l of rateTable(CASES, rounds)) console.log(l)
-    console.log('\n| RSA ceiling | median (min–max) |')
-    console.log('| --- | ---: |')
-    console.log(
-      `| RSA-2048 signatures/s, ${cores} threads at once (this machine's ceiling) | ${mmm(ceilings)} |`,
-    )
-    console.log(`| RSA-2048 signatures/s, one thread | ${mmm(oneCore)} |`)
-    console.log(
-      `| RSA ceiling for pays: signatures/s ÷ ${SIGNATURES_PER_PAY} | ${mmm(ceilings.map((c) => c / SIGNATURES_PER_PAY))} |`,
-    )
-    console.log('\nratios (median of per-round ratios):')
-    for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
-    console.log(`- Fen's pays/s ÷ RSA ceiling: ${toCeiling('server').toFixed(3)}`)
-    console.log(`- reference's pays/s ÷ RSA ceiling: ${toCeiling('reference').toFixed(3)}`)
-    console.log('\nCPU per pay, ms (median over rounds):')
-    for (const l of cpuTable(CASES, rounds, { sandbox: true })) console.log(l)
-    const rsaMs = (SIGNATURES_PER_PAY * 1000) / median(oneCore)
-    for (const c of CASES) {
-      const total = median(rounds.map((r) => totalCpuMs(r[c.name])))
-      console.log(
-        `- ${c.name}: total ${total.toFixed(3)} ms → ${Math.round((cores * 1000) / total)} pays/s if all ${cores} cores were spread perfectly; RSA signing is ${((rsaMs / total) * 100).toFixed(0)}% of it (${SIGNATURES_PER_PAY} × ${(1000 / median(oneCore)).toFixed(3)} ms)`,
-      )
-    }
-    console.log('\nwhat the database shows afterwards:')
-    for (const r of prepaid.rows) {
-      const c = CASES.find((x) => x.prefix === r.kind)
-      console.log(
-        `- ${c?.name ?? r.kind} orders prepaid: ${r.n} (expected ${WARMUP + ROUNDS * REQUESTS})`,
-      )
-    }
-    console.log(`- log lines at error level: ${servers.reduce((n, s) => n + s.errors.length, 0)}`)
-    for (const e of servers.flatMap((s) => s.errors).slice(0, 5)) console.log(`  ${e}`)
+    await withStack({}, (stack) => pays(stack, workers))
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
-    for (const s of servers) await s.stop()
-    await stopChild(sandbox.child)
-    await db.drop()
-    await admin.end()
   }
+}
+
+/** The pay rounds against `stack` (the RSA ceiling measured on `workers` between them), and the report. */
+async function pays(stack: Stack, workers: Worker[]): Promise<void> {
+  const { admin, db, sandbox } = stack
+  const cores = workers.length
+  const started: Record<CaseName, RunningServer> = {
+    server: stack.server,
+    reference: stack.reference,
+  }
+  // One shopper, logged in through Fen's API as the mini-program does; the reference checks the
+  // same token (the same secret and claims).
+  const { token, userId } = await loginShopper(sandbox.url, started.server.url, OPENID)
+
+  const perRound = REQUESTS + CONCURRENCY
+  const orderNos = {} as Record<CaseName, string[]>
+  for (const c of CASES) {
+    orderNos[c.name] = await seedOrders(db, {
+      userId,
+      prefix: c.prefix,
+      count: WARMUP + CONCURRENCY + ROUNDS * perRound,
+      totalFen: TOTAL_FEN,
+      prepaid: false,
+    })
+  }
+  await db.pool.query('analyze orders')
+  const prepare = (nos: string[]): PreparedRequest[] =>
+    nos.map((no) => ({
+      method: 'POST',
+      path: `/api/orders/${no}/pay`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"channel":"jsapi"}',
+    }))
+
+  for (const c of CASES) {
+    const warm = prepare(orderNos[c.name].slice(0, WARMUP + CONCURRENCY))
+    await fire(started[c.name].url, warm, WARMUP, CONCURRENCY)
+  }
+  await rsaCeiling(workers, 200)
+  // One core alone, for reference.
+  const oneCore: number[] = []
+  const ceilings: number[] = []
+
+  const rounds: Record<CaseName, RoundStats>[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    ceilings.push(await rsaCeiling(workers, CEILING_MS))
+    oneCore.push(await rsaCeiling(workers.slice(0, 1), CEILING_MS / 2))
+    const from = WARMUP + CONCURRENCY + round * perRound
+    const r = {} as Record<CaseName, RoundStats>
+    for (const c of roundOrder(CASES, round)) {
+      r[c.name] = await serverRound({
+        db,
+        admin,
+        server: started[c.name],
+        prepared: prepare(orderNos[c.name].slice(from, from + perRound)),
+        amount: REQUESTS,
+        connections: CONCURRENCY,
+        sandboxPid: sandbox.child.pid!,
+      })
+    }
+    rounds.push(r)
+  }
+
+  const prepaid = await db.pool.query<{ kind: string; n: string }>(
+    `select left(order_no, 3) as kind, count(*) as n from orders
+        where prepay_id is not null and channel = 'jsapi' group by 1 order by 1`,
+  )
+  const payCeiling = (i: number) => ceilings[i]! / SIGNATURES_PER_PAY
+  const toCeiling = (k: CaseName) => median(rounds.map((r, i) => r[k].rps / payCeiling(i)))
+
+  console.log(`# Pay benchmark — ${new Date().toISOString()}`)
+  for (const l of stack.header) console.log(l)
+  console.log(
+    `method: ${ROUNDS} interleaved rounds (RSA ceiling ${CEILING_MS} ms on ${cores} worker threads, then ${REQUESTS} pays over ${CONCURRENCY} connections to each backend); warm-up ${WARMUP} pays each\n`,
+  )
+  for (const l of rateTable(CASES, rounds)) console.log(l)
+  console.log('\n| RSA ceiling | median (min–max) |')
+  console.log('| --- | ---: |')
+  console.log(
+    `| RSA-2048 signatures/s, ${cores} threads at once (this machine's ceiling) | ${mmm(ceilings)} |`,
+  )
+  console.log(`| RSA-2048 signatures/s, one thread | ${mmm(oneCore)} |`)
+  console.log(
+    `| RSA ceiling for pays: signatures/s ÷ ${SIGNATURES_PER_PAY} | ${mmm(ceilings.map((c) => c / SIGNATURES_PER_PAY))} |`,
+  )
+  console.log('\nratios (median of per-round ratios):')
+  for (const l of versusReference(rounds, 'server', 'reference')) console.log(l)
+  console.log(`- Fen's pays/s ÷ RSA ceiling: ${toCeiling('server').toFixed(3)}`)
+  console.log(`- reference's pays/s ÷ RSA ceiling: ${toCeiling('reference').toFixed(3)}`)
+  console.log('\nCPU per pay, ms (median over rounds):')
+  for (const l of cpuTable(CASES, rounds, { sandbox: true })) console.log(l)
+  const rsaMs = (SIGNATURES_PER_PAY * 1000) / median(oneCore)
+  for (const c of CASES) {
+    const total = median(rounds.map((r) => totalCpuMs(r[c.name])))
+    console.log(
+      `- ${c.name}: total ${total.toFixed(3)} ms → ${Math.round((cores * 1000) / total)} pays/s if all ${cores} cores were spread perfectly; RSA signing is ${((rsaMs / total) * 100).toFixed(0)}% of it (${SIGNATURES_PER_PAY} × ${(1000 / median(oneCore)).toFixed(3)} ms)`,
+    )
+  }
+  console.log('\nwhat the database shows afterwards:')
+  for (const r of prepaid.rows) {
+    const c = CASES.find((x) => x.prefix === r.kind)
+    console.log(
+      `- ${c?.name ?? r.kind} orders prepaid: ${r.n} (expected ${WARMUP + ROUNDS * REQUESTS})`,
+    )
+  }
+  for (const l of errorLines(stack.servers)) console.log(l)
 }
 
 main().catch((e) => {

@@ -4,7 +4,7 @@
  * machine weighs on both sides of a ratio alike). Fen's server against the reference backend
  * (bench/reference/) is printed the same way by every server benchmark.
  */
-import type { RoundStats } from './stack'
+import type { RoundStats, RunningServer } from './stack'
 import { median, mmm } from './util'
 
 /** A case of a benchmark: its key in each round's record and the label it is printed with. */
@@ -93,5 +93,14 @@ export function versusReference<K extends string>(
     `- Fen ÷ reference, requests/s: ${ratio(rounds, fen, reference).toFixed(3)}`,
     `- Fen ÷ reference, CPU per request: server process ${cpu.server.toFixed(2)}×, server + PostgreSQL ${cpu.serverAndDb.toFixed(2)}×`,
     `- process busy (CPU ms per request × requests/s): Fen ${busy(fen).toFixed(0)}%, reference ${busy(reference).toFixed(0)}% of one core`,
+  ]
+}
+
+/** How many error lines the backends logged, and the first few. */
+export function errorLines(servers: RunningServer[]): string[] {
+  const errors = servers.flatMap((s) => s.errors)
+  return [
+    `- log lines at error level: ${errors.length}`,
+    ...errors.slice(0, 5).map((e) => `  ${e}`),
   ]
 }

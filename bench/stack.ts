@@ -297,33 +297,27 @@ function serverEnv(own: Record<string, string>): Record<string, string> {
   return Object.assign(env, own)
 }
 
+/** Where a backend's process reaches the database and the sandbox. */
+export interface BackendOptions {
+  databaseUrl: string
+  sandboxUrl: string
+}
+
 /**
  * `apps/server/src/main.ts` in its own process, as `pnpm --filter @fen/server start` runs it (tsx),
  * with the probe preloaded. Configured through the environment like a deployment: the sandbox's
  * merchant through FEN_SANDBOX_URL, the database, the port, and `env` (TRUST_PROXY, say). Logs at
  * LOG_LEVEL (default `info`, as in production) go to a pipe; the benchmark only counts the error
- * lines.
+ * lines. SERVER_NODE_ARGS: extra node flags for it only (e.g. --cpu-prof --cpu-prof-dir=…).
  */
-export async function startServer(opts: {
-  databaseUrl: string
-  sandboxUrl: string
-  env?: Record<string, string>
-}): Promise<RunningServer> {
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  const env = serverEnv({
-    PORT: String(port),
-    DATABASE_URL: opts.databaseUrl,
-    FEN_SANDBOX_URL: opts.sandboxUrl,
-    PUBLIC_BASE_URL: url,
-    JWT_SECRET,
+export function startServer(
+  opts: BackendOptions & { env?: Record<string, string> },
+): Promise<RunningServer> {
+  return startProbed('server', path.join(here, '../apps/server/src/main.ts'), opts, {
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
     ...opts.env,
   })
-  // SERVER_NODE_ARGS: extra node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=…).
-  const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  return startProbed('server', path.join(here, '../apps/server/src/main.ts'), nodeArgs, env, url)
 }
 
 /**
@@ -331,10 +325,21 @@ export async function startServer(opts: {
  * (tsx, the probe preloaded, the same database, sandbox and JWT secret). REFERENCE_NODE_ARGS: extra
  * node flags for it only.
  */
-export async function startReference(opts: {
-  databaseUrl: string
-  sandboxUrl: string
-}): Promise<RunningServer> {
+export function startReference(opts: BackendOptions): Promise<RunningServer> {
+  return startProbed('reference', path.join(here, 'reference/main.ts'), opts, {})
+}
+
+/**
+ * `entry` under tsx with the probe preloaded, on a free port, with the database, the sandbox, the
+ * JWT secret and `own` in its environment (and `<NAME>_NODE_ARGS` as node flags); resolves once
+ * its /readyz answers 200.
+ */
+async function startProbed(
+  name: 'server' | 'reference',
+  entry: string,
+  opts: BackendOptions,
+  own: Record<string, string>,
+): Promise<RunningServer> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const env = serverEnv({
@@ -343,19 +348,9 @@ export async function startReference(opts: {
     FEN_SANDBOX_URL: opts.sandboxUrl,
     PUBLIC_BASE_URL: url,
     JWT_SECRET,
+    ...own,
   })
-  const nodeArgs = process.env.REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  return startProbed('reference', path.join(here, 'reference/main.ts'), nodeArgs, env, url)
-}
-
-/** `entry` under tsx with the probe preloaded; resolves once `url`/readyz answers 200. */
-async function startProbed(
-  name: string,
-  entry: string,
-  nodeArgs: string[],
-  env: Record<string, string>,
-  url: string,
-): Promise<RunningServer> {
+  const nodeArgs = process.env[`${name.toUpperCase()}_NODE_ARGS`]?.split(' ').filter(Boolean) ?? []
   const child = spawn(
     process.execPath,
     [...nodeArgs, '--import', 'tsx', '--import', path.join(here, 'server-probe.mjs'), entry],
@@ -472,6 +467,54 @@ export async function loginCode(sandboxUrl: string, openid: string): Promise<str
   })
   if (!res.ok) throw new Error(`login code: ${res.status} ${await res.text()}`)
   return ((await res.json()) as { code: string }).code
+}
+
+// ---- the whole stack ---------------------------------------------------------------------------
+
+/** What a server benchmark runs against: everything {@link withStack} started. */
+export interface Stack {
+  /** A pool on DATABASE_URL's own database (for pg_stat_activity). */
+  admin: pg.Pool
+  /** {@link machineLines}, read before anything was started. */
+  header: string[]
+  db: BenchDatabase
+  keys: SandboxKeys
+  sandbox: { url: string; child: ChildProcess }
+  /** Fen's server. */
+  server: RunningServer
+  /** The reference backend (bench/reference/). */
+  reference: RunningServer
+  /** Every backend running; a benchmark that starts another adds it, and it is stopped with them. */
+  servers: RunningServer[]
+}
+
+/**
+ * Runs `run` against a fresh database, the sandbox CLI, Fen's server (with `serverEnv`) and the
+ * reference backend, and takes it all down afterwards, whatever happened.
+ */
+export async function withStack<T>(
+  opts: { serverEnv?: Record<string, string> },
+  run: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  const admin = benchPool({ connectionString: DATABASE_URL, max: 2 })
+  const header = await machineLines(admin)
+  const db = await createBenchDatabase()
+  const { keys, file } = await sandboxKeysFile()
+  const sandbox = await startSandboxCli(file)
+  const servers: RunningServer[] = []
+  try {
+    const at = { databaseUrl: db.url, sandboxUrl: sandbox.url }
+    const server = await startServer({ ...at, env: opts.serverEnv })
+    servers.push(server)
+    const reference = await startReference(at)
+    servers.push(reference)
+    return await run({ admin, header, db, keys, sandbox, server, reference, servers })
+  } finally {
+    for (const s of servers) await s.stop()
+    await stopChild(sandbox.child)
+    await db.drop()
+    await admin.end()
+  }
 }
 
 // ---- load -------------------------------------------------------------------------------------

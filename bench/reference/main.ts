@@ -493,6 +493,7 @@ async function notify(ctx: Context): Promise<void> {
 
 // ---- the app ----------------------------------------------------------------------------------
 
+// Fen's body-parser settings (apps/server/src/app.ts), so that both parse alike.
 const json = koaBody({
   json: true,
   jsonLimit: '64kb',
