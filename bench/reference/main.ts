@@ -107,9 +107,20 @@ const PAY_MARGIN_MS = 60_000
 const MAX_TOTAL_FEN = 2_147_483_647
 const USER_AGENT = `fen-bench-reference node/${process.versions.node}`
 
+/**
+ * One log line in pino's shape (what Fen's server writes), so the benchmark counts the reference's
+ * error lines (level 50) as it counts Fen's. Only refusals worth a person's look and failures are
+ * logged; a request that succeeds writes nothing.
+ */
+function log(level: 40 | 50, msg: string, err?: unknown): void {
+  const line: Record<string, unknown> = { level, time: Date.now(), msg }
+  if (err) line.err = { message: (err as Error).message, stack: (err as Error).stack }
+  process.stderr.write(JSON.stringify(line) + '\n')
+}
+
 // The same pool size as Fen's server.
 const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: 10 })
-pool.on('error', (e) => console.error('reference: idle connection lost', e.message))
+pool.on('error', (e) => log(40, 'idle connection lost; the pool reconnects', e))
 
 /** A refusal: `{code, message}` with this status. */
 class Refusal extends Error {
@@ -464,8 +475,14 @@ async function notify(ctx: Context): Promise<void> {
   }
   ctx.status = 204
   if (envelope.event_type !== 'TRANSACTION.SUCCESS' || t.trade_state !== 'SUCCESS') return
-  if (t.appid !== M.appid || t.mchid !== M.mchid || typeof t.transaction_id !== 'string') {
-    console.error('reference: ALERT payment not applied (appid, mchid or transaction_id)')
+  if (
+    t.appid !== M.appid ||
+    t.mchid !== M.mchid ||
+    typeof t.out_trade_no !== 'string' ||
+    typeof t.transaction_id !== 'string' ||
+    !Number.isInteger(t.amount?.total)
+  ) {
+    log(50, 'ALERT: payment not applied (appid, mchid, order, transaction_id or amount)')
     return
   }
   const paidAt = typeof t.success_time === 'string' ? new Date(t.success_time) : new Date()
@@ -482,12 +499,11 @@ async function notify(ctx: Context): Promise<void> {
     )
     // 0 rows: a retry of one applied, an unknown order or an amount that does not match. Fen tells
     // them apart and keeps the last two for review; the reference only has this line.
-    if (r.rowCount !== 1)
-      console.warn(`reference: payment for ${String(t.out_trade_no)} changed nothing`)
+    if (r.rowCount !== 1) log(40, `payment for ${t.out_trade_no} changed nothing`)
   } catch (e) {
     // The transaction paid another order already (transaction_id is unique): held, as Fen holds it.
     if ((e as { code?: string }).code !== '23505') throw e
-    console.error('reference: ALERT payment not applied (a transaction reported twice)')
+    log(50, 'ALERT: payment not applied (a transaction reported twice)')
   }
 }
 
@@ -523,7 +539,7 @@ app.use(async (ctx) => {
     })
   } catch (e) {
     const status = e instanceof Refusal ? e.status : ((e as { status?: number }).status ?? 500)
-    if (status >= 500) console.error('reference: request failed:', e)
+    if (status >= 500) log(50, 'request failed', e)
     ctx.status = status
     ctx.body =
       e instanceof Refusal
