@@ -29,12 +29,12 @@
  * connections run at synchronous_commit=off (DATABASE_URL `?options=-c synchronous_commit=off`),
  * and the floor likewise. Everything else is the same.
  *
- * ROUNDS (5) interleaved rounds (server, reference, server without flush, floor, floor without flush;
- * server and reference swap places every other round) of
- * REQUESTS (3000) each, CONCURRENCY (32) connections/callers; medians with min–max; ratios are
- * medians of per-round ratios. CPU time per request is read from the server process (a preloaded
- * probe), the database's backends (/proc) and this process; the CPU the rest of the machine used
- * meanwhile (/proc/stat) is printed too. Prints figures; asserts nothing.
+ * ROUNDS (5) interleaved rounds (server and reference, which swap places every other round, then
+ * server without flush, floor, floor without flush) of REQUESTS (3000) each, CONCURRENCY (32)
+ * connections/callers; medians with min–max; ratios are medians of per-round ratios. CPU time per
+ * request is read from the server processes (a preloaded probe), the database's backends (/proc)
+ * and this process; the CPU the rest of the machine used meanwhile (/proc/stat) is printed too.
+ * Prints figures; asserts nothing.
  */
 import os from 'node:os'
 import {

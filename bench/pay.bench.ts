@@ -29,8 +29,8 @@
  * CEILING_MS (1000), while the servers and the sandbox are idle; ÷ 3 gives pays/s if signing were
  * all there was to do (the reference signs the same 3 times). ROUNDS (5) interleaved rounds
  * (ceiling, Fen's pays, the reference's — those two swap places every other round), REQUESTS (2000)
- * pays per round and per backend over CONCURRENCY (32) connections; medians with min–max; the ratio is the median of
- * per-round ratios. Prints figures; asserts nothing.
+ * pays per round and per backend over CONCURRENCY (32) connections; medians with min–max; ratios
+ * are medians of per-round ratios. Prints figures; asserts nothing.
  */
 import { generateKeyPairSync } from 'node:crypto'
 import os from 'node:os'

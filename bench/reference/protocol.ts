@@ -100,7 +100,7 @@ export function decrypt(apiV3Key: KeyObject, r: Resource): string | undefined {
   }
 }
 
-// ---- JWT (HS256), the same claims as Fen's: sub (user id), oid (a tag of the openid), iat, exp ----
+// ---- JWT (HS256) with Fen's claims: sub (the user id), oid (a tag of the openid), iat, exp ----
 
 const JWT_HEADER = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')
 
