@@ -4,6 +4,8 @@ import type { Store } from './state'
 
 /** One call a merchant made to WeChat's side (APIv3, APIv2 or login), as `GET /__sandbox/calls` lists it. */
 export interface CallRecord {
+  /** 1 for the first call the sandbox saw, then counting up (a reset does not restart it). */
+  seq: number
   /** Sandbox time the call arrived (RFC 3339, Beijing). */
   at: string
   method: string
@@ -27,16 +29,29 @@ export interface CallRecord {
  */
 export class CallLog {
   #calls: CallRecord[] = []
+  #seq = 0
 
   constructor(readonly limit = 100_000) {}
 
-  add(call: CallRecord): CallRecord {
-    this.#calls.push(call)
+  /** Records a call, numbering it; returns the stored record (the caller fills in `status`). */
+  add(call: Omit<CallRecord, 'seq'>): CallRecord {
+    const record: CallRecord = { seq: ++this.#seq, ...call }
+    this.#calls.push(record)
     // Trimmed in slices of a tenth, so a full log is not copied on every call.
     if (this.#calls.length > this.limit + this.limit / 10) {
       this.#calls = this.#calls.slice(-this.limit)
     }
-    return call
+    return record
+  }
+
+  /** How many calls the log holds. */
+  get size(): number {
+    return this.#calls.length
+  }
+
+  /** The log itself, oldest first, for reading in place (copy what you keep: `status` changes). */
+  entries(): readonly CallRecord[] {
+    return this.#calls
   }
 
   list(outTradeNo?: string): CallRecord[] {
@@ -61,8 +76,8 @@ export function newCallRecord(
     body: Buffer
     fault: string | undefined
   },
-): CallRecord {
-  const record: CallRecord = {
+): Omit<CallRecord, 'seq'> {
+  const record: Omit<CallRecord, 'seq'> = {
     at: formatBeijingTime(call.nowMs),
     method: call.method,
     path: call.path,

@@ -8,9 +8,10 @@
  * and an advanced sandbox must not make every signature look stale.
  */
 export class SandboxClock {
-  readonly scale: number
-  readonly #realStart: number
-  #offsetMs = 0
+  #scale: number
+  /** Sandbox time at `#anchorReal` (real ms): now() runs on from there at `#scale`. */
+  #anchorSandbox: number
+  #anchorReal: number
   /** Pending tasks, a binary min-heap on `dueMs` (cancelled ones are dropped when they surface). */
   readonly #heap: ScheduledTask[] = []
   #wakeup: NodeJS.Timeout | undefined
@@ -18,19 +19,37 @@ export class SandboxClock {
 
   constructor(scale = 1) {
     if (!(scale > 0)) throw new Error('time scale must be positive')
-    this.scale = scale
-    this.#realStart = Date.now()
+    this.#scale = scale
+    this.#anchorReal = this.#anchorSandbox = Date.now()
+  }
+
+  /** Sandbox seconds per real second. */
+  get scale(): number {
+    return this.#scale
   }
 
   /** Sandbox time, ms since the epoch. */
   now(): number {
-    return this.#realStart + (Date.now() - this.#realStart) * this.scale + this.#offsetMs
+    return this.#anchorSandbox + (Date.now() - this.#anchorReal) * this.#scale
+  }
+
+  /**
+   * Runs sandbox time `scale` times as fast as real time from now on; sandbox time does not jump,
+   * and pending tasks fall due at the new pace.
+   */
+  setScale(scale: number): void {
+    if (!(scale > 0)) throw new Error('time scale must be positive')
+    const real = Date.now()
+    this.#anchorSandbox += (real - this.#anchorReal) * this.#scale
+    this.#anchorReal = real
+    this.#scale = scale
+    this.#arm()
   }
 
   /** Moves sandbox time forward; tasks that fall due run at once (asynchronously). */
   advance(seconds: number): void {
     if (!(seconds >= 0)) throw new Error('the clock only moves forward')
-    this.#offsetMs += seconds * 1000
+    this.#anchorSandbox += seconds * 1000
     this.#arm()
   }
 
@@ -72,7 +91,7 @@ export class SandboxClock {
     while (this.#heap[0]?.cancelled) pop(this.#heap)
     const first = this.#heap[0]
     if (this.#closed || !first) return
-    const realDelay = Math.max(0, Math.ceil((first.dueMs - this.now()) / this.scale))
+    const realDelay = Math.max(0, Math.ceil((first.dueMs - this.now()) / this.#scale))
     // Capped, so a far-off task (a 6 h retry) is re-checked now and then; unref'd, so pending
     // retries never keep a process alive.
     this.#wakeup = setTimeout(() => this.#fire(), Math.min(realDelay, 60_000))

@@ -43,6 +43,27 @@ export interface Attempt {
   probe?: boolean
 }
 
+/** What one attempt sent: its headers, and its body when that differs from the notification's (an APIv2 probe). */
+export interface SentRequest {
+  headers: Record<string, string>
+  body?: string
+}
+
+/** A notification with what each attempt sent (`undefined` for an attempt that failed before sending). */
+export interface NotificationDetail {
+  record: NotificationRecord
+  /** The body every attempt sent but a probe of an APIv2 notification. */
+  body: string
+  /** One per attempt, in the order of `record.attempts`; absent once forgotten (see SENT_KEPT). */
+  sent: (SentRequest | undefined)[] | undefined
+}
+
+/**
+ * How many notifications keep what their attempts sent (the newest; about 1 KB of headers per
+ * attempt), so a sandbox left running holds a bounded amount of it. Older ones keep their record.
+ */
+export const SENT_KEPT = 1000
+
 /** A notification's record: `GET /__sandbox/notifications` returns these. */
 export interface NotificationRecord {
   id: string
@@ -84,6 +105,8 @@ export class Notifier {
   readonly #timeoutMs: number
   readonly #log: (line: string) => void
   readonly #entries = new Map<string, Entry>()
+  /** What each attempt sent, for the newest SENT_KEPT notifications (oldest first). */
+  readonly #sent = new Map<string, (SentRequest | undefined)[]>()
   /** A notification held by a `reorder` fault until the next one has gone out. */
   #held: Entry | undefined
 
@@ -119,6 +142,8 @@ export class Notifier {
       timer: undefined,
     }
     this.#entries.set(n.id, entry)
+    this.#sent.set(n.id, [])
+    if (this.#sent.size > SENT_KEPT) this.#sent.delete(this.#sent.keys().next().value!)
     const fault = this.#faults.forNotification()
     const held = this.#held
     this.#held = undefined
@@ -159,6 +184,23 @@ export class Notifier {
     return out
   }
 
+  /** How many notifications the sandbox holds. */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /** A notification with its body and what each attempt sent (the sandbox console's detail). */
+  detail(id: string): NotificationDetail | undefined {
+    const entry = this.#entries.get(id)
+    if (!entry) return undefined
+    const sent = this.#sent.get(id)
+    return {
+      record: structuredClone(entry.record),
+      body: entry.n.body,
+      sent: sent && structuredClone(sent),
+    }
+  }
+
   /** Delivers a notification again now (whatever its status); a success ends its retries. */
   async resend(id: string): Promise<NotificationRecord | undefined> {
     const entry = this.#entries.get(id)
@@ -170,6 +212,7 @@ export class Notifier {
   reset(): void {
     for (const e of this.#entries.values()) e.timer?.cancel()
     this.#entries.clear()
+    this.#sent.clear()
     this.#held = undefined
   }
 
@@ -224,9 +267,11 @@ export class Notifier {
     let status = 0
     let reply: string
     let ok = false
+    let sent: SentRequest | undefined
     try {
       const body = probe && entry.n.probeBody ? entry.n.probeBody() : entry.n.body
       const headers = await entry.n.headers(probe)
+      sent = body === entry.n.body ? { headers } : { headers, body }
       // Forgotten by a reset or close while it was being signed: not sent (it would reach whatever
       // listens at its URL next, e.g. the next test's server).
       if (this.#entries.get(entry.n.id) !== entry) return false
@@ -266,6 +311,7 @@ export class Notifier {
     }
     if (probe) attempt.probe = true
     entry.record.attempts.push(attempt)
+    this.#sent.get(entry.n.id)?.push(sent)
     if (ok && entry.record.status !== 'delivered') {
       entry.record.status = 'delivered'
       entry.timer?.cancel()

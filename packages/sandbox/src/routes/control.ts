@@ -206,15 +206,23 @@ export const controlRoutes: Route[] = [
     handler: (req) => {
       // At most 100 years at a time, so sandbox time stays a valid date.
       const b = parse(
-        z.object({
-          advanceSeconds: z
-            .number()
-            .nonnegative()
-            .max(100 * 365 * 86400),
-        }),
+        z
+          .object({
+            advanceSeconds: z
+              .number()
+              .nonnegative()
+              .max(100 * 365 * 86400)
+              .optional(),
+            scale: z.number().positive().max(1_000_000).optional(),
+          })
+          .refine((c) => c.advanceSeconds !== undefined || c.scale !== undefined, {
+            message: 'give advanceSeconds, scale or both',
+            path: ['advanceSeconds'],
+          }),
         req,
       )
-      req.sandbox.clock.advance(b.advanceSeconds)
+      if (b.scale !== undefined) req.sandbox.clock.setScale(b.scale)
+      if (b.advanceSeconds !== undefined) req.sandbox.clock.advance(b.advanceSeconds)
       return json({
         now: new Date(req.sandbox.clock.now()).toISOString(),
         scale: req.sandbox.clock.scale,
