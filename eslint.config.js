@@ -52,6 +52,12 @@ export default tseslint.config(
       'vue/multi-word-component-names': 'off',
     },
   },
+  // The sandbox console's components run in a browser and are type-checked by vue-tsc, which
+  // knows the DOM's names (ESLint's no-undef does not look at TypeScript's lib).
+  {
+    files: ['packages/sandbox/console/**/*.vue'],
+    rules: { 'no-undef': 'off' },
+  },
   // CommonJS config and scripts that run in Node.
   {
     files: ['**/*.cjs', '**/babel.config.js'],

@@ -1,7 +1,7 @@
 // `pnpm dev`: the one command that starts Fen for local work — the Fen sandbox (an offline WeChat
 // Pay), the server on embedded PGlite pointed at it, and the shop's H5 build in sandbox mode,
 // rebuilt on change (Taro's dev server proxies /api and /__sandbox) — and prints where everything is.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 
 const SANDBOX = process.env.SANDBOX_URL ?? 'http://127.0.0.1:3100'
 const PORT = process.env.PORT ?? '3000'
@@ -52,6 +52,14 @@ async function waitFor(url, name, seconds = 30) {
 }
 
 console.log('Fen dev: starting the sandbox and the server. Ctrl-C stops everything.\n')
+// The sandbox's console page is a Vite build; turbo rebuilds it only when its sources changed (a
+// second or so otherwise). Without it the sandbox still runs, and its page says how to build it.
+const consoleBuild = spawnSync(
+  'pnpm',
+  ['exec', 'turbo', 'run', 'build:console', '--filter=@fen/sandbox', '--output-logs=errors-only'],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+)
+if (consoleBuild.status !== 0) console.error('[dev] the sandbox console did not build (see above)')
 start('sandbox', ['--filter', '@fen/sandbox', 'start'], { SANDBOX_QUIET: '1' })
 await waitFor(`${SANDBOX}/__sandbox/merchant`, 'the sandbox')
 start('server', ['--filter', '@fen/server', 'start'], {
@@ -71,7 +79,7 @@ console.log(`
 Fen is running:
   shop (H5)        http://127.0.0.1:${H5_PORT}       (sandbox mode: pay through the simulated cashier or by QR)
   server           http://127.0.0.1:${PORT}        (GET /api/products, /healthz)
-  sandbox          ${SANDBOX}/__sandbox/   (play WeChat's side: pay, fail, refund, resend)
+  sandbox          ${SANDBOX}/__sandbox/   (console: orders, notifications, call log, faults, clock)
   admin token      fen-dev-admin-token           (Authorization: Bearer …, /api/admin/…, /metrics)
   database         PGlite in apps/server/.data   (set DATABASE_URL for PostgreSQL)
     WeChat DevTools  pnpm --filter @fen/miniprogram dev:weapp, then open dist/weapp-sandbox (docs/devtools.md)

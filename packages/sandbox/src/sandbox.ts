@@ -44,6 +44,8 @@ export interface SandboxOptions {
   signErrorResponses?: boolean
   /** Where log lines go (default: nowhere). Never receives keys or secrets. */
   log?: (line: string) => void
+  /** The built console page (default: this package's `console/dist`; see routes/page.ts). */
+  consoleDir?: string
 }
 
 interface PlatformSigner {
@@ -70,6 +72,7 @@ export class Sandbox {
   readonly refundSettleSeconds: number | false
   readonly signErrorResponses: boolean
   readonly log: (line: string) => void
+  readonly consoleDir: string | undefined
   platformMode: PlatformMode
   /** The platform certificate that signs (a rotation drill switches it). */
   activeCertificate: string
@@ -98,6 +101,7 @@ export class Sandbox {
     this.refundSettleSeconds = options.refundSettleSeconds ?? 5
     this.signErrorResponses = options.signErrorResponses ?? false
     this.log = options.log ?? (() => undefined)
+    this.consoleDir = options.consoleDir
     this.notifier = new Notifier({
       clock: this.clock,
       faults: this.faults,

@@ -14,6 +14,7 @@ import type { SandboxKeys, SandboxMerchant } from './keys'
 import { Sandbox, type SandboxOptions } from './sandbox'
 import { billRoutes } from './routes/bills'
 import { certificateRoutes } from './routes/certificates'
+import { consoleRoutes } from './routes/console'
 import { controlRoutes } from './routes/control'
 import { loginRoutes } from './routes/login'
 import { pageRoutes } from './routes/page'
@@ -68,6 +69,7 @@ const ROUTES: Route[] = [
   ...v2Routes,
   ...loginRoutes,
   ...controlRoutes,
+  ...consoleRoutes,
   ...pageRoutes,
 ]
 

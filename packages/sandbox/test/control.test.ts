@@ -1045,54 +1045,6 @@ describe('POST /__sandbox/platform', () => {
   })
 })
 
-// ---- pages -------------------------------------------------------------------------------
-
-describe('pages', () => {
-  it('GET /__sandbox/ is the dashboard', async () => {
-    for (const path of ['/__sandbox/', '/__sandbox']) {
-      const r = await call('GET', path)
-      expect(r.status).toBe(200)
-      expect(r.headers.get('content-type')).toMatch(/^text\/html/)
-      expect(r.text).toContain('Fen sandbox')
-      expect(r.text.startsWith('<!doctype html>')).toBe(true)
-    }
-  })
-
-  it('scan and h5pay pages are HTML naming their order', async () => {
-    const { codeUrl } = await nativeOrder()
-    const scan = await call('GET', `/__sandbox/scan?code_url=${encodeURIComponent(codeUrl)}`)
-    expect(scan.status).toBe(200)
-    expect(scan.headers.get('content-type')).toMatch(/^text\/html/)
-    expect(scan.text).toContain(JSON.stringify(codeUrl).slice(1, -1))
-    expect(scan.text).toContain('code_url')
-
-    const h5 = await call('GET', '/__sandbox/h5pay?prepay_id=wx123')
-    expect(h5.status).toBe(200)
-    expect(h5.headers.get('content-type')).toMatch(/^text\/html/)
-    expect(h5.text).toContain('"prepay_id"')
-    expect(h5.text).toContain('"wx123"')
-  })
-
-  it('an injection attempt in code_url or prepay_id is not rendered unescaped', async () => {
-    const evil = '"</script><script>alert(1)</script>'
-    for (const path of [
-      `/__sandbox/scan?code_url=${encodeURIComponent(evil)}`,
-      `/__sandbox/h5pay?prepay_id=${encodeURIComponent(evil)}`,
-    ]) {
-      const r = await call('GET', path)
-      expect(r.status).toBe(200)
-      expect(r.text).not.toContain(evil)
-      expect(r.text).not.toContain('<script>alert(1)')
-      expect(r.text).not.toContain('</script><script>')
-      // Exactly the page's own one script element.
-      expect(r.text.match(/<script>/g)).toHaveLength(1)
-      expect(r.text.match(/<\/script>/g)).toHaveLength(1)
-      // The value is still there, as a safe JS string.
-      expect(r.text).toContain('\\"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>')
-    }
-  })
-})
-
 // ---- keys and the CLI ------------------------------------------------------------------------
 
 function tmp(): string {
