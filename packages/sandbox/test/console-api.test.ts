@@ -32,17 +32,7 @@ const refused = new Set<string>()
 beforeAll(async () => {
   keys = await generateSandboxKeys()
   sb = await startSandbox({ keys, port: 0, refundSettleSeconds: false })
-  const m = sb.merchant
-  wxpay = new WechatPay({
-    baseUrl: sb.url,
-    mchid: m.mchid,
-    appid: m.appid,
-    serialNo: m.merchantSerialNo,
-    privateKey: m.merchantPrivateKey,
-    apiV3Key: m.apiV3Key,
-    platform: { publicKey: { id: m.platformPublicKeyId, key: m.platformPublicKey } },
-    maxRetries: 0,
-  })
+  wxpay = sdk(sb)
   endpoint = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -64,6 +54,21 @@ afterAll(async () => {
 afterEach(async () => {
   await fetch(`${sb.url}/__sandbox/reset`, { method: 'POST' })
 })
+
+/** The SDK against a sandbox, with no retries (a test sees each answer as it is). */
+function sdk(target: RunningSandbox): WechatPay {
+  const m = target.merchant
+  return new WechatPay({
+    baseUrl: target.url,
+    mchid: m.mchid,
+    appid: m.appid,
+    serialNo: m.merchantSerialNo,
+    privateKey: m.merchantPrivateKey,
+    apiV3Key: m.apiV3Key,
+    platform: { publicKey: { id: m.platformPublicKeyId, key: m.platformPublicKey } },
+    maxRetries: 0,
+  })
+}
 
 async function get<T>(path: string): Promise<{ status: number; body: T }> {
   const res = await fetch(`${sb.url}/__sandbox/${path}`)
@@ -321,16 +326,7 @@ describe('GET /__sandbox/console/refunds and /notifications', () => {
   it('says when a refund settles by itself', async () => {
     const other = await startSandbox({ keys, port: 0, refundSettleSeconds: 3600 })
     try {
-      const m = other.merchant
-      const client = new WechatPay({
-        baseUrl: other.url,
-        mchid: m.mchid,
-        appid: m.appid,
-        serialNo: m.merchantSerialNo,
-        privateKey: m.merchantPrivateKey,
-        apiV3Key: m.apiV3Key,
-        platform: { publicKey: { id: m.platformPublicKeyId, key: m.platformPublicKey } },
-      })
+      const client = sdk(other)
       await client.transactions.native({
         description: 'x',
         out_trade_no: 'FENAUTO1',
