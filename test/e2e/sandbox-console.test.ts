@@ -240,7 +240,9 @@ describe('the sandbox console, in Chromium', () => {
     const id = rowOf(no).locator('code.id')
     await id.waitFor(SHOWN)
     // (Strings, not functions: this file is type-checked without the DOM's types.)
-    await id.evaluate('(el) => getSelection().selectAllChildren(el)')
+    await page.evaluate(
+      `getSelection().selectAllChildren(document.querySelector('tr[data-order="${no}"] code.id'))`,
+    )
     expect(await selection()).toBe(no)
 
     // Two live updates: a new order above it, and its own row changing state.
