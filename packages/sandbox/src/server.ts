@@ -1,14 +1,12 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createVerify } from 'node:crypto'
 import { SignatureError, parseAuthorization } from '@fen/wechatpay'
+import Router, { type Layer, type RouterContext } from '@koa/router'
+import Koa, { type Context } from 'koa'
 import { newCallRecord } from './calls'
 import { WechatError } from './errors'
+import type { Route, SandboxReply, SandboxRequest } from './http'
 import { newRequestId } from './ids'
 import type { SandboxKeys, SandboxMerchant } from './keys'
 import { Sandbox, type SandboxOptions } from './sandbox'
@@ -21,45 +19,6 @@ import { pageRoutes } from './routes/page'
 import { refundRoutes } from './routes/refunds'
 import { transactionRoutes } from './routes/transactions'
 import { v2Routes } from './routes/v2'
-import type { Fault } from './faults'
-
-/** What a route handler sees. `rawUrl` is the path and query exactly as they arrived. */
-export interface SandboxRequest {
-  sandbox: Sandbox
-  method: string
-  rawUrl: string
-  path: string
-  query: URLSearchParams
-  headers: IncomingHttpHeaders
-  body: Buffer
-  params: Record<string, string>
-  /** The fault applied to this call, if any (routes with their own fault forms read it). */
-  fault: Fault | undefined
-}
-
-/** What a route handler returns: JSON `body`, or `raw` bytes with a content type. */
-export interface SandboxReply {
-  status: number
-  body?: unknown
-  raw?: string | Buffer
-  contentType?: string
-  headers?: Record<string, string>
-  /** Leave a 2xx answer unsigned (the bill file, as WeChat does). */
-  unsigned?: boolean
-}
-
-/**
- * How a route is guarded:
- * - `v3`: WeChat Pay APIv3 — faults, Accept/User-Agent, Authorization signature, signed answers;
- * - `v2`: APIv2 XML (the handler checks `sign`) and `open` (api.weixin.qq.com) — faults only;
- * - `control` and `page`: the sandbox's own `/__sandbox/` API and pages.
- */
-export interface Route {
-  method: string
-  pattern: RegExp
-  kind: 'v3' | 'v2' | 'open' | 'control' | 'page'
-  handler: (req: SandboxRequest) => SandboxReply | Promise<SandboxReply>
-}
 
 const ROUTES: Route[] = [
   ...transactionRoutes,
@@ -107,13 +66,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const keys = options.keys ?? (await (await import('./keys')).generateSandboxKeys())
   const sandbox = new Sandbox({ ...options, keys })
   const hung = new Set<ServerResponse>()
-  const server = createServer((req, res) => {
-    handle(sandbox, req, res, hung).catch((e) => {
-      sandbox.log(`internal error: ${(e as Error).stack ?? String(e)}`)
-      if (!res.headersSent)
-        send(res, 500, { code: 'SYSTEM_ERROR', message: '系统繁忙,请稍后重试' }, {})
-    })
-  })
+  const server = createServer(sandboxApp(sandbox, hung).callback())
   server.keepAliveTimeout = 65_000
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
@@ -136,50 +89,112 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   }
 }
 
-async function handle(
-  sandbox: Sandbox,
-  req: IncomingMessage,
-  res: ServerResponse,
-  hung: Set<ServerResponse>,
-): Promise<void> {
-  const rawUrl = req.url ?? '/'
-  const url = new URL(rawUrl, 'http://sandbox')
-  const method = req.method ?? 'GET'
-  let body: Buffer
-  try {
-    body = await readBody(req)
-  } catch {
-    send(res, 413, { code: 'PARAM_ERROR', message: '请求体过大' }, {})
-    return
-  }
+/** What the middleware before the router leaves for it: the raw body and the parsed URL. */
+interface SandboxState {
+  body: Buffer
+  url: URL
+  /** The path and query exactly as they arrived (signatures cover them). */
+  rawUrl: string
+}
 
-  let route: Route | undefined
-  let params: Record<string, string> = {}
-  let pathMatched = false
-  for (const r of ROUTES) {
-    const m = r.pattern.exec(url.pathname)
-    if (!m) continue
-    pathMatched = true
-    if (r.method !== method) continue
-    route = r
-    params = m.groups ?? {}
-    break
-  }
-  const requestId = newRequestId()
-  const baseHeaders = { 'Request-ID': requestId }
-  if (!route) {
-    const status = pathMatched ? 405 : 404
+type SandboxContext = Context & { state: SandboxState }
+
+/**
+ * The Koa app: errors → body (1 MiB cap, read before routing, so an oversized call is never
+ * routed or logged) → the routes → 405/404 for what no route answered.
+ */
+function sandboxApp(sandbox: Sandbox, hung: Set<ServerResponse>): Koa<SandboxState> {
+  const app = new Koa<SandboxState>()
+  // A listener replaces Koa's default, which prints to stderr; the middleware below catches
+  // handler errors, so only failures while writing an answer get here.
+  app.on('error', (e: Error) => sandbox.log(`http error: ${e.message}`))
+  app.use(async (ctx, next) => {
+    try {
+      await next()
+    } catch (e) {
+      sandbox.log(`internal error: ${(e as Error).stack ?? String(e)}`)
+      if (!ctx.headerSent) {
+        ctx.respond = true
+        send(ctx, 500, { code: 'SYSTEM_ERROR', message: '系统繁忙,请稍后重试' }, {})
+      }
+    }
+  })
+  app.use(async (ctx, next) => {
+    try {
+      ctx.state.body = await readBody(ctx.req)
+    } catch {
+      send(ctx, 413, { code: 'PARAM_ERROR', message: '请求体过大' }, {})
+      return
+    }
+    // Routed on the WHATWG-normalised path (dot segments resolved, as WeChat's gateway sees it);
+    // handlers still get the raw path and query in `rawUrl`, which signatures cover.
+    ctx.state.rawUrl = ctx.url
+    ctx.state.url = new URL(ctx.url, 'http://sandbox')
+    // Setting `ctx.path` rewrites `req.url`: `rawUrl` above keeps what was sent.
+    if (ctx.path !== ctx.state.url.pathname) ctx.path = ctx.state.url.pathname
+    await next()
+  })
+  app.use(sandboxRouter(sandbox, hung).routes())
+  app.use((ctx) => {
+    // `matched` lists the routes whose path matched: the method was wrong.
+    const pathMatched = ((ctx as Partial<RouterContext>).matched?.length ?? 0) > 0
     send(
-      res,
-      status,
+      ctx,
+      pathMatched ? 405 : 404,
       {
         code: pathMatched ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND',
         message: pathMatched ? '请求方法不正确' : '请求的资源不存在',
       },
-      baseHeaders,
+      { 'Request-ID': newRequestId() },
     )
-    return
+  })
+  return app
+}
+
+/** Every route, matched case-sensitively and without a trailing slash, as WeChat's paths are. */
+function sandboxRouter(sandbox: Sandbox, hung: Set<ServerResponse>): Router<SandboxState> {
+  const router = new Router<SandboxState>({ sensitive: true, strict: true })
+  for (const route of ROUTES) {
+    // `register` (not `router.get` …) for the Layer: its parameter names map the raw captures.
+    const layer = router.register(route.path, [route.method], async (ctx, next) => {
+      // @koa/router also routes HEAD to GET routes; the sandbox answers HEAD 405, as before.
+      if (ctx.method !== route.method) return next()
+      const params = rawParams(layer, ctx.captures ?? [])
+      await serve(sandbox, route, ctx as SandboxContext, params, hung)
+    }) as Layer<SandboxState>
   }
+  return router
+}
+
+/**
+ * A route's parameters as they appear in the path. @koa/router's `ctx.params` are decoded (and a
+ * malformed `%E0%A4%A` silently kept); handlers decode them themselves to answer WeChat's 400.
+ */
+function rawParams(layer: Layer<SandboxState>, captures: string[]): Record<string, string> {
+  const params: Record<string, string> = {}
+  layer.paramNames.forEach((key, i) => {
+    const value = captures[i]
+    if (value !== undefined) params[key.name] = value
+  })
+  return params
+}
+
+/**
+ * One routed call: the call log and faults (WeChat's side only), authentication (APIv3), the
+ * handler, and the answer — signed when it is an APIv3 2xx.
+ */
+async function serve(
+  sandbox: Sandbox,
+  route: Route,
+  ctx: SandboxContext,
+  params: Record<string, string>,
+  hung: Set<ServerResponse>,
+): Promise<void> {
+  const { req, res } = ctx
+  const { body, url } = ctx.state
+  const method = ctx.method
+  const requestId = newRequestId()
+  const baseHeaders = { 'Request-ID': requestId }
 
   const guarded = route.kind === 'v3' || route.kind === 'v2' || route.kind === 'open'
   const fault = guarded ? sandbox.faults.forPath(url.pathname) : undefined
@@ -202,11 +217,13 @@ async function handle(
   switch (fault?.kind) {
     case 'timeout':
       // Never answer; the socket is dropped after a minute, or when the client gives up.
+      ctx.respond = false
       hung.add(res)
       res.on('close', () => hung.delete(res))
       setTimeout(() => res.destroy(), 60_000).unref()
       return
     case 'reset':
+      ctx.respond = false
       req.socket.destroy()
       return
     case 'error500':
@@ -217,7 +234,7 @@ async function handle(
           fault.kind === 'error500'
             ? [500, 'SYSTEM_ERROR', '系统繁忙,请稍后重试']
             : [429, 'FREQUENCY_LIMITED', '请求频率超过限制，请降低频率']
-        send(res, status, { code, message }, baseHeaders)
+        send(ctx, status, { code, message }, baseHeaders)
         return
       }
   }
@@ -225,7 +242,7 @@ async function handle(
   const request: SandboxRequest = {
     sandbox,
     method,
-    rawUrl,
+    rawUrl: ctx.state.rawUrl,
     path: url.pathname,
     query: url.searchParams,
     headers: req.headers,
@@ -257,8 +274,7 @@ async function handle(
     const by = sandbox.responseSigner(typeof requestSerial === 'string' ? requestSerial : undefined)
     Object.assign(headers, await sandbox.sign(by, payload, ok && fault?.kind === 'probe'))
   }
-  res.writeHead(reply.status, headers)
-  res.end(payload)
+  answer(ctx, reply.status, headers, payload)
 }
 
 /**
@@ -353,13 +369,28 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   })
 }
 
-function send(
-  res: ServerResponse,
+/** A JSON answer. */
+function send(ctx: Context, status: number, body: unknown, headers: Record<string, string>): void {
+  answer(
+    ctx,
+    status,
+    { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
+    JSON.stringify(body),
+  )
+}
+
+/**
+ * Sets the answer byte for byte: the status, exactly `headers` and `payload` (signatures cover
+ * these bytes). Koa would add a `Content-Type` of its own to a body without one: removed.
+ */
+function answer(
+  ctx: Context,
   status: number,
-  body: unknown,
   headers: Record<string, string>,
+  payload: string | Buffer,
 ): void {
-  const payload = JSON.stringify(body)
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8' })
-  res.end(payload)
+  ctx.status = status
+  ctx.set(headers)
+  ctx.body = payload
+  if (headers['Content-Type'] === undefined) ctx.remove('Content-Type')
 }

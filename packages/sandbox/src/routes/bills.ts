@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib'
 import { formatBeijingTime } from '@fen/wechatpay'
 import { WechatError, paramError } from '../errors'
 import type { Sandbox } from '../sandbox'
-import type { Route } from '../server'
+import type { Route } from '../http'
 import type { Order, Refund } from '../state'
 
 /** A bill download URL works for 30 seconds (sandbox time), per WeChat's field docs. */
@@ -108,7 +108,7 @@ function isCalendarDate(s: string): boolean {
 export const billRoutes: Route[] = [
   {
     method: 'GET',
-    pattern: /^\/v3\/bill\/tradebill$/,
+    path: '/v3/bill/tradebill',
     kind: 'v3',
     handler: (req) => {
       const { sandbox, query } = req
@@ -153,7 +153,7 @@ export const billRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/v3\/billdownload\/file$/,
+    path: '/v3/billdownload/file',
     kind: 'v3',
     handler: (req) => {
       const file = req.sandbox.store.billFiles.get(req.query.get('token') ?? '')

@@ -1,11 +1,11 @@
 import { encryptResource, formatBeijingTime, parseCertificate } from '@fen/wechatpay'
 import { WechatError } from '../errors'
-import type { Route } from '../server'
+import type { Route } from '../http'
 
 export const certificateRoutes: Route[] = [
   {
     method: 'GET',
-    pattern: /^\/v3\/certificates$/,
+    path: '/v3/certificates',
     kind: 'v3',
     handler: ({ sandbox }) => {
       // A public-key-only merchant has no platform certificate (HTTP status UNCONFIRMED; 404 here).

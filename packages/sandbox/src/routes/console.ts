@@ -20,7 +20,7 @@ import { WechatError, decodePathParam } from '../errors'
 import { NOTIFICATION_FAULTS, PATH_FAULTS } from '../faults'
 import type { NotificationRecord } from '../notifier'
 import type { Sandbox } from '../sandbox'
-import type { Route, SandboxReply } from '../server'
+import type { Route, SandboxReply } from '../http'
 import type { Order, Refund } from '../state'
 
 /**
@@ -192,7 +192,7 @@ function orderParam(req: { params: Record<string, string>; sandbox: Sandbox }): 
 export const consoleRoutes: Route[] = [
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/console\/overview$/,
+    path: '/__sandbox/console/overview',
     kind: 'control',
     handler: ({ sandbox }) => {
       const refunds = [...sandbox.store.refunds.values()]
@@ -221,7 +221,7 @@ export const consoleRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/console\/orders$/,
+    path: '/__sandbox/console/orders',
     kind: 'control',
     handler: ({ sandbox, query }) => {
       const q = query.get('q')
@@ -243,7 +243,7 @@ export const consoleRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/console\/orders\/(?<no>[^/]+)$/,
+    path: '/__sandbox/console/orders/:no',
     kind: 'control',
     handler: async (req) => {
       const { sandbox } = req
@@ -264,7 +264,7 @@ export const consoleRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/console\/calls$/,
+    path: '/__sandbox/console/calls',
     kind: 'control',
     handler: ({ sandbox, query }) => {
       const method = query.get('method')?.toUpperCase()
@@ -288,7 +288,7 @@ export const consoleRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/console\/refunds$/,
+    path: '/__sandbox/console/refunds',
     kind: 'control',
     handler: ({ sandbox, query }) => {
       const status = query.get('status')
@@ -306,7 +306,7 @@ export const consoleRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/console\/notifications$/,
+    path: '/__sandbox/console/notifications',
     kind: 'control',
     handler: ({ sandbox, query }) => {
       const status = query.get('status')

@@ -5,7 +5,7 @@ import { WechatError, decodePathParam } from '../errors'
 import { NOTIFICATION_FAULTS, PATH_FAULTS } from '../faults'
 import { newLoginCode, newOpenid } from '../ids'
 import type { PlatformMode } from '../keys'
-import type { Route, SandboxReply, SandboxRequest } from '../server'
+import type { Route, SandboxReply, SandboxRequest } from '../http'
 import type { Order } from '../state'
 import { refundView } from './refunds'
 
@@ -135,13 +135,13 @@ function cashier(req: SandboxRequest): SandboxReply {
 export const controlRoutes: Route[] = [
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/merchant$/,
+    path: '/__sandbox/merchant',
     kind: 'control',
     handler: ({ sandbox }) => json(sandbox.merchant()),
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/login-codes$/,
+    path: '/__sandbox/login-codes',
     kind: 'control',
     handler: (req) => {
       const b = parse(
@@ -165,7 +165,7 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/pay$/,
+    path: '/__sandbox/pay',
     kind: 'control',
     handler: (req) => {
       const b = parse(payTarget, req)
@@ -174,24 +174,24 @@ export const controlRoutes: Route[] = [
       return json(req.sandbox.pay(order, b.result, b.openid, { afterClose: b.afterClose }))
     },
   },
-  { method: 'POST', pattern: /^\/__sandbox\/request-payment$/, kind: 'control', handler: cashier },
+  { method: 'POST', path: '/__sandbox/request-payment', kind: 'control', handler: cashier },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/notifications$/,
+    path: '/__sandbox/notifications',
     kind: 'control',
     handler: ({ sandbox, query }) =>
       json(sandbox.notifier.list(query.get('out_trade_no') ?? undefined)),
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/calls$/,
+    path: '/__sandbox/calls',
     kind: 'control',
     handler: ({ sandbox, query }) =>
       json(sandbox.calls.list(query.get('out_trade_no') ?? undefined)),
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/notifications\/(?<id>[^/]+)\/resend$/,
+    path: '/__sandbox/notifications/:id/resend',
     kind: 'control',
     handler: async ({ sandbox, params }) => {
       const record = await sandbox.notifier.resend(params.id!)
@@ -201,7 +201,7 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/clock$/,
+    path: '/__sandbox/clock',
     kind: 'control',
     handler: (req) => {
       // At most 100 years at a time, so sandbox time stays a valid date.
@@ -231,14 +231,14 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/clock$/,
+    path: '/__sandbox/clock',
     kind: 'control',
     handler: ({ sandbox }) =>
       json({ now: new Date(sandbox.clock.now()).toISOString(), scale: sandbox.clock.scale }),
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/refunds\/(?<no>[^/]+)$/,
+    path: '/__sandbox/refunds/:no',
     kind: 'control',
     handler: (req) => {
       const b = parse(z.object({ status: z.enum(['SUCCESS', 'ABNORMAL', 'CLOSED']) }), req)
@@ -255,7 +255,7 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/reset$/,
+    path: '/__sandbox/reset',
     kind: 'control',
     handler: ({ sandbox }) => {
       sandbox.reset()
@@ -264,7 +264,7 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/faults$/,
+    path: '/__sandbox/faults',
     kind: 'control',
     handler: (req) => {
       const b = parse(
@@ -323,7 +323,7 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'DELETE',
-    pattern: /^\/__sandbox\/faults$/,
+    path: '/__sandbox/faults',
     kind: 'control',
     handler: ({ sandbox }) => {
       sandbox.faults.clear()
@@ -332,13 +332,13 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/faults$/,
+    path: '/__sandbox/faults',
     kind: 'control',
     handler: ({ sandbox }) => json(sandbox.faults.list()),
   },
   {
     method: 'POST',
-    pattern: /^\/__sandbox\/platform$/,
+    path: '/__sandbox/platform',
     kind: 'control',
     handler: (req) => {
       const { sandbox } = req
@@ -372,7 +372,7 @@ export const controlRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/__sandbox\/state$/,
+    path: '/__sandbox/state',
     kind: 'control',
     handler: (req) =>
       json({

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { randomBytes } from 'node:crypto'
-import type { Route, SandboxReply } from '../server'
+import type { Route, SandboxReply } from '../http'
 
 /** Login codes live 5 minutes (sandbox time) and work once. */
 export const LOGIN_CODE_TTL_MS = 5 * 60_000
@@ -32,7 +32,7 @@ function unionidOf(openid: string): string {
 export const loginRoutes: Route[] = [
   {
     method: 'GET',
-    pattern: /^\/sns\/jscode2session$/,
+    path: '/sns/jscode2session',
     kind: 'open',
     handler: ({ sandbox, query, fault }) => {
       if (fault?.kind === 'error500') return fail(-1)

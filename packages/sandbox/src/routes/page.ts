@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Sandbox } from '../sandbox'
-import type { Route, SandboxReply } from '../server'
+import type { Route, SandboxReply } from '../http'
 
 /**
  * The sandbox's pages are one Vue app, the console (`packages/sandbox/console`, built by Vite into
@@ -79,15 +79,20 @@ async function file(sandbox: Sandbox, name: string, cache: string): Promise<Sand
 /** The console's index.html: read afresh on each load, so it names the newest build's assets. */
 const index: Route['handler'] = ({ sandbox }) => file(sandbox, 'index.html', 'no-cache')
 
+/** Vite's hashed file names: a name, no folders (nothing outside assets/ can be reached). */
+const ASSET_NAME = /^[\w-]+(?:\.[\w-]+)*$/
+
 export const pageRoutes: Route[] = [
-  { method: 'GET', pattern: /^\/__sandbox\/?$/, kind: 'page', handler: index },
-  { method: 'GET', pattern: /^\/__sandbox\/(?:scan|h5pay)$/, kind: 'page', handler: index },
+  { method: 'GET', path: '/__sandbox{/}', kind: 'page', handler: index },
+  { method: 'GET', path: '/__sandbox/scan', kind: 'page', handler: index },
+  { method: 'GET', path: '/__sandbox/h5pay', kind: 'page', handler: index },
   {
     method: 'GET',
-    // Vite's hashed file names: a name, no folders (nothing outside assets/ can be reached).
-    pattern: /^\/__sandbox\/assets\/(?<file>[\w-]+(?:\.[\w-]+)*)$/,
+    path: '/__sandbox/assets/:file',
     kind: 'page',
     handler: ({ sandbox, params }) =>
-      file(sandbox, `assets/${params.file!}`, 'public, max-age=31536000, immutable'),
+      ASSET_NAME.test(params.file!)
+        ? file(sandbox, `assets/${params.file!}`, 'public, max-age=31536000, immutable')
+        : { status: 404, body: { code: 'NOT_FOUND', message: '请求的资源不存在' } },
   },
 ]

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { WechatError, decodePathParam, paramError } from '../errors'
 import { newRefundId } from '../ids'
 import type { Sandbox } from '../sandbox'
-import type { Route } from '../server'
+import type { Route } from '../http'
 import type { Refund } from '../state'
 import { OUT_REFUND_NO, OUT_TRADE_NO, notifyUrl, parseJsonBody, str } from '../validation'
 
@@ -67,7 +67,7 @@ export function refundView(sandbox: Sandbox, r: Refund): object {
 export const refundRoutes: Route[] = [
   {
     method: 'POST',
-    pattern: /^\/v3\/refund\/domestic\/refunds$/,
+    path: '/v3/refund/domestic/refunds',
     kind: 'v3',
     handler: (req) => {
       const { sandbox } = req
@@ -127,7 +127,7 @@ export const refundRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/v3\/refund\/domestic\/refunds\/(?<no>[^/]+)$/,
+    path: '/v3/refund/domestic/refunds/:no',
     kind: 'v3',
     handler: (req) => {
       const refund = req.sandbox.store.refunds.get(

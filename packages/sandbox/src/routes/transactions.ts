@@ -9,7 +9,7 @@ import {
   paramError,
 } from '../errors'
 import type { Sandbox } from '../sandbox'
-import type { Route, SandboxRequest, SandboxReply } from '../server'
+import type { Route, SandboxRequest, SandboxReply } from '../http'
 import { DEFAULT_ORDER_LIFE_MS, type Order } from '../state'
 import { OUT_TRADE_NO, notifyUrl, parseJsonBody, rfc3339, str } from '../validation'
 
@@ -190,13 +190,13 @@ function outTradeNoParam(req: SandboxRequest): string {
 export const transactionRoutes: Route[] = [
   ...(['jsapi', 'native', 'app', 'h5'] as const).map((channel): Route => ({
     method: 'POST',
-    pattern: new RegExp(`^/v3/pay/transactions/${channel}$`),
+    path: `/v3/pay/transactions/${channel}`,
     kind: 'v3',
     handler: prepay(channel),
   })),
   {
     method: 'GET',
-    pattern: /^\/v3\/pay\/transactions\/out-trade-no\/(?<no>[^/]+)$/,
+    path: '/v3/pay/transactions/out-trade-no/:no',
     kind: 'v3',
     handler: (req) => {
       requireMchid(req)
@@ -207,7 +207,7 @@ export const transactionRoutes: Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/v3\/pay\/transactions\/id\/(?<id>[^/]+)$/,
+    path: '/v3/pay/transactions/id/:id',
     kind: 'v3',
     handler: (req) => {
       requireMchid(req)
@@ -220,7 +220,7 @@ export const transactionRoutes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/v3\/pay\/transactions\/out-trade-no\/(?<no>[^/]+)\/close$/,
+    path: '/v3/pay/transactions/out-trade-no/:no/close',
     kind: 'v3',
     handler: (req) => {
       const body = parseJsonBody(z.object({ mchid: str(32) }), req.body)

@@ -10,7 +10,7 @@ import {
   type V2SignType,
 } from '@fen/wechatpay'
 import type { Sandbox } from '../sandbox'
-import type { Route, SandboxRequest, SandboxReply } from '../server'
+import type { Route, SandboxRequest, SandboxReply } from '../http'
 import { DEFAULT_ORDER_LIFE_MS, type Order } from '../state'
 
 /** A `return_code=FAIL` answer: communication-level, unsigned (bad XML, bad sign). */
@@ -106,7 +106,7 @@ function queryFields(order: Order): Record<string, string | number | undefined> 
 export const v2Routes: Route[] = [
   {
     method: 'POST',
-    pattern: /^\/pay\/unifiedorder$/,
+    path: '/pay/unifiedorder',
     kind: 'v2',
     handler: async (req) => {
       const c = await check(req, [
@@ -177,7 +177,7 @@ export const v2Routes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/pay\/orderquery$/,
+    path: '/pay/orderquery',
     kind: 'v2',
     handler: async (req) => {
       const c = await check(req, ['nonce_str'])
@@ -201,7 +201,7 @@ export const v2Routes: Route[] = [
   },
   {
     method: 'POST',
-    pattern: /^\/pay\/closeorder$/,
+    path: '/pay/closeorder',
     kind: 'v2',
     handler: async (req) => {
       const c = await check(req, ['nonce_str', 'out_trade_no'])
