@@ -11,6 +11,8 @@ export interface CallRecord {
   method: string
   /** The path, without the query. */
   path: string
+  /** The query as sent, without the `?`, when there was one. */
+  query?: string
   /** The order the call is about, when it names one (path, JSON or XML body, or its refund). */
   out_trade_no?: string
   /** The fault that answered it instead of WeChat, if any. */
@@ -20,7 +22,19 @@ export interface CallRecord {
    * fault, or a client that gave up first — in which case the call may still have changed state.
    */
   status?: number
+  /** Real milliseconds from arrival to the end of the answer (or of the connection). */
+  ms?: number
+  /**
+   * The request body as text (empty bodies left out), cut at {@link BODY_CHARS} characters. Kept
+   * for the latest {@link CallLog.bodiesKept} calls only, so a long-running sandbox stays small.
+   */
+  request_body?: string
+  /** The answer's body likewise; a binary answer (the bill file) reads `<N bytes, type>`. */
+  response_body?: string
 }
+
+/** How much of a body a call record keeps. */
+export const BODY_CHARS = 8192
 
 /**
  * Every call the merchant made, so a test can count what a client really sent per order — retries
@@ -31,12 +45,21 @@ export class CallLog {
   #calls: CallRecord[] = []
   #seq = 0
 
-  constructor(readonly limit = 100_000) {}
+  constructor(
+    readonly limit = 100_000,
+    readonly bodiesKept = 1000,
+  ) {}
 
   /** Records a call, numbering it; returns the stored record (the caller fills in `status`). */
   add(call: Omit<CallRecord, 'seq'>): CallRecord {
     const record: CallRecord = { seq: ++this.#seq, ...call }
     this.#calls.push(record)
+    // Bodies are dropped from calls that fall out of the latest `bodiesKept`.
+    const old = this.#calls[this.#calls.length - 1 - this.bodiesKept]
+    if (old) {
+      delete old.request_body
+      delete old.response_body
+    }
     // Trimmed in slices of a tenth, so a full log is not copied on every call.
     if (this.#calls.length > this.limit + this.limit / 10) {
       this.#calls = this.#calls.slice(-this.limit)
@@ -65,13 +88,14 @@ export class CallLog {
   }
 }
 
-/** A call's record as it arrives (`status` is filled in once it is answered). */
+/** A call's record as it arrives (`status`, `ms` and the answer are filled in once it is answered). */
 export function newCallRecord(
   store: Store,
   call: {
     nowMs: number
     method: string
     path: string
+    query: string
     params: Record<string, string>
     body: Buffer
     fault: string | undefined
@@ -82,10 +106,31 @@ export function newCallRecord(
     method: call.method,
     path: call.path,
   }
+  if (call.query) record.query = call.query
   const no = orderOf(store, call.path, call.params, call.body)
   if (no !== undefined) record.out_trade_no = no
   if (call.fault !== undefined) record.fault = call.fault
+  if (call.body.length > 0) record.request_body = clip(call.body.toString('utf8'))
   return record
+}
+
+/** Content types whose bodies a call record keeps as text. */
+const TEXTUAL = /^(application\/(json|xml)|text\/)/
+
+/**
+ * An answer's body as a call record keeps it: text cut at {@link BODY_CHARS}, a binary body as its
+ * size. A login answer's `session_key` is replaced: logs never hold session keys, even sandbox ones.
+ */
+export function answerText(payload: string | Buffer, contentType: string | undefined): string {
+  if (typeof payload !== 'string' && !TEXTUAL.test(contentType ?? '')) {
+    return `<${payload.length} bytes, ${contentType ?? 'no type'}>`
+  }
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8')
+  return clip(text.replace(/("session_key"\s*:\s*")[^"]*"/g, '$1[redacted]"'))
+}
+
+function clip(text: string): string {
+  return text.length > BODY_CHARS ? `${text.slice(0, BODY_CHARS)}… (${text.length} chars)` : text
 }
 
 /** `<out_trade_no>` / `<transaction_id>` of an APIv2 XML body, CDATA or not. */

@@ -1,43 +1,148 @@
+#!/usr/bin/env node
 /**
- * `pnpm sandbox`: the Fen sandbox on SANDBOX_HOST (127.0.0.1) : SANDBOX_PORT (3100).
- *
- * Keys: SANDBOX_KEYS=<file> uses that keys file; otherwise `.sandbox/keys.json` at the repository
- * root, generated on the first start and kept (git-ignored). SANDBOX_TIME_SCALE (default 1) speeds
- * up sandbox time, e.g. 600 runs WeChat's 24 h notification retry schedule in 144 s.
- * SANDBOX_MODE=publicKey|certificate|both overrides the keys file's platform mode.
+ * `fen-sandbox`: the Fen sandbox's command line, in the spirit of the Stripe CLI. `start` (the
+ * default) runs a sandbox; the other commands talk to a running one through its control API
+ * (`--url`, default http://127.0.0.1:3100). `fen-sandbox --help` lists them; `pnpm sandbox` is
+ * `fen-sandbox start`.
  */
-import { fileURLToPath } from 'node:url'
-import { loadOrCreateKeys, readKeysFile, type PlatformMode } from './keys'
-import { startSandbox } from './server'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { CliError, DEFAULT_URL, output, usage } from './cli/common'
+import { helpText, pickLang } from './cli/help'
+import { clock, faults, listen, logs, reset, trigger } from './cli/remote'
+import { start } from './cli/start'
 
-const keysFile = process.env.SANDBOX_KEYS
-const defaultFile = fileURLToPath(new URL('../../../.sandbox/keys.json', import.meta.url))
-const { keys, created } = keysFile
-  ? { keys: readKeysFile(keysFile), created: false }
-  : await loadOrCreateKeys(defaultFile)
-const mode = process.env.SANDBOX_MODE as PlatformMode | undefined
-if (mode) {
-  if (!['publicKey', 'certificate', 'both'].includes(mode)) {
-    throw new Error('SANDBOX_MODE must be publicKey, certificate or both')
-  }
-  keys.platformMode = mode
+type Options = NonNullable<ParseArgsConfig['options']>
+
+const GLOBAL: Options = {
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  lang: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 }
-const timeScale = Number(process.env.SANDBOX_TIME_SCALE ?? 1)
-const sb = await startSandbox({
-  keys,
-  host: process.env.SANDBOX_HOST ?? '127.0.0.1',
-  port: Number(process.env.SANDBOX_PORT ?? 3100),
-  timeScale,
-  log: process.env.SANDBOX_QUIET ? undefined : (line) => console.log(`[sandbox] ${line}`),
-})
-// performance.now() counts from process start: module loading included.
-const ms = Math.round(performance.now())
-console.log(`Fen sandbox (WeChat Pay, offline) listening on ${sb.url}  (ready in ${ms} ms)
-  control page   ${sb.url}/__sandbox/
-  merchant       ${sb.merchant.mchid}  appid ${sb.merchant.appid}  mode ${sb.sandbox.platformMode}
-  keys           ${keysFile ?? defaultFile}${created ? ' (generated now)' : ''} — TEST KEYS ONLY
-  time scale     ${timeScale}×`)
 
-const stop = () => void sb.close().then(() => process.exit(0))
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
+/** Each command's own options (the global ones apply to all). */
+const COMMANDS: Record<string, Options> = {
+  start: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    keys: { type: 'string' },
+    'time-scale': { type: 'string' },
+    mode: { type: 'string' },
+    'refund-settle-seconds': { type: 'string' },
+    quiet: { type: 'boolean' },
+  },
+  listen: { 'forward-to': { type: 'string' } },
+  trigger: {
+    'out-trade-no': { type: 'string' },
+    'out-refund-no': { type: 'string' },
+    openid: { type: 'string' },
+  },
+  logs: {
+    'out-trade-no': { type: 'string' },
+    limit: { type: 'string' },
+    'no-follow': { type: 'boolean' },
+  },
+  clock: {},
+  faults: {
+    target: { type: 'string' },
+    count: { type: 'string' },
+    rate: { type: 'string' },
+    seed: { type: 'string' },
+    seconds: { type: 'string' },
+  },
+  reset: {},
+}
+
+/** Runs one command line; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  // A first, lenient pass finds the command: every option is known here, so an option's value
+  // is never taken for the command.
+  const all: Options = Object.assign({}, GLOBAL, ...Object.values(COMMANDS))
+  const first = parseArgs({ args: argv, options: all, strict: false, allowPositionals: true })
+  const json = first.values.json === true
+  const lang = pickLang(typeof first.values.lang === 'string' ? first.values.lang : undefined)
+  const out = output(json)
+  const [given] = first.positionals
+  const name = given ?? 'start'
+  try {
+    // `fen-sandbox --help` and `fen-sandbox help [command]`: the overview, or one command's help.
+    if (given === 'help' || (given === undefined && first.values.help === true)) {
+      const about = given === 'help' ? first.positionals[1] : undefined
+      if (about !== undefined && !(about in COMMANDS)) throw unknownCommand(about)
+      console.log(helpText(about, lang))
+      return 0
+    }
+    if (!(name in COMMANDS)) throw unknownCommand(name)
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: argv,
+        options: { ...GLOBAL, ...COMMANDS[name] },
+        strict: true,
+        allowPositionals: true,
+      })
+    } catch (e) {
+      throw usage(`${(e as Error).message.split('\n')[0]} (see fen-sandbox ${name} --help)`)
+    }
+    const { values } = parsed
+    if (values.help) {
+      console.log(helpText(name, lang))
+      return 0
+    }
+    // The command's own positionals, without its name (`start` may be left out).
+    const args = parsed.positionals[0] === name ? parsed.positionals.slice(1) : parsed.positionals
+    const url = (values.url as string | undefined) || process.env.SANDBOX_URL || DEFAULT_URL
+    const noArgs = () => {
+      if (args.length > 0) throw usage(`${name}: unexpected ${args.join(' ')}`)
+    }
+    switch (name) {
+      case 'start':
+        noArgs()
+        await start(values, out)
+        break
+      case 'listen':
+        noArgs()
+        await listen(url, values['forward-to'] as string | undefined, out)
+        break
+      case 'trigger':
+        if (args.length > 1) throw usage(`trigger: unexpected ${args.slice(1).join(' ')}`)
+        await trigger(url, args[0], values as Record<string, string>, out)
+        break
+      case 'logs':
+        noArgs()
+        await logs(url, values as Record<string, string>, out)
+        break
+      case 'clock':
+        await clock(url, args, out)
+        break
+      case 'faults':
+        await faults(url, args, values as Record<string, string>, out)
+        break
+      case 'reset':
+        noArgs()
+        await reset(url, out)
+        break
+    }
+    return 0
+  } catch (e) {
+    const err =
+      e instanceof CliError ? e : new CliError((e as Error).message ?? String(e), 1, 'FAILED')
+    console.error(
+      json
+        ? JSON.stringify({ error: { code: err.code, message: err.message } })
+        : `fen-sandbox: ${err.message}`,
+    )
+    return err.exitCode
+  }
+}
+
+function unknownCommand(name: string): CliError {
+  return usage(
+    `unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')} (fen-sandbox --help)`,
+  )
+}
+
+// No top-level await: the entry also builds to a format without it.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code
+})

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { Fault } from './faults'
 import type { Sandbox } from './sandbox'
 
@@ -22,11 +23,15 @@ export interface SandboxRequest {
   fault: Fault | undefined
 }
 
-/** What a route handler returns: JSON `body`, or `raw` bytes with a content type. */
+/**
+ * What a route handler returns: JSON `body`, or `raw` bytes with a content type. A control route
+ * may answer a stream (`raw` a Readable, the event stream): it is never signed, and ends when the
+ * client goes away (the stream is destroyed then).
+ */
 export interface SandboxReply {
   status: number
   body?: unknown
-  raw?: string | Buffer
+  raw?: string | Buffer | Readable
   contentType?: string
   headers?: Record<string, string>
   /** Leave a 2xx answer unsigned (the bill file, as WeChat does). */

@@ -1,5 +1,6 @@
 import { formatBeijingTime } from '@fen/wechatpay'
 import type { SandboxClock, ScheduledTask } from './clock'
+import type { DeliveryEvent } from './events'
 import type { Faults } from './faults'
 
 /**
@@ -41,6 +42,8 @@ export interface Attempt {
   ok: boolean
   /** A `WECHATPAY/SIGNTEST/` probe: the merchant should have refused it (4xx/5xx). */
   probe?: boolean
+  /** A copy sent to a forward (`fen-sandbox listen`): the URL it went to instead of `notify_url`. */
+  forwarded_to?: string
 }
 
 /** What one attempt sent: its headers, and its body when that differs from the notification's (an APIv2 probe). */
@@ -107,19 +110,50 @@ export class Notifier {
   readonly #entries = new Map<string, Entry>()
   /** What each attempt sent, for the newest SENT_KEPT notifications (oldest first). */
   readonly #sent = new Map<string, (SentRequest | undefined)[]>()
+  readonly #onAttempt: (event: DeliveryEvent) => void
   /** A notification held by a `reorder` fault until the next one has gone out. */
   #held: Entry | undefined
+  /** Forwards by id: URLs that get a copy of every attempt (`fen-sandbox listen`). */
+  readonly #forwards = new Map<string, string>()
+  #nextForward = 1
 
   constructor(options: {
     clock: SandboxClock
     faults: Faults
     timeoutMs: number
     log: (line: string) => void
+    /** Told of every attempt once it is answered (the live event stream). */
+    onAttempt?: (event: DeliveryEvent) => void
   }) {
     this.#clock = options.clock
     this.#faults = options.faults
     this.#timeoutMs = options.timeoutMs
     this.#log = options.log
+    this.#onAttempt = options.onAttempt ?? (() => undefined)
+  }
+
+  /**
+   * Sends every attempt from now on to `url` too — the same body, signed afresh — whatever
+   * `notify_url` the order named. An attempt succeeds when any of its copies is accepted, so a
+   * forward that answers 200 ends the retries as the merchant's `notify_url` would (see the
+   * README, "fen-sandbox listen"). Returns the forward's id, for {@link removeForward}.
+   */
+  addForward(url: string): string {
+    const id = `fwd_${this.#nextForward++}`
+    this.#forwards.set(id, url)
+    this.#log(`forwarding notifications to ${url} (${id})`)
+    return id
+  }
+
+  removeForward(id: string): boolean {
+    const removed = this.#forwards.delete(id)
+    if (removed) this.#log(`stopped forwarding (${id})`)
+    return removed
+  }
+
+  /** `GET /__sandbox/forwards` */
+  forwards(): { id: string; url: string }[] {
+    return [...this.#forwards].map(([id, url]) => ({ id, url }))
   }
 
   enqueue(n: OutgoingNotification): void {
@@ -205,7 +239,7 @@ export class Notifier {
   async resend(id: string): Promise<NotificationRecord | undefined> {
     const entry = this.#entries.get(id)
     if (!entry) return undefined
-    await this.#deliver(entry, false, true)
+    await this.#send(entry, false, true)
     return structuredClone(entry.record)
   }
 
@@ -241,7 +275,7 @@ export class Notifier {
     const copies = entry.duplicateNext ? 2 : 1
     entry.duplicateNext = false
     const results = await Promise.all(
-      Array.from({ length: copies }, () => this.#deliver(entry, probe, false)),
+      Array.from({ length: copies }, () => this.#send(entry, probe, false)),
     )
     this.#release(entry)
     // Delivered meanwhile, or forgotten by a reset while the attempt was in flight.
@@ -260,8 +294,26 @@ export class Notifier {
     this.#schedule(entry, entry.dueMs + interval * 1000)
   }
 
+  /** One attempt: to `notify_url` and to every forward at once; true when any copy was accepted. */
+  async #send(entry: Entry, probe: boolean, resend: boolean): Promise<boolean> {
+    const targets = [
+      { url: entry.n.url, forward: undefined as string | undefined },
+      ...[...this.#forwards].map(([forward, url]) => ({ url, forward })),
+    ]
+    const results = await Promise.all(
+      targets.map((t) => this.#deliver(entry, probe, resend, t.url, t.forward)),
+    )
+    return results.some(Boolean)
+  }
+
   /** One POST. Records the attempt; on success marks the notification delivered. */
-  async #deliver(entry: Entry, probe: boolean, resend: boolean): Promise<boolean> {
+  async #deliver(
+    entry: Entry,
+    probe: boolean,
+    resend: boolean,
+    url: string,
+    forward: string | undefined,
+  ): Promise<boolean> {
     const at = resend ? this.#clock.now() : entry.dueMs
     const started = performance.now()
     let status = 0
@@ -275,7 +327,7 @@ export class Notifier {
       // Forgotten by a reset or close while it was being signed: not sent (it would reach whatever
       // listens at its URL next, e.g. the next test's server).
       if (this.#entries.get(entry.n.id) !== entry) return false
-      const res = await fetch(entry.n.url, {
+      const res = await fetch(url, {
         method: 'POST',
         headers,
         body,
@@ -310,8 +362,19 @@ export class Notifier {
       ok,
     }
     if (probe) attempt.probe = true
+    if (forward !== undefined) attempt.forwarded_to = url
     entry.record.attempts.push(attempt)
     this.#sent.get(entry.n.id)?.push(sent)
+    const { record } = entry
+    this.#onAttempt({
+      id: record.id,
+      event_type: record.event_type,
+      out_trade_no: record.out_trade_no,
+      ...(record.out_refund_no ? { out_refund_no: record.out_refund_no } : {}),
+      url,
+      ...(forward === undefined ? {} : { forward }),
+      attempt: { ...attempt },
+    })
     if (ok && entry.record.status !== 'delivered') {
       entry.record.status = 'delivered'
       entry.timer?.cancel()

@@ -17,6 +17,7 @@ import {
 import { CallLog } from './calls'
 import { SandboxClock } from './clock'
 import { WechatError } from './errors'
+import { SandboxEvents } from './events'
 import { Faults } from './faults'
 import { newOpenid, newTransactionId } from './ids'
 import { merchantView, type PlatformMode, type SandboxKeys, type SandboxMerchant } from './keys'
@@ -64,6 +65,8 @@ export class Sandbox {
   readonly faults = new Faults()
   /** Every call the merchant made to WeChat's side (`GET /__sandbox/calls`). */
   readonly calls = new CallLog()
+  /** The live stream of calls and deliveries (`GET /__sandbox/events`). */
+  readonly events = new SandboxEvents()
   readonly notifier: Notifier
   readonly apiV3Key: KeyObject
   readonly merchantPublicKey: KeyObject
@@ -107,6 +110,7 @@ export class Sandbox {
       faults: this.faults,
       timeoutMs: options.notifyTimeoutMs ?? 5000,
       log: this.log,
+      onAttempt: (data) => this.events.emit({ type: 'delivery', data }),
     })
   }
 

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
 import { createVerify } from 'node:crypto'
 import { SignatureError, parseAuthorization } from '@fen/wechatpay'
 import Router, { type Layer, type RouterContext } from '@koa/router'
 import Koa, { type Context } from 'koa'
-import { newCallRecord } from './calls'
+import { answerText, newCallRecord } from './calls'
 import { WechatError } from './errors'
 import type { Route, SandboxReply, SandboxRequest } from './http'
 import { newRequestId } from './ids'
@@ -14,6 +15,7 @@ import { billRoutes } from './routes/bills'
 import { certificateRoutes } from './routes/certificates'
 import { consoleRoutes } from './routes/console'
 import { controlRoutes } from './routes/control'
+import { eventRoutes } from './routes/events'
 import { loginRoutes } from './routes/login'
 import { pageRoutes } from './routes/page'
 import { refundRoutes } from './routes/refunds'
@@ -29,6 +31,7 @@ const ROUTES: Route[] = [
   ...loginRoutes,
   ...controlRoutes,
   ...consoleRoutes,
+  ...eventRoutes,
   ...pageRoutes,
 ]
 
@@ -198,21 +201,35 @@ async function serve(
 
   const guarded = route.kind === 'v3' || route.kind === 'v2' || route.kind === 'open'
   const fault = guarded ? sandbox.faults.forPath(url.pathname) : undefined
-  if (guarded) {
-    const call = sandbox.calls.add(
-      newCallRecord(sandbox.store, {
-        nowMs: sandbox.clock.now(),
-        method,
-        path: url.pathname,
-        params,
-        body,
-        fault: fault?.kind,
-      }),
-    )
+  const call = guarded
+    ? sandbox.calls.add(
+        newCallRecord(sandbox.store, {
+          nowMs: sandbox.clock.now(),
+          method,
+          path: url.pathname,
+          query: url.search.slice(1),
+          params,
+          body,
+          fault: fault?.kind,
+        }),
+      )
+    : undefined
+  if (call) {
+    const started = performance.now()
     // Only an answer that was sent in full has a status (a hung or reset call never finishes).
     res.on('finish', () => {
       call.status = res.statusCode
     })
+    res.on('close', () => {
+      call.ms = Math.round(performance.now() - started)
+      sandbox.events.emit({ type: 'call', data: { ...call } })
+    })
+  }
+  /** The answer, kept in the call log for WeChat's side. */
+  const reply = (status: number, headers: Record<string, string>, payload: string | Buffer) => {
+    if (call && payload.length > 0)
+      call.response_body = answerText(payload, headers['Content-Type'])
+    answer(ctx, status, headers, payload)
   }
   switch (fault?.kind) {
     case 'timeout':
@@ -234,7 +251,7 @@ async function serve(
           fault.kind === 'error500'
             ? [500, 'SYSTEM_ERROR', '系统繁忙,请稍后重试']
             : [429, 'FREQUENCY_LIMITED', '请求频率超过限制，请降低频率']
-        send(ctx, status, { code, message }, baseHeaders)
+        reply(status, { ...baseHeaders, ...JSON_TYPE }, JSON.stringify({ code, message }))
         return
       }
   }
@@ -250,32 +267,41 @@ async function serve(
     params,
     fault,
   }
-  let reply: SandboxReply
+  let result: SandboxReply
   try {
     if (route.kind === 'v3') authenticate(sandbox, request)
-    reply = await route.handler(request)
+    result = await route.handler(request)
   } catch (e) {
     if (!(e instanceof WechatError)) throw e
-    reply = { status: e.status, body: e.body() }
+    result = { status: e.status, body: e.body() }
   }
 
-  const headers: Record<string, string> = { ...baseHeaders, ...reply.headers }
-  let payload: string | Buffer
-  if (reply.raw !== undefined) {
-    payload = reply.raw
-    headers['Content-Type'] = reply.contentType ?? 'application/octet-stream'
-  } else {
-    payload = reply.body === undefined ? '' : JSON.stringify(reply.body)
-    if (payload) headers['Content-Type'] = 'application/json; charset=utf-8'
+  const headers: Record<string, string> = { ...baseHeaders, ...result.headers }
+  if (result.raw instanceof Readable) {
+    // A stream (the event stream of the control API): never signed, never in the call log.
+    ctx.status = result.status
+    ctx.set({ ...headers, 'Content-Type': result.contentType ?? 'application/octet-stream' })
+    ctx.body = result.raw
+    return
   }
-  const ok = reply.status >= 200 && reply.status < 300
-  if (route.kind === 'v3' && !reply.unsigned && (ok || sandbox.signErrorResponses)) {
+  let payload: string | Buffer
+  if (result.raw !== undefined) {
+    payload = result.raw
+    headers['Content-Type'] = result.contentType ?? 'application/octet-stream'
+  } else {
+    payload = result.body === undefined ? '' : JSON.stringify(result.body)
+    if (payload) Object.assign(headers, JSON_TYPE)
+  }
+  const ok = result.status >= 200 && result.status < 300
+  if (route.kind === 'v3' && !result.unsigned && (ok || sandbox.signErrorResponses)) {
     const requestSerial = req.headers['wechatpay-serial']
     const by = sandbox.responseSigner(typeof requestSerial === 'string' ? requestSerial : undefined)
     Object.assign(headers, await sandbox.sign(by, payload, ok && fault?.kind === 'probe'))
   }
-  answer(ctx, reply.status, headers, payload)
+  reply(result.status, headers, payload)
 }
+
+const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8' }
 
 /**
  * Checks a merchant's APIv3 request the way WeChat's gateway does, throwing WeChat's error answer:
@@ -371,12 +397,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** A JSON answer. */
 function send(ctx: Context, status: number, body: unknown, headers: Record<string, string>): void {
-  answer(
-    ctx,
-    status,
-    { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
-    JSON.stringify(body),
-  )
+  answer(ctx, status, { ...headers, ...JSON_TYPE }, JSON.stringify(body))
 }
 
 /**

@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { loadOrCreateKeys, readKeysFile, type PlatformMode } from '../keys'
+import { startSandbox } from '../server'
+import { usage, type Output } from './common'
+
+/** The flags of `fen-sandbox start`; each defaults to its SANDBOX_* env variable. */
+export interface StartFlags {
+  host?: string | undefined
+  port?: string | undefined
+  keys?: string | undefined
+  'time-scale'?: string | undefined
+  mode?: string | undefined
+  'refund-settle-seconds'?: string | undefined
+  quiet?: boolean | undefined
+}
+
+const MODES: readonly PlatformMode[] = ['publicKey', 'certificate', 'both']
+
+/**
+ * `fen-sandbox start`: a sandbox in this process until SIGINT/SIGTERM. Prints the banner (or, with
+ * `--json`, a `ready` line) once it listens.
+ */
+export async function start(
+  flags: StartFlags,
+  out: Output,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const host = flags.host ?? env.SANDBOX_HOST ?? '127.0.0.1'
+  const port = number('--port', 'SANDBOX_PORT', flags.port ?? env.SANDBOX_PORT ?? '3100', (n) =>
+    Number.isInteger(n) && n >= 0 && n <= 65535 ? undefined : 'a port number, 0 to 65535',
+  )
+  const timeScale = number(
+    '--time-scale',
+    'SANDBOX_TIME_SCALE',
+    flags['time-scale'] ?? env.SANDBOX_TIME_SCALE ?? '1',
+    (n) => (n > 0 ? undefined : 'a positive number'),
+  )
+  const settle = number(
+    '--refund-settle-seconds',
+    'SANDBOX_REFUND_SETTLE_SECONDS',
+    flags['refund-settle-seconds'] ?? env.SANDBOX_REFUND_SETTLE_SECONDS ?? '5',
+    (n) => (n >= 0 ? undefined : '0 or more seconds'),
+  )
+  const mode = flags.mode ?? env.SANDBOX_MODE
+  if (mode !== undefined && !MODES.includes(mode as PlatformMode)) {
+    throw usage(`${flags.mode ? '--mode' : 'SANDBOX_MODE'} must be publicKey, certificate or both`)
+  }
+  const quiet = flags.quiet ?? Boolean(env.SANDBOX_QUIET)
+
+  const given = flags.keys ?? env.SANDBOX_KEYS
+  const keysFile = given === undefined ? defaultKeysFile() : resolve(given)
+  const { keys, created } =
+    given === undefined
+      ? await loadOrCreateKeys(keysFile)
+      : { keys: readKeysFile(keysFile), created: false }
+  if (mode) keys.platformMode = mode as PlatformMode
+
+  const sb = await startSandbox({
+    keys,
+    host,
+    port,
+    timeScale,
+    // 0 means by hand only: the sandbox's `false`.
+    refundSettleSeconds: settle === 0 ? false : settle,
+    ...(quiet
+      ? {}
+      : {
+          log: (line: string) =>
+            out.print(`[sandbox] ${line}`, { event: 'log', at: new Date().toISOString(), line }),
+        }),
+  })
+  // performance.now() counts from process start: module loading included.
+  const ms = Math.round(performance.now())
+  out.print(
+    `Fen sandbox (WeChat Pay, offline) listening on ${sb.url}  (ready in ${ms} ms)
+  control page   ${sb.url}/__sandbox/
+  merchant       ${sb.merchant.mchid}  appid ${sb.merchant.appid}  mode ${sb.sandbox.platformMode}
+  keys           ${keysFile}${created ? ' (generated now)' : ''} — TEST KEYS ONLY
+  time scale     ${timeScale}×   refunds settle ${settle === 0 ? 'by hand only' : `after ${settle} s`}
+  try            fen-sandbox listen --forward-to http://localhost:3000/api/pay/notify`,
+    {
+      event: 'ready',
+      url: sb.url,
+      mchid: sb.merchant.mchid,
+      appid: sb.merchant.appid,
+      mode: sb.sandbox.platformMode,
+      keys: keysFile,
+      generated: created,
+      timeScale,
+      refundSettleSeconds: settle,
+      readyMs: ms,
+    },
+  )
+  await new Promise<void>((done) => {
+    const stop = () => void sb.close().then(done)
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}
+
+function number(
+  flag: string,
+  envName: string,
+  text: string,
+  check: (n: number) => string | undefined,
+): number {
+  const n = text.trim() === '' ? NaN : Number(text)
+  const problem = Number.isFinite(n) ? check(n) : 'a number'
+  if (problem) throw usage(`${flag} (or ${envName}) must be ${problem}, not "${text}"`)
+  return n
+}
+
+/**
+ * `.sandbox/keys.json` in the workspace root — the nearest folder up from the current one that
+ * holds `pnpm-workspace.yaml` (so `pnpm sandbox` in this repo keeps the keys at its root) — else
+ * in the current folder.
+ */
+export function defaultKeysFile(cwd = process.cwd()): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return join(dir, '.sandbox', 'keys.json')
+    if (dirname(dir) === dir) return join(resolve(cwd), '.sandbox', 'keys.json')
+  }
+}
