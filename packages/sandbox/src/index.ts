@@ -1,6 +1,6 @@
 /**
  * @fen/sandbox — an offline, protocol-faithful WeChat Pay (APIv3 and APIv2) and mini-program login.
- * Start it in code with `startSandbox()`, or from the command line with `pnpm sandbox`.
+ * Start it in code with `startSandbox()`, or from the command line with `fen-sandbox` (`pnpm sandbox`).
  */
 export { startSandbox, type RunningSandbox, type StartSandboxOptions } from './server'
 export { Sandbox, type SandboxOptions } from './sandbox'
@@ -22,4 +22,5 @@ export {
 } from './notifier'
 export { PATH_FAULTS, NOTIFICATION_FAULTS, type Fault } from './faults'
 export { type CallRecord } from './calls'
+export { type DeliveryEvent, type SandboxEvent } from './events'
 export { tradeBillCsv } from './routes/bills'
