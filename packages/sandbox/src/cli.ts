@@ -8,8 +8,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { CliError, DEFAULT_URL, output, usage } from './cli/common'
 import { helpText, pickLang } from './cli/help'
-import { clock, faults, listen, logs, reset, trigger } from './cli/remote'
-import { start } from './cli/start'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -95,11 +93,15 @@ export async function main(argv: string[]): Promise<number> {
     const noArgs = () => {
       if (args.length > 0) throw usage(`${name}: unexpected ${args.join(' ')}`)
     }
+    // Loaded on demand: `start` needs the whole sandbox, the other commands only an HTTP client.
+    if (name === 'start') {
+      noArgs()
+      const { start } = await import('./cli/start')
+      await start(values, out)
+      return 0
+    }
+    const { clock, faults, listen, logs, reset, trigger } = await import('./cli/remote')
     switch (name) {
-      case 'start':
-        noArgs()
-        await start(values, out)
-        break
       case 'listen':
         noArgs()
         await listen(url, values['forward-to'] as string | undefined, out)

@@ -1,4 +1,3 @@
-import { formatBeijingTime } from '@fen/wechatpay'
 import type { CallRecord } from '../calls'
 import type { DeliveryEvent } from '../events'
 import { NOTIFICATION_FAULTS, PATH_FAULTS, type Fault } from '../faults'
@@ -205,6 +204,8 @@ export async function clock(url: string, args: string[], out: Output): Promise<v
   } else {
     throw usage(`clock: unknown action "${action}" (show or advance)`)
   }
+  // Loaded here only: the SDK is most of what the other commands would load.
+  const { formatBeijingTime } = await import('@fen/wechatpay')
   out.print(
     `sandbox time ${formatBeijingTime(new Date(answer.now))} (running ${answer.scale}× real time)`,
     answer,
