@@ -1,19 +1,5 @@
 import type { CallRecord } from './calls'
-import type { Attempt } from './notifier'
-
-/** One delivery attempt of a notification, to its `notify_url` or to a forward (`fen-sandbox listen`). */
-export interface DeliveryEvent {
-  /** The notification's id (as in `GET /__sandbox/notifications`). */
-  id: string
-  event_type: string
-  out_trade_no: string
-  out_refund_no?: string
-  /** Where this attempt went. */
-  url: string
-  /** The forward it went to, when it was a forwarded copy; absent for the `notify_url` attempt. */
-  forward?: string
-  attempt: Attempt
-}
+import type { DeliveryEvent } from './notifier'
 
 /** What happens in a sandbox, as `GET /__sandbox/events` streams it. */
 export type SandboxEvent =

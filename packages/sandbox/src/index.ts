@@ -19,8 +19,9 @@ export {
   V2_RETRY_SCHEDULE,
   type NotificationRecord,
   type Attempt,
+  type DeliveryEvent,
 } from './notifier'
 export { PATH_FAULTS, NOTIFICATION_FAULTS, type Fault } from './faults'
 export { type CallRecord } from './calls'
-export { type DeliveryEvent, type SandboxEvent } from './events'
+export { type SandboxEvent } from './events'
 export { tradeBillCsv } from './routes/bills'

@@ -1,6 +1,5 @@
 import { formatBeijingTime } from '@fen/wechatpay'
 import type { SandboxClock, ScheduledTask } from './clock'
-import type { DeliveryEvent } from './events'
 import type { Faults } from './faults'
 
 /**
@@ -66,6 +65,20 @@ export interface NotificationDetail {
  * attempt), so a sandbox left running holds a bounded amount of it. Older ones keep their record.
  */
 export const SENT_KEPT = 1000
+
+/** One delivery attempt of a notification, to its `notify_url` or to a forward (`fen-sandbox listen`). */
+export interface DeliveryEvent {
+  /** The notification's id (as in `GET /__sandbox/notifications`). */
+  id: string
+  event_type: string
+  out_trade_no: string
+  out_refund_no?: string
+  /** Where this attempt went. */
+  url: string
+  /** The forward it went to, when it was a forwarded copy; absent for the `notify_url` attempt. */
+  forward?: string
+  attempt: Attempt
+}
 
 /** A notification's record: `GET /__sandbox/notifications` returns these. */
 export interface NotificationRecord {

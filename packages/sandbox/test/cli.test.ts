@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { CallRecord } from '../src/calls'
-import { generateSandboxKeys, type SandboxKeys } from '../src/keys'
+import { generateSandboxKeys, merchantView, type SandboxKeys } from '../src/keys'
 import { startSandbox, type RunningSandbox } from '../src/server'
 import {
   closedPort,
@@ -32,6 +32,15 @@ afterAll(async () => {
 afterEach(async () => {
   await control(sb, 'POST', '/__sandbox/reset')
 })
+
+/** A keys file in a temporary folder. */
+function keysFile(content: object): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fen-cli-'))
+  dirs.push(dir)
+  const file = join(dir, 'keys.json')
+  writeFileSync(file, JSON.stringify(content), { mode: 0o600 })
+  return file
+}
 
 let seq = 0
 const orderNo = () => `CLI${process.pid}${Date.now()}${seq++}`
@@ -86,10 +95,7 @@ describe('fen-sandbox usage', () => {
 
 describe('fen-sandbox start', () => {
   it('starts with the flags given (port 0, keys file, refunds settled by hand) and prints a ready line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fen-cli-'))
-    dirs.push(dir)
-    const file = join(dir, 'keys.json')
-    writeFileSync(file, JSON.stringify(keys), { mode: 0o600 })
+    const file = keysFile(keys)
     const cli = runCli([
       'start',
       '--port',
@@ -164,6 +170,41 @@ describe('fen-sandbox start', () => {
     const r = await runToEnd(['start', '--port', 'eighty'])
     expect(r.code).toBe(2)
     expect(r.err).toContain('--port (or SANDBOX_PORT) must be a number')
+  }, 60_000)
+})
+
+describe('fen-sandbox start from SANDBOX_* variables (what pnpm sandbox does)', () => {
+  it('listens on SANDBOX_PORT with the SANDBOX_KEYS keys, and stops on SIGTERM', async () => {
+    const port = await closedPort()
+    const cli = runCli([], {
+      SANDBOX_PORT: String(port),
+      SANDBOX_KEYS: keysFile(keys),
+      SANDBOX_QUIET: '1',
+    })
+    try {
+      await cli.waitFor((s) => s.includes('listening on'))
+      expect(cli.out()).toContain(`listening on http://127.0.0.1:${port}`)
+      expect(cli.out()).toContain(keys.mchid)
+      const res = await fetch(`http://127.0.0.1:${port}/__sandbox/merchant`)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ ...merchantView(keys), platformMode: 'publicKey' })
+    } finally {
+      cli.kill('SIGTERM')
+    }
+    expect(await cli.exited).toBe(0)
+    expect(cli.err()).toBe('')
+  }, 60_000)
+
+  it('refuses an incomplete keys file, naming the missing field', async () => {
+    const { apiV3Key: _drop, ...partial } = keys
+    const r = await runToEnd([], {
+      SANDBOX_PORT: String(await closedPort()),
+      SANDBOX_KEYS: keysFile(partial),
+      SANDBOX_QUIET: '1',
+    })
+    expect(r.code).toBe(1)
+    expect(r.err).toContain('has no apiV3Key')
+    expect(r.out).not.toContain('listening on')
   }, 60_000)
 })
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DeliveryEvent } from '../src/events'
+import type { DeliveryEvent } from '../src/notifier'
 import type { NotificationRecord } from '../src/notifier'
 import { startSandbox, type RunningSandbox } from '../src/server'
 import {

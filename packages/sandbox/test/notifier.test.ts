@@ -12,6 +12,7 @@ import {
 import { generateSandboxKeys, type SandboxKeys } from '../src/keys'
 import type { NotificationRecord } from '../src/notifier'
 import { startSandbox, type RunningSandbox } from '../src/server'
+import { sleep, until } from './support/until'
 
 // ---- the merchant's notify endpoint, scripted per test -------------------------------------
 
@@ -104,24 +105,6 @@ async function closedPort(): Promise<number> {
 }
 
 // ---- the sandbox side ------------------------------------------------------------------------
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until<T>(
-  get: () => T | Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await get()
-    if (ok(v)) return v
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`)
-    }
-    await sleep(5)
-  }
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any

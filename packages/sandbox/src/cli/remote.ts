@@ -1,5 +1,5 @@
 import type { CallRecord } from '../calls'
-import type { DeliveryEvent } from '../events'
+import type { DeliveryEvent } from '../notifier'
 import { NOTIFICATION_FAULTS, PATH_FAULTS, type Fault } from '../faults'
 import { CliError, control, parseDuration, readEvents, usage, type Output } from './common'
 

@@ -4,29 +4,13 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { WechatPay } from '@fen/wechatpay'
 import type { RunningSandbox } from '../../src/server'
+import { until } from './until'
 
-/** Helpers of the `fen-sandbox` tests: spawn the CLI through tsx, wait on conditions. */
+/** Helpers of the `fen-sandbox` tests: spawn the CLI through tsx, a merchant endpoint, the SDK. */
+
+export { until }
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url))
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `get` until `ok` holds; the deadline is generous (a busy 2-core machine), never asserted on. */
-export async function until<T>(
-  get: () => T | Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await get()
-    if (ok(v)) return v
-    if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`)
-    }
-    await sleep(10)
-  }
-}
 
 /** A running `fen-sandbox …`: its output so far, and its exit. */
 export interface Cli {

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    // Most suites generate RSA keys in beforeAll: seconds each when the machine is busy (CI runs
+    // the packages side by side on 2 cores), past vitest's 10 s default.
+    hookTimeout: 60_000,
+  },
+})
