@@ -27,6 +27,8 @@ const COMMANDS: Record<string, Options> = {
     'time-scale': { type: 'string' },
     mode: { type: 'string' },
     'refund-settle-seconds': { type: 'string' },
+    'payment-grace-seconds': { type: 'string' },
+    'open-platform': { type: 'boolean' },
     quiet: { type: 'boolean' },
   },
   listen: { 'forward-to': { type: 'string' } },

@@ -41,8 +41,17 @@ export interface SandboxOptions {
    * `false`: they stay PROCESSING until `POST /__sandbox/refunds/:out_refund_no`. Default 5.
    */
   refundSettleSeconds?: number | false
-  /** Also sign 4xx/5xx answers (WeChat does both). Default false. */
-  signErrorResponses?: boolean
+  /**
+   * How many sandbox seconds after `time_expire` a payment may still complete (WeChat has been seen
+   * completing payments 12–60 s late), even when the merchant closed the order after its expiry.
+   * Default 60; `0` ends payments exactly at `time_expire`.
+   */
+  paymentGraceSeconds?: number
+  /**
+   * Whether the mini-program is bound to an Open Platform (开放平台) account: only then does
+   * code2Session answer a `unionid`. Default false, as for a mini-program of its own.
+   */
+  openPlatformBound?: boolean
   /** Where log lines go (default: nowhere). Never receives keys or secrets. */
   log?: (line: string) => void
   /** The built console page (default: this package's `console/dist`; see routes/page.ts). */
@@ -73,7 +82,8 @@ export class Sandbox {
   readonly publicKeySigner: PlatformSigner
   readonly certificateSigners: PlatformSigner[]
   readonly refundSettleSeconds: number | false
-  readonly signErrorResponses: boolean
+  paymentGraceMs: number
+  openPlatformBound: boolean
   readonly log: (line: string) => void
   readonly consoleDir: string | undefined
   platformMode: PlatformMode
@@ -102,7 +112,8 @@ export class Sandbox {
     this.platformMode = options.keys.platformMode ?? 'publicKey'
     this.publicKeyNotificationShare = options.publicKeyNotificationShare ?? 0.5
     this.refundSettleSeconds = options.refundSettleSeconds ?? 5
-    this.signErrorResponses = options.signErrorResponses ?? false
+    this.paymentGraceMs = (options.paymentGraceSeconds ?? 60) * 1000
+    this.openPlatformBound = options.openPlatformBound ?? false
     this.log = options.log ?? (() => undefined)
     this.consoleDir = options.consoleDir
     this.notifier = new Notifier({
@@ -211,10 +222,16 @@ export class Sandbox {
   }
 
   /**
-   * The user pays (or the payment fails). SUCCESS moves NOTPAY/PAYERROR → SUCCESS and sends
-   * TRANSACTION.SUCCESS; PAYERROR records a failed attempt (no notification: WeChat sends none for
-   * failures) and the order stays payable. Throws a WechatError the control API renders as 400.
-   * `afterClose` lets a CLOSED order be paid (the close/pay race; see the control API).
+   * The user pays (or the payment fails). SUCCESS moves NOTPAY → SUCCESS and sends
+   * TRANSACTION.SUCCESS. PAYERROR is a failed attempt: on a JSAPI / Native / App / H5 order it is
+   * something the shopper's client sees (`requestPayment:fail …`), not a state — the order stays
+   * NOTPAY and payable, and no notification is sent (PAYERROR, USERPAYING and REVOKED are states
+   * of payment-code orders only, which the sandbox does not take). Throws a WechatError the control
+   * API renders as 400.
+   *
+   * A payment completes up to `paymentGraceSeconds` after `time_expire`, even on an order the
+   * merchant closed after its expiry (the close raced a payment the shopper had already confirmed);
+   * `afterClose` lets any CLOSED order be paid (the close/pay race; see the control API).
    */
   pay(
     order: Order,
@@ -225,14 +242,18 @@ export class Sandbox {
     const now = this.clock.now()
     if (order.state === 'SUCCESS' || order.state === 'REFUND')
       throw new WechatError(400, 'ORDERPAID', '订单已支付')
-    // `afterClose` plays the race merchants must handle: a payment the shopper confirmed just
-    // before the close completes after it.
-    if (order.state === 'CLOSED' && !options.afterClose) {
+    const inGrace = now > order.expiresAt && now <= order.expiresAt + this.paymentGraceMs
+    // A close after time_expire races a payment finishing in its grace; one before does not.
+    const lateClose = order.state === 'CLOSED' && inGrace && order.closedAt! >= order.expiresAt
+    if (order.state === 'CLOSED' && !options.afterClose && !lateClose) {
       throw new WechatError(400, 'ORDER_CLOSED', '订单已关闭')
     }
-    if (now > order.expiresAt) throw new WechatError(400, 'ORDER_EXPIRED', '订单已过期，请重新下单')
+    if (now > order.expiresAt && !inGrace) {
+      throw new WechatError(400, 'ORDER_EXPIRED', '订单已过期，请重新下单')
+    }
     if (result === 'PAYERROR') {
-      order.state = 'PAYERROR'
+      order.failedAttempts += 1
+      this.log(`payment of ${order.outTradeNo} failed (the order stays ${order.state})`)
       return this.transaction(order)
     }
     order.state = 'SUCCESS'
@@ -241,39 +262,51 @@ export class Sandbox {
     order.bankType = 'OTHERS'
     order.payerOpenid ??= openid ?? newOpenid()
     this.store.byTransactionId.set(order.transactionId, order)
-    this.log(`paid ${order.outTradeNo} (${order.totalFen} fen)`)
+    this.log(
+      `paid ${order.outTradeNo} (${order.totalFen} fen)${inGrace ? ' after time_expire' : ''}`,
+    )
     this.notifyPayment(order)
     return this.transaction(order)
   }
 
-  /** The APIv3 Transaction object of an order (query answer, notification resource). */
+  /**
+   * The APIv3 Transaction object of an order (query answer, notification resource), with the
+   * fields real answers carry in each state (wechat-ops-api.md §7). Unpaid (NOTPAY, CLOSED):
+   * `amount{payer_currency, total}`, `promotion_detail: []`, `scene_info{device_id: ""}`, and no
+   * `transaction_id, trade_type, bank_type, success_time, payer, attach`. Paid: all of them,
+   * `attach` as `""` when empty. Keys in alphabetical order, as raw captures list them.
+   */
   transaction(order: Order): Transaction {
-    const paid = order.transactionId !== undefined
-    const tx: Transaction = {
+    const base = {
       appid: order.appid,
       mchid: order.mchid,
       out_trade_no: order.outTradeNo,
-      trade_type: order.tradeType,
+      promotion_detail: [],
+      scene_info: { device_id: '' },
       trade_state: order.state,
       trade_state_desc: TRADE_STATE_DESC[order.state] ?? '',
+    }
+    if (order.transactionId === undefined) {
+      return sortKeys({
+        ...base,
+        amount: { payer_currency: order.currency, total: order.totalFen },
+      })
+    }
+    return sortKeys({
+      ...base,
+      amount: {
+        currency: order.currency,
+        payer_currency: order.currency,
+        payer_total: order.totalFen,
+        total: order.totalFen,
+      },
       attach: order.attach ?? '',
-      amount: paid
-        ? {
-            total: order.totalFen,
-            payer_total: order.totalFen,
-            currency: order.currency,
-            payer_currency: order.currency,
-          }
-        : { total: order.totalFen, currency: order.currency, payer_currency: order.currency },
-    }
-    if (paid) {
-      tx.transaction_id = order.transactionId
-      tx.bank_type = order.bankType
-      tx.success_time = formatBeijingTime(order.successTime!)
-      tx.payer = { openid: order.payerOpenid! }
-      tx.promotion_detail = []
-    }
-    return tx
+      bank_type: order.bankType,
+      payer: { openid: order.payerOpenid! },
+      success_time: formatBeijingTime(order.successTime!),
+      trade_type: order.tradeType,
+      transaction_id: order.transactionId,
+    })
   }
 
   // ---- notifications ---------------------------------------------------------------------
@@ -428,12 +461,20 @@ export class Sandbox {
   }
 }
 
-const TRADE_STATE_DESC: Partial<Record<string, string>> = {
+/**
+ * `trade_state_desc` as WeChat writes it (wechat-ops-api.md §7; CLOSED and REFUND were captured in
+ * APIv2, the same text in APIv3 is a choice). APIv2 orderquery uses the same texts.
+ */
+export const TRADE_STATE_DESC: Partial<Record<string, string>> = {
+  NOTPAY: '订单未支付',
   SUCCESS: '支付成功',
-  REFUND: '转入退款',
-  NOTPAY: '未支付',
-  CLOSED: '已关闭',
-  PAYERROR: '支付失败，请重新下单支付',
+  CLOSED: '订单已关闭',
+  REFUND: '订单发生过退款，退款详情请查询退款单',
+}
+
+/** An object with its keys in alphabetical order (raw WeChat answers list them so). */
+function sortKeys<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T
 }
 
 const REFUND_SUMMARY = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭' } as const

@@ -268,8 +268,14 @@ async function serve(
     fault,
   }
   let result: SandboxReply
+  // WeChat signs its answer to every request whose signature it verified, whatever the status;
+  // an answer to a request it could not authenticate goes unsigned.
+  let authenticated = false
   try {
-    if (route.kind === 'v3') authenticate(sandbox, request)
+    if (route.kind === 'v3') {
+      authenticate(sandbox, request)
+      authenticated = true
+    }
     result = await route.handler(request)
   } catch (e) {
     if (!(e instanceof WechatError)) throw e
@@ -293,7 +299,7 @@ async function serve(
     if (payload) Object.assign(headers, JSON_TYPE)
   }
   const ok = result.status >= 200 && result.status < 300
-  if (route.kind === 'v3' && !result.unsigned && (ok || sandbox.signErrorResponses)) {
+  if (authenticated && !result.unsigned) {
     const requestSerial = req.headers['wechatpay-serial']
     const by = sandbox.responseSigner(typeof requestSerial === 'string' ? requestSerial : undefined)
     Object.assign(headers, await sandbox.sign(by, payload, ok && fault?.kind === 'probe'))

@@ -38,6 +38,8 @@ export interface Order {
   successTime: number | undefined
   bankType: string | undefined
   closedAt: number | undefined
+  /** Failed payment attempts (`PAYERROR` on the control API): the order stays NOTPAY. */
+  failedAttempts: number
   refunds: Refund[]
 }
 
@@ -109,6 +111,7 @@ export class Store {
       successTime: undefined,
       bankType: undefined,
       closedAt: undefined,
+      failedAttempts: 0,
       refunds: [],
     }
     this.orders.set(order.outTradeNo, order)

@@ -285,7 +285,7 @@ describe('POST /__sandbox/pay', () => {
     const { no, codeUrl } = await nativeOrder()
     const failed = await call('POST', '/__sandbox/pay', { code_url: codeUrl, result: 'PAYERROR' })
     expect(failed.status).toBe(200)
-    expect(failed.body.trade_state).toBe('PAYERROR')
+    expect(failed.body.trade_state).toBe('NOTPAY')
     expect(failed.body.transaction_id).toBeUndefined()
     // No notification for a failed payment.
     expect((await call('GET', `/__sandbox/notifications?out_trade_no=${no}`)).body).toEqual([])

@@ -77,6 +77,10 @@ Starts a sandbox in this process; Ctrl-C stops it. Each flag defaults to its env
   --mode <mode>                   SANDBOX_MODE: publicKey | certificate | both (default: the keys file's)
   --refund-settle-seconds <s>     SANDBOX_REFUND_SETTLE_SECONDS, default 5; 0: refunds settle only
                                   by hand (fen-sandbox trigger refund.success …)
+  --payment-grace-seconds <s>     SANDBOX_PAYMENT_GRACE_SECONDS, default 60: how late after
+                                  time_expire a payment may still complete (as at WeChat)
+  --open-platform                 SANDBOX_OPEN_PLATFORM=1: the app is bound to an Open Platform
+                                  account, so code2Session answers a unionid
   --quiet                         SANDBOX_QUIET: no log lines
 With --json: a "ready" line with the URL and merchant, then log lines as {"event":"log"}.`,
     zh: `用法：fen-sandbox [start] [选项]
@@ -90,6 +94,10 @@ With --json: a "ready" line with the URL and merchant, then log lines as {"event
   --mode <模式>                   SANDBOX_MODE：publicKey | certificate | both（默认取密钥文件中的）
   --refund-settle-seconds <秒>    SANDBOX_REFUND_SETTLE_SECONDS，默认 5；0：退款只能手动结算
                                   （fen-sandbox trigger refund.success …）
+  --payment-grace-seconds <秒>    SANDBOX_PAYMENT_GRACE_SECONDS，默认 60：超过 time_expire 多久内
+                                  支付仍可能完成（与微信一致）
+  --open-platform                 SANDBOX_OPEN_PLATFORM=1：小程序已绑定开放平台账号，
+                                  code2Session 会返回 unionid
   --quiet                         SANDBOX_QUIET：不打印日志
 使用 --json 时：先输出一行 "ready"（地址与商户信息），之后日志为 {"event":"log"}。`,
   },

@@ -12,6 +12,8 @@ export interface StartFlags {
   'time-scale'?: string | undefined
   mode?: string | undefined
   'refund-settle-seconds'?: string | undefined
+  'payment-grace-seconds'?: string | undefined
+  'open-platform'?: boolean | undefined
   quiet?: boolean | undefined
 }
 
@@ -42,6 +44,13 @@ export async function start(
     flags['refund-settle-seconds'] ?? env.SANDBOX_REFUND_SETTLE_SECONDS ?? '5',
     (n) => (n >= 0 ? undefined : '0 or more seconds'),
   )
+  const grace = number(
+    '--payment-grace-seconds',
+    'SANDBOX_PAYMENT_GRACE_SECONDS',
+    flags['payment-grace-seconds'] ?? env.SANDBOX_PAYMENT_GRACE_SECONDS ?? '60',
+    (n) => (Number.isInteger(n) && n >= 0 ? undefined : 'a whole number of seconds, 0 or more'),
+  )
+  const openPlatformBound = flags['open-platform'] ?? env.SANDBOX_OPEN_PLATFORM === '1'
   const mode = flags.mode ?? env.SANDBOX_MODE
   if (mode !== undefined && !MODES.includes(mode as PlatformMode)) {
     throw usage(`${flags.mode ? '--mode' : 'SANDBOX_MODE'} must be publicKey, certificate or both`)
@@ -63,6 +72,8 @@ export async function start(
     timeScale,
     // 0 means by hand only: the sandbox's `false`.
     refundSettleSeconds: settle === 0 ? false : settle,
+    paymentGraceSeconds: grace,
+    openPlatformBound,
     ...(quiet
       ? {}
       : {

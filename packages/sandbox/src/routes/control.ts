@@ -45,10 +45,19 @@ function orderView(req: SandboxRequest, o: Order): object {
     prepay_id: o.prepayId,
     code_url: o.codeUrl,
     transaction_id: o.transactionId,
+    failed_attempts: o.failedAttempts,
     notify_url: o.notifyUrl,
     created_at: new Date(o.createdAt).toISOString(),
     expires_at: new Date(o.expiresAt).toISOString(),
     refunds: o.refunds.map((r) => refundView(req.sandbox, r)),
+  }
+}
+
+/** What `/__sandbox/settings` shows: the behaviours a test may switch. */
+function settingsView(req: SandboxRequest): object {
+  return {
+    openPlatformBound: req.sandbox.openPlatformBound,
+    paymentGraceSeconds: req.sandbox.paymentGraceMs / 1000,
   }
 }
 
@@ -121,6 +130,8 @@ function cashier(req: SandboxRequest): SandboxReply {
   }
   if (!signed) return failure('支付验证签名失败')
   if (p.result === 'CANCEL') return json({ errMsg: 'requestPayment:fail cancel' })
+  // The client starts no payment after time_expire; only one already confirmed completes late.
+  if (sandbox.clock.now() > order.expiresAt) return failure('订单已过期，请重新下单')
   try {
     sandbox.pay(order, p.result === 'PAYERROR' ? 'PAYERROR' : 'SUCCESS')
   } catch (e) {
@@ -369,6 +380,30 @@ export const controlRoutes: Route[] = [
         publicKeyNotificationShare: sandbox.publicKeyNotificationShare,
       })
     },
+  },
+  {
+    method: 'POST',
+    path: '/__sandbox/settings',
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(
+        z.object({
+          openPlatformBound: z.boolean().optional(),
+          paymentGraceSeconds: z.number().int().min(0).max(86_400).optional(),
+        }),
+        req,
+      )
+      if (b.openPlatformBound !== undefined) req.sandbox.openPlatformBound = b.openPlatformBound
+      if (b.paymentGraceSeconds !== undefined)
+        req.sandbox.paymentGraceMs = b.paymentGraceSeconds * 1000
+      return json(settingsView(req))
+    },
+  },
+  {
+    method: 'GET',
+    path: '/__sandbox/settings',
+    kind: 'control',
+    handler: (req) => json(settingsView(req)),
   },
   {
     method: 'GET',

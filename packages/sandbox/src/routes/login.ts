@@ -56,7 +56,8 @@ export const loginRoutes: Route[] = [
         body: {
           openid: entry.openid,
           session_key: randomBytes(16).toString('base64'),
-          unionid: unionidOf(entry.openid),
+          // Only a mini-program bound to an Open Platform account has unionids.
+          ...(sandbox.openPlatformBound ? { unionid: unionidOf(entry.openid) } : {}),
         },
       }
     },

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { WechatError, decodePathParam, paramError } from '../errors'
 import { newRefundId } from '../ids'
 import type { Sandbox } from '../sandbox'
+import { refundFeeFen } from './bills'
 import type { Route } from '../http'
 import type { Refund } from '../state'
 import { OUT_REFUND_NO, OUT_TRADE_NO, notifyUrl, parseJsonBody, str } from '../validation'
@@ -59,6 +60,8 @@ export function refundView(sandbox: Sandbox, r: Refund): object {
       settlement_total: o.totalFen,
       discount_refund: 0,
       currency: o.currency,
+      // 手续费退款金额: the share of the 0.6% fee the bills charge, rounded to the fen.
+      refund_fee: refundFeeFen(r.refundFen),
     },
     promotion_detail: [],
   }

@@ -149,10 +149,15 @@ function prepayAnswer(sandbox: Sandbox, order: Order, channel: Channel, now: num
   if (channel === 'native') return { code_url: sandbox.store.issueCodeUrl(order) }
   const prepayId = sandbox.store.issuePrepayId(order, now)
   if (channel === 'h5') {
-    order.h5Url = `${sandbox.baseUrl}/__sandbox/h5pay?prepay_id=${prepayId}`
+    order.h5Url = h5PayUrl(sandbox, prepayId)
     return { h5_url: order.h5Url }
   }
   return { prepay_id: prepayId }
+}
+
+/** Where an H5 order's `h5_url` (APIv2: `mweb_url`) leads: the sandbox's H5 cashier. */
+export function h5PayUrl(sandbox: Sandbox, prepayId: string): string {
+  return `${sandbox.baseUrl}/__sandbox/h5pay?prepay_id=${prepayId}`
 }
 
 /** The body's mchid must be the caller's, and its appid bound to it. */

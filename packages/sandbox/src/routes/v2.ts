@@ -9,9 +9,10 @@ import {
   verifyV2,
   type V2SignType,
 } from '@fen/wechatpay'
-import type { Sandbox } from '../sandbox'
+import { TRADE_STATE_DESC, type Sandbox } from '../sandbox'
 import type { Route, SandboxRequest, SandboxReply } from '../http'
 import { DEFAULT_ORDER_LIFE_MS, type Order } from '../state'
+import { h5PayUrl } from './transactions'
 
 /** A `return_code=FAIL` answer: communication-level, unsigned (bad XML, bad sign). */
 function returnFail(message: string): SandboxReply {
@@ -40,6 +41,9 @@ function answer(
   }
   return xml(toXml({ ...params, sign: signV2(params, sandbox.keys.apiV2Key, signType) }))
 }
+
+const V2_TRADE_TYPES = ['JSAPI', 'NATIVE', 'APP', 'MWEB'] as const
+type V2TradeType = (typeof V2_TRADE_TYPES)[number]
 
 type Checked = { fields: Record<string, string>; signType: V2SignType } | SandboxReply
 
@@ -80,12 +84,7 @@ function queryFields(order: Order): Record<string, string | number | undefined> 
     device_info: undefined,
     out_trade_no: order.outTradeNo,
     trade_state: order.state,
-    trade_state_desc:
-      order.state === 'SUCCESS'
-        ? '支付成功'
-        : order.state === 'CLOSED'
-          ? '订单已关闭'
-          : '订单未支付',
+    trade_state_desc: TRADE_STATE_DESC[order.state],
     total_fee: order.totalFen,
     fee_type: order.currency,
     trade_type: order.tradeType,
@@ -125,9 +124,12 @@ export const v2Routes: Route[] = [
       // Format errors are communication-level in APIv2: return_code FAIL, "参数格式校验错误".
       if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(f.out_trade_no!)) return returnFail('参数格式校验错误')
       if (!/^[1-9]\d{0,9}$/.test(f.total_fee!)) return returnFail('参数格式校验错误')
-      if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE')
+      if (!(V2_TRADE_TYPES as readonly string[]).includes(f.trade_type!))
         return returnFail('参数格式校验错误')
       if (f.trade_type === 'JSAPI' && !f.openid) return fail('LACK_PARAMS', 'JSAPI支付必须传openid')
+      // H5 (MWEB) orders carry the page they come from; WeChat's field table marks it required.
+      if (f.trade_type === 'MWEB' && !f.scene_info)
+        return fail('LACK_PARAMS', 'H5支付必须传scene_info')
       const now = sandbox.clock.now()
       // The order's parameters, not the call's: nonce, sign and the payer's IP differ between tries.
       const fingerprint = createHash('sha256')
@@ -157,7 +159,7 @@ export const v2Routes: Route[] = [
           totalFen: Number(f.total_fee),
           currency: f.fee_type ?? 'CNY',
           notifyUrl: f.notify_url!,
-          tradeType: f.trade_type,
+          tradeType: f.trade_type as V2TradeType,
           payerOpenid: f.openid,
           createdAt: now,
           expiresAt: Number.isNaN(expire)
@@ -168,10 +170,13 @@ export const v2Routes: Route[] = [
         })
         sandbox.log(`v2 order ${order.outTradeNo} ${order.tradeType} ${order.totalFen} fen`)
       }
+      const prepayId = sandbox.store.issuePrepayId(order, now)
+      if (order.tradeType === 'MWEB') order.h5Url = h5PayUrl(sandbox, prepayId)
       return answer(sandbox, c.signType, {
         trade_type: order.tradeType,
-        prepay_id: sandbox.store.issuePrepayId(order, now),
+        prepay_id: prepayId,
         code_url: order.tradeType === 'NATIVE' ? sandbox.store.issueCodeUrl(order) : undefined,
+        mweb_url: order.h5Url,
       })
     },
   },
@@ -208,7 +213,8 @@ export const v2Routes: Route[] = [
       if (isReply(c)) return c
       const { sandbox } = req
       const order = sandbox.store.orders.get(c.fields.out_trade_no!)
-      if (!order) return answer(sandbox, c.signType, {}, ['ORDERNOTEXIST', '此交易订单号不存在'])
+      // An unknown order answers like a close that worked, as the APIv3 close does (204).
+      if (!order) return answer(sandbox, c.signType, {})
       if (order.state === 'SUCCESS' || order.state === 'REFUND') {
         return answer(sandbox, c.signType, {}, ['ORDERPAID', '订单已支付，不能发起关单'])
       }
