@@ -138,7 +138,16 @@ export {
   type RefundChannel,
   type FundsAccount,
 } from './resources/refunds'
-export { Bills, type TradeBillRequest, type TradeBill } from './resources/bills'
+export {
+  Bills,
+  type BillDownload,
+  type FundFlowAccountType,
+  type FundFlowBill,
+  type FundFlowBillRequest,
+  type TradeBill,
+  type TradeBillRequest,
+  type TradeBillType,
+} from './resources/bills'
 export {
   Certificates,
   downloadPlatformCertificates,

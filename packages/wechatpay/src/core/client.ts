@@ -14,6 +14,7 @@ import { randomNonce, systemClock, unixSeconds, type Clock, type NonceSource } f
 import {
   ConfigError,
   createApiError,
+  type ApiError,
   InvalidArgumentError,
   NetworkError,
   WechatPayError,
@@ -240,11 +241,26 @@ export class WechatPayClient {
         await this.#backoff(attempt, req.signal)
         continue
       }
-      throw createApiError(res.status, res.body.toString('utf8'), res.requestId)
+      throw await this.#errorFrom(res, req.verify !== false)
     }
   }
 
-  /** Verifies a 2xx answer's `Wechatpay-*` signature over its raw body. */
+  /**
+   * The ApiError of a non-2xx answer. WeChat signs its answer to every request it authenticated,
+   * errors included: a signed error answer is verified like a 2xx one (a bad signature throws
+   * SignatureError, as it would be forged). An unsigned one — WeChat's gateway refusing the
+   * request (401, missing headers), a 5xx from in front of WeChat — is not refused, since the
+   * official SDKs never check error answers and WeChat does not promise signatures on them; it
+   * becomes an ApiError with `signed: false`. `verify: false` calls (the certificate download,
+   * which bootstraps the keys verification needs, and bill files) never verify.
+   */
+  async #errorFrom(res: RawResponse, verify: boolean): Promise<ApiError> {
+    const signed = verify && readHeader(res.headers, 'wechatpay-signature') !== undefined
+    if (signed) await this.verifyResponse(res)
+    return createApiError(res.status, res.body.toString('utf8'), res.requestId, signed)
+  }
+
+  /** Verifies an answer's `Wechatpay-*` signature over its raw body. */
   verifyResponse(res: RawResponse, verifier: Verifier = this.verifier): Promise<void> {
     return verifySigned(readSignatureHeaders(res.headers), res.body, verifier, {
       nowSeconds: unixSeconds(this.clock),

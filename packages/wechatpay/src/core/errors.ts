@@ -43,6 +43,14 @@ export class ApiError extends WechatPayError {
   readonly detail: unknown
   /** The `Request-ID` response header: quote it to WeChat support. */
   readonly requestId: string | undefined
+  /**
+   * True when the answer was signed by WeChat and the signature verified: an APIv3 error answer
+   * carrying `Wechatpay-*` headers (WeChat signs its answer to every request it authenticated), or
+   * an APIv2 business failure (`result_code FAIL`, whose `sign` is checked). False for an unsigned
+   * answer — a gateway refusal (401, missing headers), a 5xx from in front of WeChat, or anything
+   * a middlebox made up: act on its `code` only after confirming by a query.
+   */
+  readonly signed: boolean
 
   constructor(init: {
     status: number
@@ -50,12 +58,14 @@ export class ApiError extends WechatPayError {
     message: string
     detail?: unknown
     requestId?: string | undefined
+    signed?: boolean
   }) {
     super(init.message)
     this.status = init.status
     this.code = init.code
     this.detail = init.detail
     this.requestId = init.requestId
+    this.signed = init.signed ?? false
   }
 }
 
@@ -132,9 +142,15 @@ export function isOrderPaidError(e: unknown): e is ApiError {
 
 /**
  * Builds the {@link ApiError} for a non-2xx APIv3 response. Bodies that are not WeChat's JSON
- * error shape (a proxy's HTML page, an empty 502) still give a useful error.
+ * error shape (a proxy's HTML page, an empty 502) still give a useful error. `signed`: the answer's
+ * signature was verified.
  */
-export function createApiError(status: number, body: string, requestId?: string): ApiError {
+export function createApiError(
+  status: number,
+  body: string,
+  requestId?: string,
+  signed = false,
+): ApiError {
   let parsed: unknown
   try {
     parsed = body ? JSON.parse(body) : undefined
@@ -148,6 +164,7 @@ export function createApiError(status: number, body: string, requestId?: string)
       message: parsed.message,
       detail: parsed.detail,
       requestId,
+      signed,
     })
   }
   return new ApiError({
@@ -155,6 +172,7 @@ export function createApiError(status: number, body: string, requestId?: string)
     code: status >= 500 ? 'SYSTEM_ERROR' : 'HTTP_ERROR',
     message: `HTTP ${status} without a WeChat error body`,
     requestId,
+    signed,
   })
 }
 

@@ -50,11 +50,17 @@ export interface UnifiedOrderRequest {
   total_fee: number
   spbill_create_ip: string
   notify_url: string
-  trade_type: 'JSAPI' | 'NATIVE'
+  /** JSAPI (mini-program / 公众号), NATIVE (QR code), APP, or MWEB (H5 in a mobile browser). */
+  trade_type: 'JSAPI' | 'NATIVE' | 'APP' | 'MWEB'
   /** Required for JSAPI. */
   openid?: string
   /** NATIVE only. */
   product_id?: string
+  /**
+   * A JSON string; required for MWEB:
+   * `{"h5_info":{"type":"Wap","wap_url":"https://…","wap_name":"…"}}` (or iOS / Android app info).
+   */
+  scene_info?: string
   attach?: string
   time_start?: string
   time_expire?: string
@@ -68,6 +74,8 @@ export interface UnifiedOrderResponse {
   trade_type: string
   /** NATIVE only. */
   code_url?: string
+  /** MWEB only: send the shopper's browser there (it lives 5 minutes). */
+  mweb_url?: string
   raw: Record<string, string>
 }
 
@@ -143,7 +151,7 @@ export class WechatPayV2 {
     this.#nonce = options.nonce ?? randomNonce
   }
 
-  /** 统一下单 (JSAPI or NATIVE). */
+  /** 统一下单 (JSAPI, NATIVE, APP or MWEB). */
   async unifiedOrder(
     req: UnifiedOrderRequest,
     options?: CallOptions,
@@ -157,6 +165,7 @@ export class WechatPayV2 {
       prepay_id: raw.prepay_id,
       trade_type: raw.trade_type ?? req.trade_type,
       ...(raw.code_url ? { code_url: raw.code_url } : {}),
+      ...(raw.mweb_url ? { mweb_url: raw.mweb_url } : {}),
       raw,
     }
   }
@@ -292,6 +301,8 @@ export class WechatPayV2 {
         status: 200,
         code: raw.err_code ?? 'FAIL',
         message: raw.err_code_des ?? 'result_code FAIL',
+        // Its sign was checked above.
+        signed: true,
       })
     }
     return raw
