@@ -82,6 +82,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const { metrics } = services.ctx
   const app = new Koa()
   app.proxy = deps.config.trustProxy
+  // Only the entries our own proxies appended: ctx.ip is the rightmost `proxyHops` entries' first
+  // (a client writes whatever it likes to the left of them).
+  app.maxIpsCount = deps.config.proxyHops
 
   app.use(async (ctx, next) => {
     const started = performance.now()

@@ -22,6 +22,11 @@ export interface Config {
   port: number
   /** Behind a load balancer: take the client IP from X-Forwarded-For (rate limits, payer IP). */
   trustProxy: boolean
+  /**
+   * How many proxies in front append to X-Forwarded-For (0 without TRUST_PROXY): the client is the
+   * entry that many places from the right. Entries left of it are written by the client and ignored.
+   */
+  proxyHops: number
   production: boolean
   /** undefined → embedded PGlite in `dataDir` (dev, demo, tests only). */
   databaseUrl: string | undefined
@@ -111,7 +116,13 @@ const url = optional.pipe(z.url({ protocol: /^https?$/ }).optional())
 
 const Env = z.object({
   PORT: int(3000, 1, 65535),
-  TRUST_PROXY: optional.pipe(z.enum(['0', '1', 'true', 'false']).optional()),
+  // 0/false: not behind a proxy; 1/true: one proxy; N: N proxies, each appending to X-Forwarded-For.
+  TRUST_PROXY: optional.pipe(
+    z
+      .string()
+      .regex(/^(true|false|[0-9])$/, 'must be 0-9 (how many proxies append to X-Forwarded-For), true or false')
+      .optional(),
+  ),
   NODE_ENV: optional,
   DATABASE_URL: optional,
   FEN_DATA_DIR: optional,
@@ -301,10 +312,14 @@ export async function loadConfig(
   const publicBaseUrl = e.PUBLIC_BASE_URL ?? (sandbox ? `http://127.0.0.1:${e.PORT}` : undefined)
   if (!publicBaseUrl) problems.push('PUBLIC_BASE_URL: required (WeChat posts notifications to it)')
 
+  const proxyHops =
+    e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY ?? 0)
+
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
   return {
     port: e.PORT,
-    trustProxy: e.TRUST_PROXY === '1' || e.TRUST_PROXY === 'true',
+    trustProxy: proxyHops > 0,
+    proxyHops,
     production,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.FEN_DATA_DIR ?? '.data',
