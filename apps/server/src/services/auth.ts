@@ -77,6 +77,8 @@ export class AuthService {
         clockTimestamp: Math.floor(this.ctx.clock().getTime() / 1000),
       })
       if (typeof payload !== 'object') throw new Error('not an object')
+      // jsonwebtoken checks exp only when there is one: a token without it would never end.
+      if (typeof payload.exp !== 'number') throw new Error('no exp')
       id = Number(payload.sub)
       oid = payload.oid
     } catch {
