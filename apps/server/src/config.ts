@@ -189,7 +189,7 @@ export async function loadConfig(
     throw new ConfigError(problems.join('\n'))
   }
   const e = parsed.data
-  const production = e.NODE_ENV === 'production'
+  const production = isProduction(e.NODE_ENV)
 
   let sandbox: SandboxMerchant | undefined
   if (e.FEN_SANDBOX_URL) {
@@ -289,11 +289,11 @@ export async function loadConfig(
   let adminToken = e.ADMIN_TOKEN
   if (sandbox) {
     if (!jwtSecret) {
-      jwtSecret = 'fen-dev-jwt-secret-not-for-production-use-0123456789'
+      jwtSecret = DEV_JWT_SECRET
       warnings.push('JWT_SECRET is not set: using a development default (sandbox mode only)')
     }
     if (!adminToken) {
-      adminToken = 'fen-dev-admin-token'
+      adminToken = DEV_ADMIN_TOKEN
       warnings.push(
         'ADMIN_TOKEN is not set: using the development token "fen-dev-admin-token" (sandbox mode only)',
       )
@@ -303,6 +303,22 @@ export async function loadConfig(
   else if (jwtSecret.length < 32) problems.push('JWT_SECRET: at least 32 characters')
   if (!adminToken) problems.push('ADMIN_TOKEN: required (at least 16 characters)')
   else if (adminToken.length < 16) problems.push('ADMIN_TOKEN: at least 16 characters')
+  if (production) {
+    // Development defaults and guessable secrets start fine elsewhere; never in production.
+    if (jwtSecret === DEV_JWT_SECRET)
+      problems.push('JWT_SECRET: the development default; set a random secret in production')
+    else if (jwtSecret && jwtSecret.length >= 32 && isWeakSecret(jwtSecret))
+      problems.push(`JWT_SECRET: too weak (${WEAK_SECRET_RULE})`)
+    if (adminToken === DEV_ADMIN_TOKEN)
+      problems.push('ADMIN_TOKEN: the development token; set a random token in production')
+    else if (adminToken && adminToken.length >= 16 && isWeakSecret(adminToken))
+      problems.push(`ADMIN_TOKEN: too weak (${WEAK_SECRET_RULE})`)
+    if (apiV3Key && (isTestKey(apiV3Key) || (apiV2Key !== undefined && isTestKey(apiV2Key)))) {
+      problems.push(
+        'WECHATPAY_APIV3_KEY: a sandbox (test) key; production needs the merchant\'s real keys',
+      )
+    }
+  }
 
   if (production && !e.DATABASE_URL) {
     problems.push(
@@ -311,6 +327,8 @@ export async function loadConfig(
   }
   const publicBaseUrl = e.PUBLIC_BASE_URL ?? (sandbox ? `http://127.0.0.1:${e.PORT}` : undefined)
   if (!publicBaseUrl) problems.push('PUBLIC_BASE_URL: required (WeChat posts notifications to it)')
+  else if (production && !publicBaseUrl.startsWith('https://'))
+    problems.push('PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)')
 
   const proxyHops =
     e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY ?? 0)
@@ -344,6 +362,32 @@ export async function loadConfig(
     sandboxUrl: e.FEN_SANDBOX_URL,
     warnings,
   }
+}
+
+/** Used in sandbox mode when JWT_SECRET / ADMIN_TOKEN are unset; refused in production. */
+const DEV_JWT_SECRET = 'fen-dev-jwt-secret-not-for-production-use-0123456789'
+const DEV_ADMIN_TOKEN = 'fen-dev-admin-token'
+
+/** `production`, `prod`, in any case, with stray spaces: all production. */
+function isProduction(nodeEnv: string | undefined): boolean {
+  const v = nodeEnv?.trim().toLowerCase()
+  return v === 'production' || v === 'prod'
+}
+
+const WEAK_SECRET_RULE = 'use at least 8 distinct characters, not a shorter string repeated'
+
+/**
+ * A secret a person typed rather than generated: fewer than 8 distinct characters, or a shorter
+ * string repeated (`aaaa…`, `abcdabcd…`, `0123456789012…`). Random secrets pass easily.
+ */
+export function isWeakSecret(secret: string): boolean {
+  if (new Set(secret).size < 8) return true
+  for (let period = 1; period <= secret.length / 2; period++) {
+    let repeats = true
+    for (let i = period; i < secret.length && repeats; i++) repeats = secret[i] === secret[i - period]
+    if (repeats) return true
+  }
+  return false
 }
 
 /** The SDK's `platform` option: the keys that verify WeChat's answers and notifications. */

@@ -32,8 +32,16 @@ const database = await openDatabase({
   onError: (e) =>
     logger.warn({ err: loggable(e) }, 'database connection lost; the pool reconnects'),
 })
-await database.migrate()
-await seedDemoProducts(database.db)
+try {
+  await database.migrate()
+  await seedDemoProducts(database.db)
+} catch (e) {
+  // The usual first-run mistake (wrong host, database down): one line an operator can act on.
+  const setting = config.databaseUrl ? 'DATABASE_URL' : 'FEN_DATA_DIR'
+  console.error(`Fen server: cannot use the database (${setting}): ${rootCause(e)}`)
+  await database.close().catch(() => undefined)
+  process.exit(1)
+}
 
 const wxpay = new WechatPay({
   mchid: config.wechatpay.mchid,
@@ -117,3 +125,10 @@ async function shutdown(signal: string) {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'))
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
+
+/** The innermost message of a wrapped error (drizzle wraps the driver's), without the query. */
+function rootCause(e: unknown): string {
+  let err = e as { message?: string; cause?: unknown } | undefined
+  while (err?.cause) err = err.cause as typeof err
+  return err?.message ?? String(e)
+}
