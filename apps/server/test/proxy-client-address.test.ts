@@ -47,7 +47,8 @@ describe('TRUST_PROXY=2 (two proxies: a CDN, then the load balancer)', () => {
         body: { code: 'not-a-real-code' },
         headers: { 'x-forwarded-for': xff },
       })
-    for (let i = 0; i < 30; i++) expect((await at(`10.9.9.${i}, 203.0.113.9, 10.0.0.1`)).status).toBe(400)
+    for (let i = 0; i < 30; i++)
+      expect((await at(`10.9.9.${i}, 203.0.113.9, 10.0.0.1`)).status).toBe(400)
     expect((await at('10.9.9.99, 203.0.113.9, 10.0.0.2')).status).toBe(429)
   })
 })

@@ -13,6 +13,7 @@ import {
   readHeader,
   PUBLIC_KEY_ID_PREFIX,
 } from '@fen/wechatpay'
+import { createHash } from 'node:crypto'
 import type { Db } from '../db/client'
 import { loggable } from '../logger'
 import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
@@ -29,6 +30,14 @@ import {
 } from '../repositories/orders'
 import { releaseStock } from '../repositories/products'
 import { orderStateOf, wechatTime, type WechatOrderState } from '../wechat/gateway'
+import {
+  NotificationEnvelopeShape,
+  RefundShape,
+  TransactionShape,
+  V2PaymentShape,
+  shapeProblem,
+  storable,
+} from '../wechat/notification-shapes'
 import type { ServiceContext } from './context'
 import type { RefundService } from './refunds'
 
@@ -72,6 +81,26 @@ export class PaymentService {
     } catch (e) {
       return this.#refuse(e, 'v3')
     }
+    const problem =
+      shapeProblem(NotificationEnvelopeShape, { id: event.id, eventType: event.eventType }) ??
+      (event.type === 'transaction'
+        ? shapeProblem(TransactionShape, event.transaction)
+        : event.type === 'refund'
+          ? shapeProblem(RefundShape, event.refund)
+          : undefined)
+    if (problem) {
+      const resource =
+        event.type === 'transaction'
+          ? event.transaction
+          : event.type === 'refund'
+            ? event.refund
+            : undefined
+      return this.#refuseMalformed('v3', rawBody, problem, {
+        id: event.id,
+        eventType: event.eventType,
+        orderNo: (resource as { out_trade_no?: unknown } | undefined)?.out_trade_no,
+      })
+    }
     const serial = readHeader(headers, 'Wechatpay-Serial') ?? ''
     this.ctx.metrics.notificationKeys.inc({
       key: serial.startsWith(PUBLIC_KEY_ID_PREFIX) ? 'public_key' : 'certificate',
@@ -88,6 +117,9 @@ export class PaymentService {
       outcome = await this.refunds.applyResult(
         {
           outRefundNo: r.out_refund_no,
+          mchid: r.mchid,
+          orderNo: r.out_trade_no,
+          totalFen: r.amount.total,
           status: r.refund_status,
           refundId: r.refund_id,
           amountFen: r.amount?.refund,
@@ -117,6 +149,15 @@ export class PaymentService {
       const refused = this.#refuse(e, 'v2')
       return reply(refused.status, false, refused.status === 401 ? '签名失败' : '报文格式错误')
     }
+    const problem = shapeProblem(V2PaymentShape, n)
+    if (problem) {
+      const refused = await this.#refuseMalformed('v2', Buffer.from(xml), problem, {
+        id: `v2:${n.transaction_id}`,
+        eventType: 'TRANSACTION.SUCCESS',
+        orderNo: n.out_trade_no,
+      })
+      return reply(refused.status, false, '报文格式错误')
+    }
     const outcome = await this.applyPayment(
       {
         orderNo: n.out_trade_no,
@@ -130,7 +171,7 @@ export class PaymentService {
         source: 'notify',
       },
       // APIv2 notifications carry no id: the transaction identifies the payment.
-      { id: `v2:${n.transaction_id}`, eventType: 'TRANSACTION.SUCCESS' },
+      { id: `v2:${n.transaction_id}`, eventType: 'TRANSACTION.SUCCESS', api: 'v2' },
     )
     this.ctx.metrics.notifications.inc({ api: 'v2', outcome })
     return reply(200, true)
@@ -159,6 +200,32 @@ export class PaymentService {
     throw e
   }
 
+  /**
+   * A verified notification of a shape WeChat never sends: stored as rejected (its id and fields
+   * made storable; an id that is not one is replaced by a digest of the body, so a retry is still
+   * stored once), counted, answered 400.
+   */
+  async #refuseMalformed(
+    api: 'v3' | 'v2',
+    rawBody: Buffer,
+    problem: string,
+    n: { id: unknown; eventType: unknown; orderNo: unknown },
+  ): Promise<NotificationReply> {
+    const idOk = shapeProblem(NotificationEnvelopeShape.shape.id, n.id) === undefined
+    const digest = createHash('sha256').update(rawBody).digest('hex').slice(0, 40)
+    const orderNo = storable(n.orderNo)
+    await storeNotification(this.ctx.db, {
+      id: idOk ? (n.id as string) : `${api === 'v2' ? 'v2:' : ''}malformed:${digest}`,
+      eventType: storable(n.eventType) ?? 'UNKNOWN',
+      ...(orderNo === undefined ? {} : { orderNo }),
+      outcome: 'rejected',
+      detail: `malformed: ${storable(problem, 200)}`,
+    })
+    this.ctx.metrics.notifications.inc({ api, outcome: 'rejected' })
+    this.ctx.logger.warn({ problem, orderNo }, 'notification refused: verified but malformed')
+    return failureReply(400, '报文格式错误')
+  }
+
   /** Stores a notification that changes nothing; a retry of one already stored is a duplicate. */
   async #storeIgnored(
     notification: { id: string; eventType: string },
@@ -179,7 +246,7 @@ export class PaymentService {
    */
   async applyPayment(
     report: PaymentReport,
-    notification?: { id: string; eventType: string },
+    notification?: { id: string; eventType: string; api?: 'v3' | 'v2' },
   ): Promise<Outcome> {
     if (report.state !== 'SUCCESS' && report.state !== 'REFUND') {
       return notification ? this.#storeIgnored(notification, report.orderNo) : 'ignored'
@@ -195,74 +262,12 @@ export class PaymentService {
         })
         if (!fresh) return { outcome: 'duplicate' as const }
       }
-      const reject = async (detail: string) => {
-        if (notification) await setNotificationOutcome(tx, notification.id, 'rejected', detail)
-        return { outcome: 'rejected' as const, detail }
-      }
-      const order = await lockOrder(tx, report.orderNo)
-      if (!order) return reject('unknown order')
-      if (report.appid !== this.ctx.config.wechat.appid)
-        return reject(`appid ${report.appid} is not ours`)
-      if (report.mchid !== this.ctx.config.wechatpay.mchid)
-        return reject(`mchid ${report.mchid} is not ours`)
-      if (report.totalFen !== order.totalFen) {
-        return reject(
-          `amount ${report.totalFen} fen does not match the order's ${order.totalFen} fen`,
-        )
-      }
-      if (!report.transactionId) return reject('no transaction_id')
-      const payment = { transactionId: report.transactionId, paidAt: report.successTime ?? now }
-      if (order.transactionId && order.transactionId !== report.transactionId) {
-        return reject(
-          `a second payment ${report.transactionId}; the order was paid by ${order.transactionId}`,
-        )
-      }
-      // One transaction pays one order: reported for another, it is held (the unique
-      // transaction id would otherwise fail the write, and WeChat would retry for a day).
-      const earlier = await findPayment(tx, report.transactionId)
-      if (earlier && earlier.orderNo !== order.orderNo) {
-        return reject(`transaction ${report.transactionId} already paid order ${earlier.orderNo}`)
-      }
-      await recordPayment(tx, {
-        transactionId: report.transactionId,
-        orderNo: order.orderNo,
-        amountFen: report.totalFen,
-        payerOpenid: report.payerOpenid ?? null,
-        paidAt: payment.paidAt,
-        source: report.source,
-      })
-      if (order.status === 'PENDING') {
-        const paid = await markPaid(tx, order.orderNo, payment)
-        if (!paid) return { outcome: 'duplicate' as const }
-        if (report.state === 'REFUND') {
-          // Paid and already refunded at WeChat (by hand, in 商户平台) before we saw the payment:
-          // recorded, never fulfilled, and left to a person.
-          return reject(
-            'paid and already refunded at WeChat before we saw the payment: not fulfilled',
-          )
-        }
-        await enqueueEvent(tx, {
-          type: 'order.paid',
-          at: this.ctx.clock(),
-          orderNo: order.orderNo,
-          dedupeKey: order.orderNo,
-          payload: {
-            orderNo: order.orderNo,
-            userId: order.userId,
-            totalFen: order.totalFen,
-            transactionId: report.transactionId,
-          },
-        })
-        return { outcome: 'applied' as const }
-      }
-      if (order.status === 'CLOSED' && !order.transactionId) {
-        // Paid after we closed it (the user's payment was in flight): keep nothing, refund it all.
-        const late = await markPaidAfterClose(tx, order.orderNo, payment)
-        if (!late) return { outcome: 'duplicate' as const }
-        const refund = await this.refunds.createAutomatic(tx, late)
-        return { outcome: 'applied' as const, refund }
-      }
-      return { outcome: 'duplicate' as const }
+      const r = await this.#apply(tx, report, now, notification)
+      // Stored as applied above; a payment we already had (a query paid the order first) is a
+      // duplicate, and the record says so.
+      if (notification && r.outcome === 'duplicate')
+        await setNotificationOutcome(tx, notification.id, 'duplicate')
+      return r
     })
     if (result.outcome === 'rejected') {
       this.ctx.metrics.paymentMismatches.inc()
@@ -273,12 +278,96 @@ export class PaymentService {
     }
     if ('refund' in result && result.refund) {
       this.ctx.logger.warn(
-        { orderNo: report.orderNo },
-        'payment arrived after the order closed: refunding it',
+        { orderNo: report.orderNo, why: result.why },
+        'payment refunded automatically',
       )
       await this.refunds.submit(result.refund)
     }
     return result.outcome
+  }
+
+  /** The checks and writes of applyPayment, in its transaction (the notification already stored). */
+  async #apply(
+    tx: Db,
+    report: PaymentReport,
+    now: Date,
+    notification: { id: string; eventType: string; api?: 'v3' | 'v2' } | undefined,
+  ): Promise<
+    | { outcome: 'applied' | 'duplicate'; refund?: string; why?: string }
+    | { outcome: 'rejected'; detail: string }
+  > {
+    const reject = async (detail: string) => {
+      if (notification) await setNotificationOutcome(tx, notification.id, 'rejected', detail)
+      return { outcome: 'rejected' as const, detail }
+    }
+    const order = await lockOrder(tx, report.orderNo)
+    if (!order) return reject('unknown order')
+    // An APIv2 notification carries no timestamp and is signed with the older key: it may pay
+    // only an order prepaid through APIv2.
+    if (notification?.api === 'v2' && order.apiVersion !== 'v2')
+      return reject(`an APIv2 notification for an order prepaid through ${order.apiVersion}`)
+    if (report.appid !== this.ctx.config.wechat.appid)
+      return reject(`appid ${report.appid} is not ours`)
+    if (report.mchid !== this.ctx.config.wechatpay.mchid)
+      return reject(`mchid ${report.mchid} is not ours`)
+    if (report.totalFen !== order.totalFen) {
+      return reject(
+        `amount ${report.totalFen} fen does not match the order's ${order.totalFen} fen`,
+      )
+    }
+    if (!report.transactionId) return reject('no transaction_id')
+    const payment = { transactionId: report.transactionId, paidAt: report.successTime ?? now }
+    if (order.transactionId && order.transactionId !== report.transactionId) {
+      return reject(
+        `a second payment ${report.transactionId}; the order was paid by ${order.transactionId}`,
+      )
+    }
+    // One transaction pays one order: reported for another, it is held (the unique
+    // transaction id would otherwise fail the write, and WeChat would retry for a day).
+    const earlier = await findPayment(tx, report.transactionId)
+    if (earlier && earlier.orderNo !== order.orderNo) {
+      return reject(`transaction ${report.transactionId} already paid order ${earlier.orderNo}`)
+    }
+    await recordPayment(tx, {
+      transactionId: report.transactionId,
+      orderNo: order.orderNo,
+      amountFen: report.totalFen,
+      payerOpenid: report.payerOpenid ?? null,
+      paidAt: payment.paidAt,
+      source: report.source,
+    })
+    if (order.status === 'PENDING') {
+      const paid = await markPaid(tx, order.orderNo, payment)
+      if (!paid) return { outcome: 'duplicate' as const }
+      if (report.state === 'REFUND') {
+        // Paid and already refunded at WeChat (by hand, in 商户平台) before we saw the payment:
+        // recorded, never fulfilled, and left to a person.
+        return reject(
+          'paid and already refunded at WeChat before we saw the payment: not fulfilled',
+        )
+      }
+      await enqueueEvent(tx, {
+        type: 'order.paid',
+        at: this.ctx.clock(),
+        orderNo: order.orderNo,
+        dedupeKey: order.orderNo,
+        payload: {
+          orderNo: order.orderNo,
+          userId: order.userId,
+          totalFen: order.totalFen,
+          transactionId: report.transactionId,
+        },
+      })
+      return { outcome: 'applied' as const }
+    }
+    if (order.status === 'CLOSED' && !order.transactionId) {
+      // Paid after we closed it (the user's payment was in flight): keep nothing, refund it all.
+      const late = await markPaidAfterClose(tx, order.orderNo, payment)
+      if (!late) return { outcome: 'duplicate' as const }
+      const refund = await this.refunds.createAutomatic(tx, late)
+      return { outcome: 'applied' as const, refund, why: 'paid after the order closed' }
+    }
+    return { outcome: 'duplicate' as const }
   }
 
   /**

@@ -24,8 +24,13 @@ export interface RefundResult {
   outRefundNo: string
   status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED'
   refundId: string | undefined
-  /** From notifications: checked against our record. */
+  /** From notifications: each checked against our record. */
   amountFen?: number | undefined
+  mchid?: string
+  /** The `out_trade_no` the refund names. */
+  orderNo?: string
+  /** The order's total as WeChat knows it. */
+  totalFen?: number
   successTime: Date | undefined
 }
 
@@ -184,7 +189,7 @@ export class RefundService {
       // The order before the refund, as everywhere: its recompute then sees every other refund
       // of the order settled before it (two settlements at once would otherwise each miss the other).
       const known = await findRefund(tx, result.outRefundNo)
-      if (known) await lockOrder(tx, known.orderNo)
+      const order = known && (await lockOrder(tx, known.orderNo))
       const refund = known && (await lockRefund(tx, result.outRefundNo))
       if (notification) {
         const fresh = await storeNotification(tx, {
@@ -204,6 +209,17 @@ export class RefundService {
         return 'rejected'
       }
       if (!refund) return reject('unknown refund')
+      // A notification names the merchant, the order and its total too: a refund number alone
+      // (another merchant's, or ours under another order) must not settle our refund.
+      if (result.mchid !== undefined && result.mchid !== this.ctx.config.wechatpay.mchid)
+        return reject(`mchid ${result.mchid} is not ours`)
+      if (result.orderNo !== undefined && result.orderNo !== refund.orderNo)
+        return reject(`names order ${result.orderNo}; the refund is of ${refund.orderNo}`)
+      if (result.totalFen !== undefined && order && result.totalFen !== order.totalFen) {
+        return reject(
+          `order total ${result.totalFen} fen does not match the order's ${order.totalFen} fen`,
+        )
+      }
       if (result.amountFen !== undefined && result.amountFen !== refund.amountFen) {
         return reject(
           `refund amount ${result.amountFen} fen does not match our ${refund.amountFen} fen`,
