@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: 409,
   /** The refund asked for is more than can be refunded, or the order is not refundable (409). */
   REFUND_NOT_ALLOWED: 409,
+  /** Another refund of this order is being submitted to WeChat right now: retry shortly (409). */
+  REFUND_IN_PROGRESS: 409,
   /** WeChat answered with an error we cannot resolve here (502). */
   WECHAT_ERROR: 502,
   /** WeChat could not be reached, or is busy (503). */

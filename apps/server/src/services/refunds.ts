@@ -70,10 +70,18 @@ export class RefundService {
       }
       if (!REFUNDABLE.includes(order.status))
         throw new AppError('REFUND_NOT_ALLOWED', '订单未支付，不能退款')
-      const unsent = all.find(
-        (r) => r.status === 'SUBMITTING' && !r.automatic && r.amountFen === amountFen,
+      // A refund row is written, then submitted outside the transaction. One still SUBMITTING
+      // with a failure recorded is retried under its own number (WeChat refunds it once) by the
+      // same request again; one with none is being submitted right now by another request, and a
+      // second refund meanwhile would be a guess at what the operators meant: refused.
+      const manual = all.filter((r) => r.status === 'SUBMITTING' && !r.automatic)
+      const retry = manual.find(
+        (r) => r.lastError !== null && r.amountFen === amountFen && r.reason === reason,
       )
-      if (unsent) return unsent
+      if (retry) return retry
+      if (manual.some((r) => r.lastError === null)) {
+        throw new AppError('REFUND_IN_PROGRESS', '该订单的另一笔退款正在提交，请稍后刷新再试')
+      }
       const held = all
         .filter(
           (r) =>
