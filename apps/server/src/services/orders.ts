@@ -215,6 +215,13 @@ export class OrderService {
       if (isApiError(e, 'ORDER_CLOSED') || isApiError(e, 'ORDERCLOSED')) {
         throw new AppError('ORDER_NOT_PAYABLE', '订单已关闭，请重新下单')
       }
+      // Our prepays of one order differ only in their channel: WeChat refusing the order number
+      // as used with other parameters means the other channel won a race with this request.
+      if (isOrderNoUsed(e)) {
+        const current = await findOrder(this.ctx.db, orderNo)
+        if (current) this.#assertPayable(current, channel)
+        throw new AppError('PAY_CHANNEL_LOCKED', '该订单已通过另一种方式发起支付')
+      }
       throw wechatFailure(e)
     }
     if (!recorded) {
@@ -281,6 +288,14 @@ function describe(items: { title: string; quantity: number }[]): string {
   const count = items.reduce((n, i) => n + i.quantity, 0)
   const text = count > 1 ? `${first} 等${count}件商品` : first
   return [...text].slice(0, 127).join('')
+}
+
+/** WeChat's "this out_trade_no was used with other parameters" (v3 OUT_TRADE_NO_USED; v2 201 商户订单号重复). */
+function isOrderNoUsed(e: unknown): boolean {
+  return (
+    isApiError(e, 'OUT_TRADE_NO_USED') ||
+    (isApiError(e, 'INVALID_REQUEST') && (e as Error).message.includes('订单号重复'))
+  )
 }
 
 /** The PostgreSQL SQLSTATE of an error, through drizzle's wrapping (23505 unique, 23503 foreign key). */
