@@ -38,6 +38,8 @@ export interface Config {
   /** Where WeChat reaches us: notify_url is built from it. */
   publicBaseUrl: string
   orderTtlSeconds: number
+  /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
+  orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
   logLevel: string
   wechat: { appid: string; appSecret: string; apiBaseUrl: string }
   wechatpay: {
@@ -94,6 +96,8 @@ const KNOWN = [
   'WECHATPAY_PLATFORM_CERTIFICATES',
   'WECHATPAY_BASE_URL',
   'ORDER_TTL_SECONDS',
+  'ORDER_MAX_OPEN_PER_USER',
+  'ORDER_MAX_QUANTITY_PER_LINE',
   'FEN_SANDBOX_URL',
 ] as const
 const OURS = /^(WECHAT|WECHATPAY|FEN|JWT|ADMIN|ORDER)_/
@@ -120,7 +124,10 @@ const Env = z.object({
   TRUST_PROXY: optional.pipe(
     z
       .string()
-      .regex(/^(true|false|[0-9])$/, 'must be 0-9 (how many proxies append to X-Forwarded-For), true or false')
+      .regex(
+        /^(true|false|[0-9])$/,
+        'must be 0-9 (how many proxies append to X-Forwarded-For), true or false',
+      )
       .optional(),
   ),
   NODE_ENV: optional,
@@ -147,6 +154,9 @@ const Env = z.object({
   WECHATPAY_PLATFORM_CERTIFICATES: optional.pipe(z.enum(['download', 'off']).optional()),
   WECHATPAY_BASE_URL: url,
   ORDER_TTL_SECONDS: int(900, 60, 7 * 86400),
+  ORDER_MAX_OPEN_PER_USER: int(10, 1, 1000),
+  // The API's own limit is 99 a line.
+  ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
   FEN_SANDBOX_URL: url,
 })
 
@@ -315,7 +325,7 @@ export async function loadConfig(
       problems.push(`ADMIN_TOKEN: too weak (${WEAK_SECRET_RULE})`)
     if (apiV3Key && (isTestKey(apiV3Key) || (apiV2Key !== undefined && isTestKey(apiV2Key)))) {
       problems.push(
-        'WECHATPAY_APIV3_KEY: a sandbox (test) key; production needs the merchant\'s real keys',
+        "WECHATPAY_APIV3_KEY: a sandbox (test) key; production needs the merchant's real keys",
       )
     }
   }
@@ -328,7 +338,9 @@ export async function loadConfig(
   const publicBaseUrl = e.PUBLIC_BASE_URL ?? (sandbox ? `http://127.0.0.1:${e.PORT}` : undefined)
   if (!publicBaseUrl) problems.push('PUBLIC_BASE_URL: required (WeChat posts notifications to it)')
   else if (production && !publicBaseUrl.startsWith('https://'))
-    problems.push('PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)')
+    problems.push(
+      'PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)',
+    )
 
   const proxyHops =
     e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY ?? 0)
@@ -346,6 +358,10 @@ export async function loadConfig(
     adminToken: adminToken!,
     publicBaseUrl: publicBaseUrl!.replace(/\/+$/, ''),
     orderTtlSeconds: e.ORDER_TTL_SECONDS,
+    orderLimits: {
+      maxOpenOrdersPerUser: e.ORDER_MAX_OPEN_PER_USER,
+      maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,
+    },
     logLevel: e.LOG_LEVEL ?? 'info',
     wechat: { appid, appSecret, apiBaseUrl },
     wechatpay: {
@@ -384,7 +400,8 @@ export function isWeakSecret(secret: string): boolean {
   if (new Set(secret).size < 8) return true
   for (let period = 1; period <= secret.length / 2; period++) {
     let repeats = true
-    for (let i = period; i < secret.length && repeats; i++) repeats = secret[i] === secret[i - period]
+    for (let i = period; i < secret.length && repeats; i++)
+      repeats = secret[i] === secret[i - period]
     if (repeats) return true
   }
   return false

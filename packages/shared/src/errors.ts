@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   OUT_OF_STOCK: 409,
   /** No such order for this user (404; also another user's order). */
   ORDER_NOT_FOUND: 404,
+  /** The shopper already has as many unpaid orders as allowed: pay or cancel one first (409). */
+  TOO_MANY_OPEN_ORDERS: 409,
   /** The order cannot be paid now: closed, about to expire, or made under another payment API (409). */
   ORDER_NOT_PAYABLE: 409,
   /** The order was already paid (409). */

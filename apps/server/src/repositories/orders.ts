@@ -260,3 +260,12 @@ export async function countByStatus(db: Db): Promise<{ status: string; count: nu
     .groupBy(orders.status)
   return rows
 }
+
+/** How many PENDING (open, unpaid) orders the user has. */
+export async function countOpenOrders(db: Db, userId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(orders)
+    .where(and(eq(orders.userId, userId), eq(orders.status, 'PENDING')))
+  return row?.n ?? 0
+}

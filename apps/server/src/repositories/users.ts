@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { users } from '../db/schema'
 
@@ -21,4 +21,13 @@ export async function upsertUser(
     })
     .returning({ id: users.id })
   return row!.id
+}
+
+/**
+ * Locks the user's row until the transaction ends (so one shopper's concurrent order creations
+ * count their open orders one after another); false when there is no such user.
+ */
+export async function lockUser(db: Db, id: number): Promise<boolean> {
+  const rows = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).for('update')
+  return rows.length === 1
 }

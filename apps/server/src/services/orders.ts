@@ -3,7 +3,9 @@ import { loggable } from '../logger'
 import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
 import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { AppError } from '../errors'
+import { lockUser } from '../repositories/users'
 import {
+  countOpenOrders,
   findByIdempotencyKey,
   findOrder,
   findUserOrder,
@@ -50,6 +52,14 @@ export class OrderService {
    */
   async create(userId: number, req: CreateOrderRequest, idempotencyKey?: string): Promise<Order> {
     const lines = [...req.items].sort((a, b) => a.productId - b.productId) // one lock order: no deadlocks
+    const { maxQuantityPerLine, maxOpenOrdersPerUser } = this.ctx.config.orderLimits
+    const over = lines.find((l) => l.quantity > maxQuantityPerLine)
+    if (over) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `商品 ${over.productId}：每单每件商品最多 ${maxQuantityPerLine} 件`,
+      )
+    }
     const requestHash = createHash('sha256').update(JSON.stringify(lines)).digest('hex')
     if (idempotencyKey) {
       const existing = await this.#replay(userId, idempotencyKey, requestHash)
@@ -60,6 +70,16 @@ export class OrderService {
     let created: Awaited<ReturnType<typeof insertOrder>>
     try {
       created = await this.ctx.db.transaction(async (tx) => {
+        // Unpaid orders hold stock: one shopper may hold only so many at once. The user's row
+        // lock makes concurrent creates count one after another.
+        if (!(await lockUser(tx, userId)))
+          throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
+        if ((await countOpenOrders(tx, userId)) >= maxOpenOrdersPerUser) {
+          throw new AppError(
+            'TOO_MANY_OPEN_ORDERS',
+            `未支付的订单已有 ${maxOpenOrdersPerUser} 个，请先支付或取消`,
+          )
+        }
         const items = []
         let total = 0
         for (const line of lines) {
