@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import Koa from 'koa'
 import { koaBody } from 'koa-body'
 import type { MiniProgramClient } from '@fen/wechatpay'
@@ -118,7 +119,11 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   })
 
   // Notifications read their raw bytes themselves: mounted before the JSON parser.
-  const notify = notifyRoutes(services.payments, logger)
+  const notify = notifyRoutes(services.payments, logger, {
+    bodyTimeoutMs: deps.config.bodyTimeoutSeconds * 1000,
+    maxInFlight: deps.config.notifyMaxInFlight,
+    inFlight: metrics.notifyBodiesInFlight,
+  })
   app.use(notify.routes())
   app.use(
     koaBody({
@@ -150,6 +155,17 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   return app
 }
 
+/**
+ * The Node HTTP server's own limits, set on purpose (main.ts and the test harness call this): the
+ * headers within `headersTimeout`, the whole request within `requestTimeout` (Node's default, 300 s,
+ * let a trickling body hold a connection for five minutes), idle keep-alive sockets closed soon.
+ */
+export function limitServer(server: Server, config: Pick<Config, 'bodyTimeoutSeconds'>): void {
+  server.requestTimeout = Math.max(30, config.bodyTimeoutSeconds * 3) * 1000
+  server.headersTimeout = 10_000
+  server.keepAliveTimeout = 5_000
+}
+
 /** Our errors as they are; the body parser's 400/413 as INVALID_INPUT / PAYLOAD_TOO_LARGE; the rest 500. */
 function toAppError(e: unknown): AppError {
   if (e instanceof AppError) return e
@@ -157,6 +173,7 @@ function toAppError(e: unknown): AppError {
     (e as { status?: number; statusCode?: number }).status ??
     (e as { statusCode?: number }).statusCode
   if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', '请求体过大')
+  if (status === 408) return new AppError('REQUEST_TIMEOUT', '请求体接收超时')
   if (status === 415) return new AppError('INVALID_INPUT', 'Content-Type must be application/json')
   if (status === 400) return new AppError('INVALID_INPUT', '请求体不是合法的 JSON')
   if (status === 405) return new AppError('METHOD_NOT_ALLOWED', 'method not allowed')

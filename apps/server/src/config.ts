@@ -38,6 +38,10 @@ export interface Config {
   /** Where WeChat reaches us: notify_url is built from it. */
   publicBaseUrl: string
   orderTtlSeconds: number
+  /** A request body (a notification's) must arrive within this. */
+  bodyTimeoutSeconds: number
+  /** Notification bodies read at once; more are answered 503 (WeChat retries). */
+  notifyMaxInFlight: number
   /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
   orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
   logLevel: string
@@ -97,6 +101,8 @@ const KNOWN = [
   'WECHATPAY_BASE_URL',
   'ORDER_TTL_SECONDS',
   'ORDER_MAX_OPEN_PER_USER',
+  'BODY_TIMEOUT_SECONDS',
+  'NOTIFY_MAX_IN_FLIGHT',
   'ORDER_MAX_QUANTITY_PER_LINE',
   'FEN_SANDBOX_URL',
 ] as const
@@ -155,6 +161,8 @@ const Env = z.object({
   WECHATPAY_BASE_URL: url,
   ORDER_TTL_SECONDS: int(900, 60, 7 * 86400),
   ORDER_MAX_OPEN_PER_USER: int(10, 1, 1000),
+  BODY_TIMEOUT_SECONDS: int(10, 1, 300),
+  NOTIFY_MAX_IN_FLIGHT: int(64, 1, 10_000),
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
   FEN_SANDBOX_URL: url,
@@ -358,6 +366,8 @@ export async function loadConfig(
     adminToken: adminToken!,
     publicBaseUrl: publicBaseUrl!.replace(/\/+$/, ''),
     orderTtlSeconds: e.ORDER_TTL_SECONDS,
+    bodyTimeoutSeconds: e.BODY_TIMEOUT_SECONDS,
+    notifyMaxInFlight: e.NOTIFY_MAX_IN_FLIGHT,
     orderLimits: {
       maxOpenOrdersPerUser: e.ORDER_MAX_OPEN_PER_USER,
       maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,

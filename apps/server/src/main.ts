@@ -3,7 +3,7 @@
  * WeChat clients, listens, and runs the jobs. `pnpm --filter @fen/server start`.
  */
 import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
-import { createApp, createServices } from './app'
+import { createApp, createServices, limitServer } from './app'
 import { ConfigError, loadConfig, platformKeys } from './config'
 import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
@@ -103,6 +103,7 @@ const server = app.listen(config.port, () => {
     'Fen server listening',
   )
 })
+limitServer(server, config)
 const jobs = [
   every(
     'sweeper',

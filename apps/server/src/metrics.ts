@@ -52,6 +52,11 @@ export function createMetrics(sources: MetricSources) {
       help: 'Payment reports not applied and kept for review: amount/appid/mchid mismatch, unknown order, second payment (alert on any)',
       registers: [registry],
     }),
+    notifyBodiesInFlight: new Gauge({
+      name: 'fen_notify_bodies_in_flight',
+      help: 'Notification bodies being read now (capped by NOTIFY_MAX_IN_FLIGHT; beyond it, 503)',
+      registers: [registry],
+    }),
     sweeperRuns: new Counter({
       name: 'fen_sweeper_runs_total',
       help: 'Sweeper runs by result',

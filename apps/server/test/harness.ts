@@ -24,7 +24,7 @@ import {
 } from '@fen/sandbox'
 import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import pg from 'pg'
-import { createApp, createServices, type AppDeps, type Services } from '../src/app'
+import { createApp, createServices, limitServer, type AppDeps, type Services } from '../src/app'
 import { loadConfig, platformKeys, type Config } from '../src/config'
 import { openDatabase, type Database } from '../src/db/client'
 import { dispatchOnce, type OutboxDelivery } from '../src/jobs/outbox'
@@ -244,6 +244,8 @@ async function harnessIn(
     ADMIN_TOKEN,
     WECHATPAY_API_VERSION: options.apiVersion ?? 'v3',
     LOG_LEVEL: 'silent',
+    // Suites drive one shopper through hundreds of orders; the limit has a suite of its own.
+    ORDER_MAX_OPEN_PER_USER: '1000',
     ...options.env,
   })
   const clock = shared.clock
@@ -291,6 +293,7 @@ async function harnessIn(
   }
   const services = createServices(deps)
   handler = createApp(deps, services).callback()
+  limitServer(server, config)
 
   const delivered: OutboxDelivery[] = []
   const onEvent = options.onEvent ?? (async (e: OutboxDelivery) => void delivered.push(e))

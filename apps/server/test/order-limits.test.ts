@@ -8,7 +8,9 @@ import { startHarness, type Harness } from './harness'
 
 let h: Harness
 beforeAll(async () => {
-  h = await startHarness({ env: { ORDER_MAX_OPEN_PER_USER: '3', ORDER_MAX_QUANTITY_PER_LINE: '5' } })
+  h = await startHarness({
+    env: { ORDER_MAX_OPEN_PER_USER: '3', ORDER_MAX_QUANTITY_PER_LINE: '5' },
+  })
 })
 afterAll(() => h?.close())
 

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   /** The route exists, but not for this method (405). */
   METHOD_NOT_ALLOWED: 405,
+  /** The request body did not arrive in time (408). */
+  REQUEST_TIMEOUT: 408,
   /** The request body is too large (413). */
   PAYLOAD_TOO_LARGE: 413,
   /** Something failed on our side (500). Nothing is half-written. */

@@ -45,14 +45,44 @@ export function idempotencyKey(ctx: Context): string | undefined {
   return key
 }
 
-/** The raw request body, untouched (notifications are verified over these exact bytes). */
-export async function rawBody(ctx: Context, limit = 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new AppError('PAYLOAD_TOO_LARGE', 'body too large')
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
+/**
+ * The raw request body, untouched (notifications are verified over these exact bytes). Bounded:
+ * more than `limit` bytes → 413; not all there within `timeoutMs` → 408 (the connection is closed,
+ * so a trickling sender holds nothing longer). A sender that aborts mid-body gets a 400 it will
+ * never read: its failure, not ours.
+ */
+export function rawBody(ctx: Context, limit: number, timeoutMs: number): Promise<Buffer> {
+  const req = ctx.req
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const finish = (error?: Error) => {
+      clearTimeout(timer)
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted)
+      if (error) {
+        // Whatever is still coming is not read: close the connection after our answer.
+        ctx.set('Connection', 'close')
+        req.resume()
+        reject(error)
+      } else resolve(Buffer.concat(chunks))
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) finish(new AppError('PAYLOAD_TOO_LARGE', 'body too large'))
+      else chunks.push(chunk)
+    }
+    const onEnd = () => finish()
+    const onAborted = () => finish(new AppError('INVALID_INPUT', 'the sender aborted the body'))
+    const onError = (e: Error) =>
+      finish(
+        req.destroyed || (e as { code?: string }).code === 'ECONNRESET'
+          ? new AppError('INVALID_INPUT', 'the sender aborted the body')
+          : e,
+      )
+    const timer = setTimeout(
+      () => finish(new AppError('REQUEST_TIMEOUT', `body not received within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted)
+  })
 }

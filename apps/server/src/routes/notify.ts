@@ -5,12 +5,30 @@ import { loggable, type Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
 import { rawBody } from './http'
 
+/** A notification is a few KiB (the largest, a refund, is under 2 KiB): 64 KiB is generous. */
+const NOTIFY_BODY_LIMIT = 64 * 1024
+
+/** What bounds a notification request: see `BODY_TIMEOUT_SECONDS`, `NOTIFY_MAX_IN_FLIGHT`. */
+export interface NotifyLimits {
+  bodyTimeoutMs: number
+  maxInFlight: number
+  /** Bodies being read now (a gauge). */
+  inFlight: { inc(): void; dec(): void }
+}
+
 /**
  * WeChat's notifications. The raw body is read here, never parsed first: verification is over the
- * exact bytes. Any failure of ours (a database error) answers 500, so WeChat retries.
+ * exact bytes. Any failure of ours (a database error) answers 500, so WeChat retries. Anyone can
+ * post here, so what one request may hold is bounded: 64 KiB, read within the body timeout, and
+ * at most `maxInFlight` bodies at once (beyond: 503 at once, unread — WeChat retries later).
  */
-export function notifyRoutes(payments: PaymentService, logger: Logger): Router {
+export function notifyRoutes(
+  payments: PaymentService,
+  logger: Logger,
+  limits: NotifyLimits,
+): Router {
   const r = new Router({ prefix: '/api/pay' })
+  let reading = 0
   const send = (ctx: RouterContext, reply: NotificationReply) => {
     ctx.status = reply.status
     ctx.set(reply.headers)
@@ -21,13 +39,31 @@ export function notifyRoutes(payments: PaymentService, logger: Logger): Router {
     handle: (raw: Buffer) => Promise<NotificationReply>,
     xml: boolean,
   ) => {
+    if (reading >= limits.maxInFlight) {
+      logger.warn({ inFlight: reading }, 'notification refused: too many bodies in flight')
+      ctx.set('Connection', 'close')
+      ctx.set('Retry-After', '1')
+      e503(ctx, xml)
+      return
+    }
     try {
-      send(ctx, await handle(await rawBody(ctx)))
+      let raw: Buffer
+      reading += 1
+      limits.inFlight.inc()
+      try {
+        raw = await rawBody(ctx, NOTIFY_BODY_LIMIT, limits.bodyTimeoutMs)
+      } finally {
+        reading -= 1
+        limits.inFlight.dec()
+      }
+      send(ctx, await handle(raw))
     } catch (e) {
       // A body we refuse (too large) is the sender's problem: 4xx. Anything else is ours: 500, so
       // WeChat retries once we are well again.
       const status = e instanceof AppError ? e.status : 500
-      if (status >= 500) {
+      if (e instanceof AppError && status < 500) {
+        logger.info({ code: e.code, detail: e.message }, 'notification body refused')
+      } else if (status >= 500) {
         logger.error(
           { err: loggable(e) },
           'notification not handled: answering 500 so WeChat retries',
@@ -44,6 +80,13 @@ export function notifyRoutes(payments: PaymentService, logger: Logger): Router {
             : { code: 'FAIL', message: '系统错误' }
       }
     }
+  }
+  const e503 = (ctx: RouterContext, xml: boolean) => {
+    ctx.status = 503
+    if (xml) {
+      ctx.type = 'text/xml'
+      ctx.body = v2NotificationReply(false, '系统繁忙')
+    } else ctx.body = { code: 'FAIL', message: '系统繁忙' }
   }
   r.post('/notify', (ctx) => guarded(ctx, (raw) => payments.receiveV3(ctx.headers, raw), false))
   r.post('/notify/v2', (ctx) =>
