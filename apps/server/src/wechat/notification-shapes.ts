@@ -71,5 +71,5 @@ export function shapeProblem(shape: z.ZodType, value: unknown): string | undefin
 export function storable(value: unknown, max = 64): string | undefined {
   if (typeof value !== 'string' || value === '') return undefined
   // Lone UTF-16 surrogates (`"\udfff"` in JSON) cannot be stored as text either.
-  return value.replace(/[\x00-\x1f\x7f]|\p{Cs}/gu, '\uFFFD').slice(0, max)
+  return value.replace(/\p{Cc}|\p{Cs}/gu, '\uFFFD').slice(0, max)
 }
