@@ -86,6 +86,12 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   // Only the entries our own proxies appended: ctx.ip is the rightmost `proxyHops` entries' first
   // (a client writes whatever it likes to the left of them).
   app.maxIpsCount = deps.config.proxyHops
+  // Our middleware below answers every error; what reaches Koa's own handler is the connection
+  // failing under a request (a sender that stops mid-body): theirs, logged without a stack (Koa's
+  // default would print one to stderr).
+  app.on('error', (e: Error & { code?: string }) =>
+    logger.info({ code: e.code, message: e.message }, 'connection failed during a request'),
+  )
 
   app.use(async (ctx, next) => {
     const started = performance.now()

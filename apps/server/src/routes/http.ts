@@ -56,9 +56,14 @@ export function rawBody(ctx: Context, limit: number, timeoutMs: number): Promise
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let done = false
     const finish = (error?: Error) => {
+      if (done) return
+      done = true
       clearTimeout(timer)
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted)
+      // The 'error' listener stays: a stream that errors after we gave up (the sender's socket
+      // ending mid-body) must not throw an unhandled 'error'.
+      req.off('data', onData).off('end', onEnd).off('aborted', onAborted)
       if (error) {
         // Whatever is still coming is not read: close the connection after our answer.
         ctx.set('Connection', 'close')
