@@ -59,6 +59,7 @@ let token: string
 /** The order forged APIv3 notifications try to pay, and the one forged APIv2 ones try. */
 let v3Order: Order
 let v2Order: Order
+let v2Server: Harness | undefined
 const V3_TRANSACTION = newTransactionId()
 const V2_TRANSACTION = newTransactionId()
 
@@ -67,9 +68,15 @@ beforeAll(async () => {
   token = await h.login()
   v3Order = await createOrder(h, token, [{ productId: 2, quantity: 1 }])
   await prepayNative(h, token, v3Order.orderNo)
-  v2Order = await createOrder(h, token, [{ productId: 3, quantity: 2 }])
+  // APIv2 notifications pay only orders made under APIv2: this one comes from a second instance
+  // on the same database and sandbox, configured for APIv2.
+  v2Server = await startHarness({ apiVersion: 'v2', shareDatabaseWith: h })
+  v2Order = await createOrder(v2Server, token, [{ productId: 3, quantity: 2 }])
 }, 30_000)
-afterAll(() => h?.close())
+afterAll(async () => {
+  await v2Server?.close()
+  await h?.close()
+})
 afterEach(async () => {
   if (h) await expectAlive(h)
 })

@@ -162,7 +162,7 @@ const Env = z.object({
   ORDER_TTL_SECONDS: int(900, 60, 7 * 86400),
   ORDER_MAX_OPEN_PER_USER: int(10, 1, 1000),
   BODY_TIMEOUT_SECONDS: int(10, 1, 300),
-  NOTIFY_MAX_IN_FLIGHT: int(64, 1, 10_000),
+  NOTIFY_MAX_IN_FLIGHT: int(32, 1, 10_000),
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
   FEN_SANDBOX_URL: url,

@@ -5,8 +5,11 @@ import { loggable, type Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
 import { rawBody } from './http'
 
-/** A notification is a few KiB (the largest, a refund, is under 2 KiB): 64 KiB is generous. */
-const NOTIFY_BODY_LIMIT = 64 * 1024
+/**
+ * A notification is a few KiB; the limit stays the documented 1 MiB, and what all of them may
+ * hold at once is bounded by `maxInFlight` × this.
+ */
+const NOTIFY_BODY_LIMIT = 1024 * 1024
 
 /** What bounds a notification request: see `BODY_TIMEOUT_SECONDS`, `NOTIFY_MAX_IN_FLIGHT`. */
 export interface NotifyLimits {
@@ -19,7 +22,7 @@ export interface NotifyLimits {
 /**
  * WeChat's notifications. The raw body is read here, never parsed first: verification is over the
  * exact bytes. Any failure of ours (a database error) answers 500, so WeChat retries. Anyone can
- * post here, so what one request may hold is bounded: 64 KiB, read within the body timeout, and
+ * post here, so what one request may hold is bounded: 1 MiB, read within the body timeout, and
  * at most `maxInFlight` bodies at once (beyond: 503 at once, unread — WeChat retries later).
  */
 export function notifyRoutes(

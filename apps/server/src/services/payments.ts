@@ -121,7 +121,7 @@ export class PaymentService {
           orderNo: r.out_trade_no,
           totalFen: r.amount.total,
           status: r.refund_status,
-          refundId: r.refund_id,
+          refundId: typeof r.refund_id === 'string' ? r.refund_id : undefined,
           amountFen: r.amount?.refund,
           successTime: wechatTime(r.success_time),
         },

@@ -13,7 +13,6 @@ const Id = (max: number) => z.string().regex(new RegExp(`^[\\x21-\\x7e]{1,${max}
 const MerchantNo = (max: number) =>
   z.string().regex(new RegExp(`^[0-9A-Za-z_\\-|*@]{1,${max}}$`), 'not a merchant number')
 const Fen = z.number().int().min(0).max(2_147_483_647)
-const Time = z.string().max(64).optional()
 
 /** The envelope: its id is what every retry is stored under. */
 export const NotificationEnvelopeShape = z.object({
@@ -21,26 +20,27 @@ export const NotificationEnvelopeShape = z.object({
   eventType: z.string().regex(/^[A-Z][A-Z0-9_.]{0,63}$/, 'not an event type'),
 })
 
-/** The decrypted resource of TRANSACTION.SUCCESS (the fields we read). */
+/**
+ * The decrypted resource of TRANSACTION.SUCCESS: the fields a payment is decided on. The others
+ * (`success_time`, `payer`, `trade_type`, …) are read defensively and never stop a real payment.
+ */
 export const TransactionShape = z.object({
   appid: Id(32),
   mchid: Id(32),
   out_trade_no: MerchantNo(32),
-  transaction_id: z.string().regex(/^[0-9A-Za-z]{1,32}$/, 'not a transaction id'),
-  trade_state: z.string().regex(/^[A-Z_]{1,32}$/),
-  success_time: Time,
-  payer: z.object({ openid: Id(128).optional() }).optional(),
+  // Stored as the payment's key and compared: a string (WeChat's are 28 digits), never a number
+  // or an array that a database or a comparison would coerce.
+  transaction_id: z.string().min(1).max(128),
+  trade_state: z.string().max(32),
   amount: z.object({ total: Fen }),
 })
 
-/** The decrypted resource of REFUND.SUCCESS / ABNORMAL / CLOSED. */
+/** The decrypted resource of REFUND.SUCCESS / ABNORMAL / CLOSED: what a refund is settled on. */
 export const RefundShape = z.object({
   mchid: Id(32),
   out_trade_no: MerchantNo(32),
   out_refund_no: MerchantNo(64),
-  refund_id: Id(32),
   refund_status: z.enum(['SUCCESS', 'ABNORMAL', 'CLOSED']),
-  success_time: Time,
   amount: z.object({ total: Fen, refund: Fen }),
 })
 
