@@ -4,31 +4,16 @@
  * out_refund_no with its own reason dropped. A retry after a failed submission still reuses it.
  */
 import type { Order, Refund } from '@fen/shared'
-import { startHarness, type Harness, type PayGateway } from '@fen/server/test/harness'
+import { startHarness, type Harness } from '@fen/server/test/harness'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOrder, fault, prepayNative, sandboxPay, untilStatus } from './support'
+import { createOrder, fault, gateNextCall, prepayNative, sandboxPay, untilStatus } from './support'
 
 let h: Harness
 let token: string
-/** While set, the next refund call to WeChat waits for it (and says it arrived). */
-let gate: { arrived: () => void; open: Promise<void> } | undefined
-
-function holdRefunds(gateway: PayGateway): PayGateway {
-  const refund = gateway.refund.bind(gateway)
-  gateway.refund = async (input) => {
-    const g = gate
-    gate = undefined
-    if (g) {
-      g.arrived()
-      await g.open
-    }
-    return refund(input)
-  }
-  return gateway
-}
+const refundGate = gateNextCall('refund')
 
 beforeAll(async () => {
-  h = await startHarness({ wrapGateway: holdRefunds })
+  h = await startHarness({ wrapGateway: refundGate.wrap })
   token = await h.login()
 })
 afterAll(() => h?.close())
@@ -49,15 +34,11 @@ const refund = (orderNo: string, amountFen: number, reason: string) =>
 describe('concurrent refunds of one order', () => {
   it('the second, while the first is being submitted, is 409 REFUND_IN_PROGRESS', async () => {
     const order = await paidOrder()
-    let open!: () => void
-    let arrived!: () => void
-    const atWechat = new Promise<void>((r) => (arrived = r))
-    gate = { arrived, open: new Promise<void>((r) => (open = r)) }
-
+    const gate = refundGate.arm()
     const first = refund(order.orderNo, 100, '客户要求退款')
-    await atWechat // the first is now between its row and WeChat's answer
+    await gate.arrived // the first is now between its row and WeChat's answer
     const second = await refund(order.orderNo, 100, '商品缺货')
-    open()
+    gate.open()
     const done = await first
 
     expect(done.status).toBe(201)

@@ -5,7 +5,6 @@
  */
 import type { Order } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
-import { buildV2Notification } from '@fen/wechatpay/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   adminOrder,
@@ -15,6 +14,7 @@ import {
   postNotify,
   prepayNative,
   signedNotification,
+  signedV2Notification,
 } from './support'
 
 let h: Harness
@@ -49,16 +49,8 @@ describe('a validly signed, malformed APIv3 notification → 400, stored for rev
   })
 
   it('an event_type holding NUL', async () => {
-    const keys = h.sandbox.sandbox.keys
-    const { buildNotification } = await import('@fen/wechatpay/testing')
     await expectRefused(
-      buildNotification({
-        apiV3Key: keys.apiV3Key,
-        privateKey: keys.platformPrivateKey,
-        serial: keys.platformPublicKeyId,
-        eventType: 'TRANSACTION.SUCCESS\u0000',
-        resource: paidTransaction(h, order),
-      }),
+      signedNotification(h, paidTransaction(h, order), { eventType: 'TRANSACTION.SUCCESS\u0000' }),
     )
   })
 
@@ -92,25 +84,8 @@ describe('a validly signed, malformed APIv3 notification → 400, stored for rev
 
 describe('a validly signed, malformed APIv2 notification → 400, stored for review', () => {
   it('a transaction_id holding NUL', async () => {
-    const keys = h.sandbox.sandbox.keys
-    const xml = buildV2Notification(
-      {
-        appid: keys.appid,
-        mch_id: keys.mchid,
-        nonce_str: 'n0nce0000000000000000000000000000',
-        openid: 'o-forged-payer',
-        trade_type: 'NATIVE',
-        total_fee: order.totalFen,
-        fee_type: 'CNY',
-        cash_fee: order.totalFen,
-        transaction_id: `${newTransactionId()}\u0000`,
-        out_trade_no: order.orderNo,
-        time_end: '20250101120000',
-      },
-      keys.apiV2Key,
-    )
     await expectRefused(
-      { headers: { 'Content-Type': 'text/xml' }, body: xml },
+      signedV2Notification(h, order, { transactionId: `${newTransactionId()}\u0000` }),
       '/api/pay/notify/v2',
     )
   })

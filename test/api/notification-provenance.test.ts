@@ -5,7 +5,6 @@
  */
 import type { Order } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
-import { buildNotification, buildV2Notification } from '@fen/wechatpay/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   adminOrder,
@@ -14,6 +13,8 @@ import {
   postNotify,
   prepayNative,
   sandboxPay,
+  signedNotification,
+  signedV2Notification,
   untilStatus,
 } from './support'
 
@@ -33,16 +34,8 @@ async function paidOrder(): Promise<Order> {
   return order
 }
 
-function refundNotification(resource: object) {
-  const keys = h.sandbox.sandbox.keys
-  return buildNotification({
-    apiV3Key: keys.apiV3Key,
-    privateKey: keys.platformPrivateKey,
-    serial: keys.platformPublicKeyId,
-    eventType: 'REFUND.SUCCESS',
-    resource,
-  })
-}
+const refundNotification = (resource: object) =>
+  signedNotification(h, resource, { eventType: 'REFUND.SUCCESS' })
 
 describe('REFUND.SUCCESS is checked against the refund it names', () => {
   let order: Order
@@ -113,28 +106,7 @@ describe('APIv2 notifications on an APIv3 server', () => {
   it('a v2-signed notification does not pay an order prepaid through APIv3', async () => {
     const order = await createOrder(h, token, [{ productId: 2, quantity: 1 }])
     await prepayNative(h, token, order.orderNo)
-    const keys = h.sandbox.sandbox.keys
-    const xml = buildV2Notification(
-      {
-        appid: keys.appid,
-        mch_id: keys.mchid,
-        nonce_str: 'n0nce0000000000000000000000000000',
-        openid: 'o-forged-payer',
-        trade_type: 'NATIVE',
-        total_fee: order.totalFen,
-        fee_type: 'CNY',
-        cash_fee: order.totalFen,
-        transaction_id: newTransactionId(),
-        out_trade_no: order.orderNo,
-        time_end: '20250101120000',
-      },
-      keys.apiV2Key,
-    )
-    await postNotify(
-      h,
-      { headers: { 'Content-Type': 'text/xml' }, body: xml },
-      '/api/pay/notify/v2',
-    )
+    await postNotify(h, signedV2Notification(h, order), '/api/pay/notify/v2')
     const detail = await adminOrder(h, order.orderNo)
     expect(detail.status).toBe('PENDING')
     expect(detail.payments).toEqual([])

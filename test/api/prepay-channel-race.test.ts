@@ -4,34 +4,19 @@
  * later second channel is — not 502 WECHAT_ERROR.
  */
 import type { PayResponse } from '@fen/shared'
-import { startHarness, type Harness, type PayGateway } from '@fen/server/test/harness'
+import { startHarness, type Harness } from '@fen/server/test/harness'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createOrder } from './support'
+import { createOrder, gateNextCall } from './support'
 
 let h: Harness | undefined
 afterAll(() => h?.close())
 
-/** While set, the JSAPI prepay waits for it before it reaches WeChat. */
-let holdJsapi: { arrived: () => void; open: Promise<void> } | undefined
-
-function delayJsapi(gateway: PayGateway): PayGateway {
-  const prepayJsapi = gateway.prepayJsapi.bind(gateway)
-  gateway.prepayJsapi = async (input) => {
-    const g = holdJsapi
-    holdJsapi = undefined
-    if (g) {
-      g.arrived()
-      await g.open
-    }
-    return prepayJsapi(input)
-  }
-  return gateway
-}
+const jsapiGate = gateNextCall('prepayJsapi')
 
 describe.each(['v3', 'v2'] as const)('APIv%s', (apiVersion) => {
   it('the loser of a jsapi/native race gets 409 PAY_CHANNEL_LOCKED', async () => {
     await h?.close()
-    h = await startHarness({ apiVersion, wrapGateway: delayJsapi })
+    h = await startHarness({ apiVersion, wrapGateway: jsapiGate.wrap })
     const hh = h
     const token = await hh.login()
     const order = await createOrder(hh, token, [{ productId: 2, quantity: 1 }])
@@ -40,15 +25,11 @@ describe.each(['v3', 'v2'] as const)('APIv%s', (apiVersion) => {
         token,
         body: { channel },
       })
-    let open!: () => void
-    let arrived!: () => void
-    const held = new Promise<void>((r) => (arrived = r))
-    holdJsapi = { arrived, open: new Promise<void>((r) => (open = r)) }
-
+    const gate = jsapiGate.arm()
     const jsapi = pay('jsapi')
-    await held // jsapi has passed every check of ours and is about to ask WeChat
+    await gate.arrived // jsapi has passed every check of ours and is about to ask WeChat
     const native = await pay('native')
-    open()
+    gate.open()
     const loser = await jsapi
 
     expect(native.status, JSON.stringify(native.body)).toBe(200)

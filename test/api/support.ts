@@ -12,8 +12,8 @@ import type {
   Product,
   RequestPaymentParams,
 } from '@fen/shared'
-import type { Harness } from '@fen/server/test/harness'
-import { buildNotification } from '@fen/wechatpay/testing'
+import type { Harness, PayGateway } from '@fen/server/test/harness'
+import { buildNotification, buildV2Notification } from '@fen/wechatpay/testing'
 import { expect } from 'vitest'
 
 export type { SandboxNotification }
@@ -200,11 +200,11 @@ export function paidTransaction(
   }
 }
 
-/** A TRANSACTION.SUCCESS notification signed with the sandbox's real WeChat Pay key. */
+/** A notification (TRANSACTION.SUCCESS unless `eventType` says) signed with the sandbox's real WeChat Pay key. */
 export function signedNotification(
   h: Harness,
   resource: object,
-  options: { id?: string; timestamp?: number; signtest?: boolean } = {},
+  options: { id?: string; timestamp?: number; signtest?: boolean; eventType?: string } = {},
 ): { headers: Record<string, string>; body: string } {
   const keys = h.sandbox.sandbox.keys
   return buildNotification({
@@ -215,6 +215,64 @@ export function signedNotification(
     resource,
     ...options,
   })
+}
+
+/** A signed APIv2 payment notification (XML) for an order, as WeChat would POST it. */
+export function signedV2Notification(
+  h: Harness,
+  order: { orderNo: string; totalFen: number },
+  overrides: { transactionId?: string } = {},
+): { headers: Record<string, string>; body: string } {
+  const keys = h.sandbox.sandbox.keys
+  const xml = buildV2Notification(
+    {
+      appid: keys.appid,
+      mch_id: keys.mchid,
+      nonce_str: 'n0nce0000000000000000000000000000',
+      openid: 'o-forged-payer',
+      trade_type: 'NATIVE',
+      total_fee: order.totalFen,
+      fee_type: 'CNY',
+      cash_fee: order.totalFen,
+      transaction_id: overrides.transactionId ?? newTransactionId(),
+      out_trade_no: order.orderNo,
+      time_end: '20250101120000',
+    },
+    keys.apiV2Key,
+  )
+  return { headers: { 'Content-Type': 'text/xml' }, body: xml }
+}
+
+/**
+ * Wraps one method of the server's gateway so that the next call waits at a gate: `arrived`
+ * resolves when that call is there (past every check of ours, about to ask WeChat), and `open()`
+ * lets it go on. Calls after that one pass straight through.
+ */
+export function gateNextCall<K extends 'prepayJsapi' | 'refund'>(method: K) {
+  let gate: { arrived: () => void; open: Promise<void> } | undefined
+  return {
+    wrap(gateway: PayGateway): PayGateway {
+      const original = (gateway[method] as (...a: unknown[]) => Promise<unknown>).bind(gateway)
+      ;(gateway as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+        const g = gate
+        gate = undefined
+        if (g) {
+          g.arrived()
+          await g.open
+        }
+        return original(...args)
+      }
+      return gateway
+    },
+    /** Sets the gate for the next call; returns when it has arrived, and how to open it. */
+    arm(): { arrived: Promise<void>; open: () => void } {
+      let open!: () => void
+      let arrived!: () => void
+      const at = new Promise<void>((r) => (arrived = r))
+      gate = { arrived, open: new Promise<void>((r) => (open = r)) }
+      return { arrived: at, open }
+    },
+  }
 }
 
 /** POSTs raw bytes and headers to the server's APIv3 notify URL. */
