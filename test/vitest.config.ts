@@ -8,6 +8,8 @@ export default defineConfig({
       'reliability/**/*.test.ts',
       'hostile/**/*.test.ts',
     ],
+    // Sandbox keys and a migrated PGlite template, made once per run for every harness.
+    globalSetup: ['../apps/server/test/global-setup.ts'],
     // Each suite runs a sandbox, a database and the server.
     testTimeout: 30_000,
     hookTimeout: 30_000,

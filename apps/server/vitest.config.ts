@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Sandbox keys and a migrated PGlite template, made once per run (see the file).
+    globalSetup: ['test/global-setup.ts'],
     // Every suite starts a sandbox, a database and the server: give hooks and tests room.
     testTimeout: 20_000,
     hookTimeout: 30_000,

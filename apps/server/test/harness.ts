@@ -13,6 +13,7 @@
  * dispatcher and `delivered` list. Close it before `h`.
  */
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
@@ -24,6 +25,7 @@ import {
 } from '@fen/sandbox'
 import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import pg from 'pg'
+import { inject } from 'vitest'
 import { createApp, createServices, limitServer, type AppDeps, type Services } from '../src/app'
 import { loadConfig, platformKeys, type Config } from '../src/config'
 import { openDatabase, type Database } from '../src/db/client'
@@ -32,6 +34,7 @@ import { sweepOnce } from '../src/jobs/sweeper'
 import { createLogger } from '../src/logger'
 import { seedDemoProducts } from '../src/repositories/products'
 import { V2Gateway, V3Gateway, type PayGateway } from '../src/wechat/gateway'
+import type { HarnessProvided } from './global-setup'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
 
@@ -115,11 +118,28 @@ export interface Harness {
   close(): Promise<void>
 }
 
+/** What ./global-setup.ts made once for the whole run; undefined without that setup. */
+function provided<K extends keyof HarnessProvided>(name: K): HarnessProvided[K] | undefined {
+  return inject(name) as HarnessProvided[K] | undefined
+}
+
 let sharedKeys: Promise<SandboxKeys> | undefined
-/** One key set per test process: key generation is the slow part of starting a sandbox. */
+/**
+ * One key set for the run (from the global setup), else one per test process: key generation is
+ * the slow part of starting a sandbox.
+ */
 function sandboxKeys(): Promise<SandboxKeys> {
-  sharedKeys ??= generateSandboxKeys()
+  const keys = provided('fenSandboxKeys')
+  sharedKeys ??= keys ? Promise.resolve(keys) : generateSandboxKeys()
   return sharedKeys
+}
+
+let template: Blob | undefined
+/** The migrated PGlite template of the global setup, read once per process; undefined without it. */
+function pgliteTemplate(): Blob | undefined {
+  const file = provided('fenPgliteTemplate')
+  if (file) template ??= new Blob([readFileSync(file)])
+  return template
 }
 
 /** A fresh database: in-memory PGlite, or a new PostgreSQL database when DATABASE_URL is set. */
@@ -131,7 +151,9 @@ async function freshDatabase(): Promise<{
 }> {
   const url = process.env.DATABASE_URL
   if (!url) {
-    const database = await openDatabase({})
+    const dump = pgliteTemplate()
+    const database = await openDatabase(dump ? { pgliteDump: dump } : {})
+    // From the template, this finds every migration applied and does nothing.
     await database.migrate()
     return { database, url: undefined, drop: () => database.close() }
   }

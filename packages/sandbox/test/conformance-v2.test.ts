@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Formatter, Hash, Transformer } from 'wechatpay-axios-plugin'
-import { generateSandboxKeys, startSandbox, type RunningSandbox } from '../src'
+import { startSandbox, type RunningSandbox } from '../src'
+import { sandboxKeys } from './support/keys'
 import {
   NotifyReceiver,
   control,
@@ -29,7 +30,7 @@ let m: MerchantView
 const receiver = new NotifyReceiver()
 
 beforeAll(async () => {
-  const [keys] = await Promise.all([generateSandboxKeys(), receiver.start()])
+  const [keys] = await Promise.all([sandboxKeys(), receiver.start()])
   sb = await startSandbox({ keys, port: 0, refundSettleSeconds: false })
   m = await getMerchant(sb.url)
 })

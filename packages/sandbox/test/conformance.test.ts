@@ -8,7 +8,8 @@ import { X509Certificate } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Aes, Formatter, Hash, Rsa } from 'wechatpay-axios-plugin'
-import { generateSandboxKeys, startSandbox, type RunningSandbox, type SandboxKeys } from '../src'
+import { startSandbox, type RunningSandbox, type SandboxKeys } from '../src'
+import { sandboxKeys } from './support/keys'
 import {
   NotifyReceiver,
   V3Client,
@@ -46,7 +47,7 @@ let v3: V3Client
 const receiver = new NotifyReceiver()
 
 beforeAll(async () => {
-  ;[keys] = await Promise.all([generateSandboxKeys(), receiver.start()])
+  ;[keys] = await Promise.all([sandboxKeys(), receiver.start()])
   sb = await startSandbox({ keys, port: 0, refundSettleSeconds: false })
   m = await getMerchant(sb.url)
   v3 = new V3Client(sb.url, m)

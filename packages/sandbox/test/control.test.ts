@@ -5,16 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WechatPay, WechatPayV2, type PlatformKeyOptions } from '@fen/wechatpay'
-import {
-  generateSandboxKeys,
-  loadOrCreateKeys,
-  merchantView,
-  readKeysFile,
-  type SandboxKeys,
-} from '../src/keys'
+import { loadOrCreateKeys, merchantView, readKeysFile, type SandboxKeys } from '../src/keys'
 import type { NotificationRecord } from '../src/notifier'
 import { startSandbox, type RunningSandbox } from '../src/server'
 import { sleep, until } from './support/until'
+import { sandboxKeys } from './support/keys'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any
@@ -27,7 +22,7 @@ let closeNotify: () => Promise<void>
 const tmpDirs: string[] = []
 
 beforeAll(async () => {
-  keys = await generateSandboxKeys()
+  keys = await sandboxKeys()
   sb = await startSandbox({ keys, port: 0, refundSettleSeconds: 5 })
   const received: { headers: IncomingHttpHeaders; body: string }[] = []
   const server = createServer((req, res) => {
@@ -1090,9 +1085,7 @@ describe('keys files', () => {
 
 describe('the close/pay race', () => {
   it('pays a CLOSED order only with afterClose, and notifies as usual', async () => {
-    const { startSandbox, generateSandboxKeys } = await import('../src')
-    const { WechatPay } = await import('@fen/wechatpay')
-    const sb = await startSandbox({ keys: await generateSandboxKeys(), port: 0 })
+    const sb = await startSandbox({ keys, port: 0 })
     try {
       const m = sb.merchant
       const wxpay = new WechatPay({

@@ -9,10 +9,11 @@ import {
   verifyV2,
   SIGNTEST_PREFIX,
 } from '@fen/wechatpay'
-import { generateSandboxKeys, type SandboxKeys } from '../src/keys'
+import type { SandboxKeys } from '../src/keys'
 import type { NotificationRecord } from '../src/notifier'
 import { startSandbox, type RunningSandbox } from '../src/server'
 import { sleep, until } from './support/until'
+import { sandboxKeys } from './support/keys'
 
 // ---- the merchant's notify endpoint, scripted per test -------------------------------------
 
@@ -236,7 +237,7 @@ let fast: RunningSandbox
 let manual: RunningSandbox
 
 beforeAll(async () => {
-  keys = await generateSandboxKeys()
+  keys = await sandboxKeys()
   fast = await startSandbox({ keys, port: 0, timeScale: 600 })
   manual = await startSandbox({ keys, port: 0, timeScale: 1 })
 })

@@ -33,13 +33,13 @@ import {
 } from '@fen/wechatpay'
 import { buildNotification } from '@fen/wechatpay/testing'
 import {
-  generateSandboxKeys,
   startSandbox,
   type NotificationRecord,
   type RunningSandbox,
   type SandboxKeys,
   type SandboxMerchant,
 } from '../src'
+import { sandboxKeys } from './support/keys'
 
 // ---- helpers ------------------------------------------------------------------------------------
 
@@ -248,7 +248,7 @@ let sbBoth: RunningSandbox
 let wxpay: WechatPay
 
 beforeAll(async () => {
-  keys = await generateSandboxKeys()
+  keys = await sandboxKeys()
   ;[sb, sbCert, sbBoth] = await Promise.all([
     startSandbox({ keys, port: 0, refundSettleSeconds: false }),
     startSandbox({ keys: { ...keys, platformMode: 'certificate' }, port: 0 }),
