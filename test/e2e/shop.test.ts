@@ -1,16 +1,18 @@
 /**
  * The shop in a real browser: the mini-program's H5 build in sandbox mode (dist/h5-sandbox), served
  * with /api and /__sandbox proxied to a real Fen server (its own database) and a real sandbox,
- * driven by Debian's Chromium through playwright-core. Screenshots go to test/e2e/screenshots
- * (git-ignored) for a person to look at.
+ * driven by this machine's Chromium through playwright-core (./support/browser.ts: skipped without
+ * one, failed with FEN_REQUIRE_BROWSER=1). Screenshots go to test/e2e/screenshots (git-ignored) for
+ * a person to look at.
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AdminOrderDetail } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
+import { describeInBrowser, launchChromium } from './support/browser'
 import { serveH5 } from './support/serve'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -22,40 +24,6 @@ let web: Awaited<ReturnType<typeof serveH5>>
 let browser: Browser
 let page: Page
 const problems: string[] = []
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true })
-  h = await startHarness()
-  web = await serveH5(H5_BUILD, { api: h.url, sandbox: h.sandbox.url })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
-})
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-  await h?.close()
-})
-
-beforeEach(async () => {
-  page = await browser.newPage({ viewport: { width: 390, height: 780 }, deviceScaleFactor: 2 })
-  page.on('pageerror', (e) => problems.push(e.message))
-  await page.goto(`${web.url}/`)
-  await page.locator('.product').first().waitFor({ timeout: 20_000 })
-})
-afterEach(async () => {
-  await page?.close()
-  expect(problems, 'uncaught errors in the page').toEqual([])
-})
 
 /** Taro's page transitions: let them finish before looking or screenshotting. */
 const settle = () => page.waitForTimeout(600)
@@ -81,7 +49,30 @@ async function checkout(picks: Record<number, number>): Promise<string> {
 const adminOrder = async (no: string) =>
   (await h.admin<AdminOrderDetail>('GET', `/api/admin/orders/${no}`)).body
 
-describe('the H5 shop against the sandbox, in Chromium', () => {
+describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    h = await startHarness()
+    web = await serveH5(H5_BUILD, { api: h.url, sandbox: h.sandbox.url })
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await web?.close()
+    await h?.close()
+  })
+
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 390, height: 780 }, deviceScaleFactor: 2 })
+    page.on('pageerror', (e) => problems.push(e.message))
+    await page.goto(`${web.url}/`)
+    await page.locator('.product').first().waitFor({ timeout: 20_000 })
+  })
+  afterEach(async () => {
+    await page?.close()
+    expect(problems, 'uncaught errors in the page').toEqual([])
+  })
+
   it('lists the products, prices the order on the server, and pays through the sandbox cashier → 支付成功', async () => {
     expect(await page.locator('.product').count()).toBe(5)
     expect(await page.getByText('挂耳咖啡 10 包', { exact: true }).count()).toBe(1)
