@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import {
   DEFAULT_BASE_URL,
@@ -20,6 +21,11 @@ import { z } from 'zod'
  */
 export interface Config {
   port: number
+  /**
+   * The interface to listen on (HOST): 127.0.0.1 in sandbox mode; otherwise undefined, meaning
+   * every interface (Node's default, IPv4 and IPv6).
+   */
+  host: string | undefined
   /** Behind a load balancer: take the client IP from X-Forwarded-For (rate limits, payer IP). */
   trustProxy: boolean
   /**
@@ -74,9 +80,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-/** Every setting the server reads. Anything else that looks like ours is a typo, and refused. */
+/**
+ * Every setting the server reads. Other variables are not ours to judge (FEN_H5_PORT is the H5 dev
+ * server's, for one): only a likely typo of one of these gets a warning.
+ */
 const KNOWN = [
   'PORT',
+  'HOST',
   'TRUST_PROXY',
   'NODE_ENV',
   'DATABASE_URL',
@@ -106,7 +116,31 @@ const KNOWN = [
   'ORDER_MAX_QUANTITY_PER_LINE',
   'FEN_SANDBOX_URL',
 ] as const
-const OURS = /^(WECHAT|WECHATPAY|FEN|JWT|ADMIN|ORDER)_/
+
+/** The known setting `name` is most likely a typo of, if any. */
+function typoOf(name: string): string | undefined {
+  if ((KNOWN as readonly string[]).includes(name)) return undefined
+  const squash = (n: string) => n.replaceAll('_', '')
+  return KNOWN.find(
+    (k) => k.length >= 6 && (squash(k) === squash(name) || editDistance(k, name) === 1),
+  )
+}
+
+/** Levenshtein distance, small strings only. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+    prev = row
+  }
+  return prev[b.length]!
+}
 
 const optional = z
   .string()
@@ -126,6 +160,7 @@ const url = optional.pipe(z.url({ protocol: /^https?$/ }).optional())
 
 const Env = z.object({
   PORT: int(3000, 1, 65535),
+  HOST: optional,
   // 0/false: not behind a proxy; 1/true: one proxy; N: N proxies, each appending to X-Forwarded-For.
   TRUST_PROXY: optional.pipe(
     z
@@ -195,10 +230,9 @@ export async function loadConfig(
   const warnings: string[] = []
 
   for (const name of Object.keys(env)) {
-    if (OURS.test(name) && !(KNOWN as readonly string[]).includes(name)) {
-      const near = KNOWN.find((k) => k.replaceAll('_', '') === name.replaceAll('_', ''))
-      problems.push(`${name}: not a Fen setting${near ? ` (did you mean ${near}?)` : ''}`)
-    }
+    const near = typoOf(name)
+    if (near)
+      warnings.push(`${name} is not a setting of the Fen server: did you mean ${near}? (ignored)`)
   }
   const parsed = Env.safeParse(env)
   if (!parsed.success) {
@@ -283,10 +317,34 @@ export async function loadConfig(
     )
   }
 
-  // Test keys never meet production WeChat, and real keys never meet anything else.
+  // Where keys may go (docs/operations.md, "Sandbox keys and real keys"). Sandbox keys are the ones
+  // the sandbox at FEN_SANDBOX_URL reported — whatever they look like — and keys made by the SDK's
+  // test helpers (TEST_KEY_PREFIX); they never go to WeChat's production hosts. Anything else is a
+  // real merchant's and goes nowhere else. With FEN_SANDBOX_URL, a key setting given by hand must be
+  // the sandbox's own: a real key beside a sandbox URL would be signed with and sent to that host.
+  if (sandbox) {
+    const own: [string, string | undefined, boolean][] = [
+      ['WECHATPAY_MCHID', e.WECHATPAY_MCHID, e.WECHATPAY_MCHID === sandbox.mchid],
+      ['WECHATPAY_APIV3_KEY', e.WECHATPAY_APIV3_KEY, e.WECHATPAY_APIV3_KEY === sandbox.apiV3Key],
+      ['WECHATPAY_APIV2_KEY', e.WECHATPAY_APIV2_KEY, e.WECHATPAY_APIV2_KEY === sandbox.apiV2Key],
+      [
+        'WECHATPAY_PRIVATE_KEY',
+        e.WECHATPAY_PRIVATE_KEY,
+        privateKey !== undefined && samePrivateKey(privateKey, sandbox.merchantPrivateKey),
+      ],
+    ]
+    for (const [name, given, same] of own) {
+      if (given !== undefined && !same)
+        problems.push(
+          `${name}: with FEN_SANDBOX_URL, must be the sandbox's own (it reports another); real merchant keys never go to the sandbox`,
+        )
+    }
+  }
   if (apiV3Key) {
-    // Either key marked as a test key makes this a test merchant.
-    const test = isTestKey(apiV3Key) || (apiV2Key !== undefined && isTestKey(apiV2Key))
+    const test =
+      sandbox !== undefined ||
+      isTestKey(apiV3Key) ||
+      (apiV2Key !== undefined && isTestKey(apiV2Key))
     for (const [name, value] of [
       ['WECHATPAY_BASE_URL', payBaseUrl],
       ['WECHAT_API_BASE_URL', apiBaseUrl],
@@ -297,7 +355,7 @@ export async function loadConfig(
         )
       } else if (!test && !isProductionUrl(value)) {
         problems.push(
-          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${value}`,
+          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${value} (for the Fen sandbox, set FEN_SANDBOX_URL and take its keys)`,
         )
       }
     }
@@ -356,6 +414,9 @@ export async function loadConfig(
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
   return {
     port: e.PORT,
+    // Sandbox mode runs with well-known development defaults (admin token, JWT secret): loopback
+    // only unless HOST says otherwise. Production listens on every interface, as containers want.
+    host: e.HOST ?? (sandbox ? '127.0.0.1' : undefined),
     trustProxy: proxyHops > 0,
     proxyHops,
     production,
@@ -437,6 +498,16 @@ function readPem(name: string, value: string | undefined, problems: string[]): s
   } catch {
     problems.push(`${name}: neither a PEM nor a readable file`)
     return undefined
+  }
+}
+
+/** Whether two PEM private keys are the same key, however each is written. */
+function samePrivateKey(a: string, b: string): boolean {
+  try {
+    const der = (pem: string) => createPrivateKey(pem).export({ format: 'der', type: 'pkcs8' })
+    return der(a).equals(der(b))
+  } catch {
+    return false
   }
 }
 

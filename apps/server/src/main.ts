@@ -90,8 +90,8 @@ const fulfil: OutboxHandler = async (event) => {
   logger.info({ eventId: event.id, type: event.type, orderNo: event.orderNo }, 'event delivered')
 }
 
-const server = app.listen(config.port, () => {
-  const url = `http://127.0.0.1:${config.port}`
+const listening = () => {
+  const url = `http://${config.host ?? '127.0.0.1'}:${config.port}`
   logger.info(
     {
       url,
@@ -102,7 +102,10 @@ const server = app.listen(config.port, () => {
     },
     'Fen server listening',
   )
-})
+}
+const server = config.host
+  ? app.listen(config.port, config.host, listening)
+  : app.listen(config.port, listening)
 limitServer(server, config)
 const jobs = [
   every(

@@ -43,7 +43,10 @@ export type { PayGateway }
 
 export interface HarnessOptions {
   apiVersion?: 'v3' | 'v2'
-  /** Options for the sandbox (timeScale, refundSettleSeconds, …); keys are shared per process. */
+  /**
+   * Options for the sandbox (timeScale, refundSettleSeconds, …). Without `keys`, the run's shared
+   * key set (./global-setup.ts).
+   */
   sandbox?: StartSandboxOptions
   /** Extra environment for loadConfig (e.g. ORDER_TTL_SECONDS). */
   env?: Record<string, string>
@@ -199,7 +202,7 @@ async function worldFor(options: HarnessOptions): Promise<{
     const sandbox = await startSandbox({
       refundSettleSeconds: false,
       ...options.sandbox,
-      keys: await sandboxKeys(),
+      keys: options.sandbox?.keys ?? (await sandboxKeys()),
       port: 0,
     })
     const { database, url, drop } = await freshDatabase()
