@@ -22,10 +22,17 @@ export async function storeNotification(
   return rows.length === 1
 }
 
+/**
+ * What happened to a payment or refund report (a notification, or a query's answer): applied, a
+ * repeat of one applied, refused for review, or not ours to apply. Both services return it; it
+ * lives here, below them, so neither imports the other for it.
+ */
+export type Outcome = 'applied' | 'duplicate' | 'rejected' | 'ignored'
+
 export async function setNotificationOutcome(
   db: Db,
   id: string,
-  outcome: string,
+  outcome: Outcome,
   detail?: string,
 ): Promise<void> {
   await db

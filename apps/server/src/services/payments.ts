@@ -16,7 +16,12 @@ import {
 import { createHash } from 'node:crypto'
 import type { Db } from '../db/client'
 import { loggable } from '../logger'
-import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
+import {
+  enqueueEvent,
+  setNotificationOutcome,
+  storeNotification,
+  type Outcome,
+} from '../repositories/events'
 import {
   findOrder,
   findPayment,
@@ -46,9 +51,6 @@ export interface PaymentReport extends WechatOrderState {
   orderNo: string
   source: 'notify' | 'query'
 }
-
-/** What happened to a report: applied, a repeat of one applied, refused for review, or not a payment. */
-export type Outcome = 'applied' | 'duplicate' | 'rejected' | 'ignored'
 
 /** Verifying and decrypting notifications is the SDK's job; the service receives the result. */
 export interface NotificationParsers {

@@ -3,7 +3,12 @@ import { loggable } from '../logger'
 import { ApiError } from '@fen/wechatpay'
 import type { Db } from '../db/client'
 import { AppError } from '../errors'
-import { enqueueEvent, setNotificationOutcome, storeNotification } from '../repositories/events'
+import {
+  enqueueEvent,
+  setNotificationOutcome,
+  storeNotification,
+  type Outcome,
+} from '../repositories/events'
 import { findOrder, lockOrder, recomputeRefundState, type OrderRow } from '../repositories/orders'
 import {
   OPEN_REFUND_STATUSES,
@@ -15,7 +20,6 @@ import {
   updateRefundStatus,
 } from '../repositories/refunds'
 import type { ServiceContext } from './context'
-import type { Outcome } from './payments'
 import { isTransient } from './wechat-errors'
 import { refundView } from './views'
 
