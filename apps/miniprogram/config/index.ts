@@ -63,10 +63,14 @@ export default defineConfig<'webpack5'>(async () => {
           },
         },
       },
-      output: { filename: 'js/[name].[hash:8].js', chunkFilename: 'js/[name].[chunkhash:8].js' },
+      // [contenthash], not [hash]: webpack 5 prints a DeprecationWarning for [hash] on every build.
+      output: {
+        filename: 'js/[name].[contenthash:8].js',
+        chunkFilename: 'js/[name].[chunkhash:8].js',
+      },
       miniCssExtractPluginOption: {
         ignoreOrder: true,
-        filename: 'css/[name].[hash].css',
+        filename: 'css/[name].[contenthash].css',
         chunkFilename: 'css/[name].[chunkhash].css',
       },
       postcss: { autoprefixer: { enable: true, config: {} }, cssModules: { enable: false } },
