@@ -35,6 +35,22 @@ let ownKeys: SandboxKeys
 let merchant: SandboxMerchant
 const fetchMerchant = async () => merchant
 
+/** Every setting given by hand, without the sandbox, from `m`'s keys (production URLs by default). */
+function handSet(m: SandboxMerchant, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    WECHAT_APPID: m.appid,
+    WECHAT_APPSECRET: m.appSecret,
+    WECHATPAY_MCHID: m.mchid,
+    WECHATPAY_SERIAL_NO: m.merchantSerialNo,
+    WECHATPAY_PRIVATE_KEY: m.merchantPrivateKey,
+    WECHATPAY_APIV3_KEY: m.apiV3Key,
+    JWT_SECRET,
+    ADMIN_TOKEN,
+    PUBLIC_BASE_URL: 'https://shop.example.com',
+    ...extra,
+  }
+}
+
 async function refusal(env: Record<string, string>): Promise<string> {
   const error = await loadConfig(env, fetchMerchant).then(
     () => undefined,
@@ -114,36 +130,16 @@ describe('sandbox keys never reach WeChat', () => {
 
   it('keys from a sandbox keys file, set by hand without the sandbox, still never go to WeChat when they carry the test prefix', async () => {
     const generated = merchantView(await generateSandboxKeys())
-    const message = await refusal({
-      WECHAT_APPID: generated.appid,
-      WECHAT_APPSECRET: generated.appSecret,
-      WECHATPAY_MCHID: generated.mchid,
-      WECHATPAY_SERIAL_NO: generated.merchantSerialNo,
-      WECHATPAY_PRIVATE_KEY: generated.merchantPrivateKey,
-      WECHATPAY_APIV3_KEY: generated.apiV3Key,
-      JWT_SECRET,
-      ADMIN_TOKEN,
-      PUBLIC_BASE_URL: 'https://shop.example.com',
-    })
+    const message = await refusal(handSet(generated))
     expect(message).toMatch(/^WECHATPAY_BASE_URL: test \(sandbox\) keys/m)
   })
 })
 
 describe('real keys never reach anything but WeChat', () => {
   it('keys set by hand (no test prefix) pointed at a sandbox URL without FEN_SANDBOX_URL are refused', async () => {
-    const message = await refusal({
-      WECHAT_APPID: merchant.appid,
-      WECHAT_APPSECRET: merchant.appSecret,
-      WECHATPAY_MCHID: merchant.mchid,
-      WECHATPAY_SERIAL_NO: merchant.merchantSerialNo,
-      WECHATPAY_PRIVATE_KEY: merchant.merchantPrivateKey,
-      WECHATPAY_APIV3_KEY: merchant.apiV3Key,
-      WECHATPAY_BASE_URL: SANDBOX_URL,
-      WECHAT_API_BASE_URL: SANDBOX_URL,
-      JWT_SECRET,
-      ADMIN_TOKEN,
-      PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
-    })
+    const message = await refusal(
+      handSet(merchant, { WECHATPAY_BASE_URL: SANDBOX_URL, WECHAT_API_BASE_URL: SANDBOX_URL }),
+    )
     expect(message).toMatch(/^WECHATPAY_BASE_URL: real merchant keys must only be used/m)
     expect(message).toMatch(/^WECHAT_API_BASE_URL: real merchant keys must only be used/m)
   })
@@ -194,17 +190,7 @@ describe('settings of other parts, and where the server listens', () => {
     const env = { FEN_SANDBOX_URL: SANDBOX_URL, JWT_SECRET, ADMIN_TOKEN }
     expect((await loadConfig(env, fetchMerchant)).host).toBe('127.0.0.1')
     expect((await loadConfig({ ...env, HOST: '0.0.0.0' }, fetchMerchant)).host).toBe('0.0.0.0')
-    const real = await loadConfig({
-      WECHAT_APPID: merchant.appid,
-      WECHAT_APPSECRET: merchant.appSecret,
-      WECHATPAY_MCHID: merchant.mchid,
-      WECHATPAY_SERIAL_NO: merchant.merchantSerialNo,
-      WECHATPAY_PRIVATE_KEY: merchant.merchantPrivateKey,
-      WECHATPAY_APIV3_KEY: merchant.apiV3Key,
-      JWT_SECRET,
-      ADMIN_TOKEN,
-      PUBLIC_BASE_URL: 'https://shop.example.com',
-    })
+    const real = await loadConfig(handSet(merchant))
     expect(real.host).toBe(undefined)
   })
 })
