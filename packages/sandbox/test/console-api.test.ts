@@ -15,7 +15,8 @@ import type {
   ConsolePage,
   ConsoleRefund,
 } from '../src/console-api'
-import { generateSandboxKeys, type SandboxKeys } from '../src/keys'
+import type { SandboxKeys } from '../src/keys'
+import { sandboxKeys } from './support/keys'
 import { startSandbox, type RunningSandbox } from '../src/server'
 
 let keys: SandboxKeys
@@ -27,7 +28,7 @@ let notifyUrl: string
 const refused = new Set<string>()
 
 beforeAll(async () => {
-  keys = await generateSandboxKeys()
+  keys = await sandboxKeys()
   sb = await startSandbox({ keys, port: 0, refundSettleSeconds: false })
   wxpay = sdk(sb)
   endpoint = createServer((req, res) => {

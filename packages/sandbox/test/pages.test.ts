@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSandboxKeys, type SandboxKeys } from '../src/keys'
+import type { SandboxKeys } from '../src/keys'
+import { sandboxKeys } from './support/keys'
 import { startSandbox, type RunningSandbox } from '../src/server'
 
 const BUILT = fileURLToPath(new URL('../console/dist', import.meta.url))
@@ -21,7 +22,7 @@ let sb: RunningSandbox
 let unbuilt: RunningSandbox
 
 beforeAll(async () => {
-  keys = await generateSandboxKeys()
+  keys = await sandboxKeys()
   fake = mkdtempSync(join(tmpdir(), 'fen-console-'))
   mkdirSync(join(fake, 'assets'))
   writeFileSync(join(fake, 'index.html'), INDEX)
