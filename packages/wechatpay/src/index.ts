@@ -16,10 +16,8 @@ export {
   BACKUP_BASE_URLS,
   type WechatPayClientOptions,
   type PlatformKeyOptions,
-  type ApiRequest,
-  type ApiResponse,
-  type RawResponse,
 } from './core/client'
+export type { ApiRequest, ApiResponse, RawResponse } from './core/api'
 export {
   WechatPayError,
   ConfigError,
@@ -148,12 +146,13 @@ export {
   type TradeBillRequest,
   type TradeBillType,
 } from './resources/bills'
+export { Certificates } from './resources/certificates'
 export {
-  Certificates,
   downloadPlatformCertificates,
+  type CertificateDownloadClient,
   type PlatformCertificateEntry,
   type PlatformCertificateList,
-} from './resources/certificates'
+} from './auth/platform-certificates'
 export {
   buildRequestPaymentParams,
   buildAppPaymentParams,

@@ -1,5 +1,6 @@
 import { createPublicKey, verify as rsaVerify } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
+import packageJson from '../package.json' with { type: 'json' }
 import {
   ApiError,
   InvalidArgumentError,
@@ -68,7 +69,8 @@ describe('request headers and signing (§1, §2)', () => {
     expect(fake.requests).toHaveLength(1)
     expect(req!.headers['accept']).toBe('application/json')
     expect(req!.headers['content-type']).toBe('application/json')
-    expect(req!.headers['user-agent']).toMatch(/^fen-wechatpay\/\d+\.\d+\.\d+ /)
+    // The package's own version, which Changesets bumps in package.json.
+    expect(req!.headers['user-agent']).toMatch(new RegExp(`^fen-wechatpay/${packageJson.version} `))
     expect(req!.headers['user-agent']).toMatch(/ shop\/1\.2$/)
     expect(req!.headers['authorization']).toMatch(/^WECHATPAY2-SHA256-RSA2048 mchid="/)
     expect(req!.authorized).toBe(true)

@@ -9,7 +9,8 @@ import {
   type Verifier,
 } from '../auth/verifiers'
 import { readHeader, readSignatureHeaders, verifySigned } from '../auth/verify'
-import { downloadPlatformCertificates } from '../resources/certificates'
+import { downloadPlatformCertificates } from '../auth/platform-certificates'
+import type { ApiRequest, ApiResponse, RawResponse } from './api'
 import { randomNonce, systemClock, unixSeconds, type Clock, type NonceSource } from './clock'
 import {
   ConfigError,
@@ -20,7 +21,8 @@ import {
   WechatPayError,
 } from './errors'
 import { exchange, retryDelay } from './http'
-import { fetchTransport, type Transport, type TransportResponse } from './transport'
+import { fetchTransport, type Transport } from './transport'
+import packageJson from '../../package.json' with { type: 'json' }
 
 /** WeChat Pay's production host. */
 export const DEFAULT_BASE_URL = 'https://api.mch.weixin.qq.com'
@@ -34,7 +36,8 @@ export const BACKUP_BASE_URLS: Readonly<Record<string, string>> = {
   'https://api.wechatpay.cn': 'https://api2.wechatpay.cn',
 }
 
-const SDK_VERSION = '0.1.0'
+// The published version (Changesets bumps package.json; the bundle inlines it) for the User-Agent.
+const SDK_VERSION = packageJson.version
 
 /**
  * How responses and notifications are verified.
@@ -85,33 +88,6 @@ export interface WechatPayClientOptions {
   userAgent?: string
   /** Largest accepted clock skew of WeChat's signatures, in seconds (default 300); `false` turns it off. */
   timestampToleranceSeconds?: number | false
-}
-
-/**
- * One APIv3 call. `path` starts with `/v3/`; path parameters must already be encoded, and a path
- * may carry its own `?query`, which is then sent and signed verbatim.
- */
-export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-  path: string
-  query?: Record<string, string | number | undefined>
-  body?: unknown
-  signal?: AbortSignal
-}
-
-/** A verified 2xx answer. */
-export interface RawResponse {
-  status: number
-  headers: TransportResponse['headers']
-  body: Buffer
-  requestId: string | undefined
-}
-
-/** A verified 2xx answer with its JSON parsed (`undefined` for an empty body, as with 204). */
-export interface ApiResponse<T> {
-  status: number
-  data: T
-  requestId: string | undefined
 }
 
 /**
