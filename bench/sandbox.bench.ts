@@ -1,7 +1,7 @@
 /**
  * `pnpm bench:sandbox` — how fast the Fen sandbox starts and how many JSAPI prepays it answers.
  *
- * Startup: the CLI (`node --import tsx packages/sandbox/src/cli.ts`) from spawn to "listening",
+ * Startup: the CLI (`node --conditions=@fen/source --import tsx packages/sandbox/src/cli.ts`) from spawn to "listening",
  * with a keys file, and `startSandbox()` in-process; medians of RUNS.
  *
  * Throughput: the sandbox runs in its own process (its own core). Requests are signed *before*
@@ -30,7 +30,7 @@ const cli = path.join(here, '../packages/sandbox/src/cli.ts')
 /** Spawns the CLI and resolves when it prints its URL. */
 function startCli(keysFile: string, port: number): Promise<{ child: ChildProcess; ms: number }> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', cli], {
+  const child = spawn(process.execPath, ['--conditions=@fen/source', '--import', 'tsx', cli], {
     env: { ...process.env, SANDBOX_KEYS: keysFile, SANDBOX_PORT: String(port), SANDBOX_QUIET: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

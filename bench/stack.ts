@@ -237,7 +237,12 @@ export async function startSandboxCli(
   const port = await freePort()
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(here, '../packages/sandbox/src/cli.ts')],
+    [
+      '--conditions=@fen/source',
+      '--import',
+      'tsx',
+      path.join(here, '../packages/sandbox/src/cli.ts'),
+    ],
     {
       env: {
         ...process.env,
@@ -353,7 +358,15 @@ async function startProbed(
   const nodeArgs = process.env[`${name.toUpperCase()}_NODE_ARGS`]?.split(' ').filter(Boolean) ?? []
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', '--import', path.join(here, 'server-probe.mjs'), entry],
+    [
+      ...nodeArgs,
+      '--conditions=@fen/source',
+      '--import',
+      'tsx',
+      '--import',
+      path.join(here, 'server-probe.mjs'),
+      entry,
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   )
   adopt(child)

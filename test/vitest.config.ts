@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config'
+import { sourceConditions } from '../vitest.shared'
 
 export default defineConfig({
+  ...sourceConditions,
   test: {
     include: [
       'api/**/*.test.ts',

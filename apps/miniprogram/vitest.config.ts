@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import vue from '@vitejs/plugin-vue'
+import { sourceConditions } from '../../vitest.shared'
 
 // Taro's built-in component tags: compiled as plain (custom) elements, so `@tap` becomes a `tap`
 // event listener and tests fire it with `trigger('tap')`.
@@ -46,7 +47,9 @@ export default defineConfig({
     FEN_SANDBOX_URL: JSON.stringify('http://sandbox.test'),
     'process.env.TARO_ENV': JSON.stringify('weapp'),
   },
+  ssr: sourceConditions.ssr,
   resolve: {
+    ...sourceConditions.resolve,
     alias: {
       // The real @tarojs/taro needs Taro's webpack defines (ENABLE_INNER_HTML…): use a stand-in.
       '@tarojs/taro': here('./test/taro-mock.ts'),

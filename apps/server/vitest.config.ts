@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config'
+import { sourceConditions } from '../../vitest.shared'
 
 export default defineConfig({
+  ...sourceConditions,
   test: {
     include: ['test/**/*.test.ts'],
     // Sandbox keys and a migrated PGlite template, made once per run (see the file).

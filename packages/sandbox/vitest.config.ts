@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config'
+import { sourceConditions } from '../../vitest.shared'
 
 export default defineConfig({
+  ...sourceConditions,
   test: {
     // Most suites generate RSA keys in beforeAll: seconds each when the machine is busy (CI runs
     // the packages side by side on 2 cores), past vitest's 10 s default.

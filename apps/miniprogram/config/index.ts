@@ -15,8 +15,14 @@ const h5 = process.env.TARO_ENV === 'h5'
 const apiBase = process.env.FEN_API_BASE ?? (h5 ? '' : 'http://127.0.0.1:3000')
 const sandboxUrl = process.env.FEN_SANDBOX_URL ?? (h5 ? '' : 'http://127.0.0.1:3100')
 
-// Workspace packages ship TypeScript source: Taro's babel-loader must compile them too.
+// Workspace packages are read from their TypeScript source (the `@fen/source` export condition,
+// docs/decisions.md), so Taro's babel-loader must compile them too.
 const workspaceSources = [path.resolve(__dirname, '../../../packages/shared/src')]
+
+/** `@fen/source` first, then webpack's own conditions ('...'): `@fen/shared` resolves to its src/. */
+function sourceCondition(chain: { resolve: { set(key: string, value: unknown): unknown } }): void {
+  chain.resolve.set('conditionNames', ['@fen/source', '...'])
+}
 
 export default defineConfig<'webpack5'>(async () => {
   const config: UserConfigExport<'webpack5'> = {
@@ -41,6 +47,7 @@ export default defineConfig<'webpack5'>(async () => {
     cache: { enable: process.env.TARO_CACHE === '1' },
     mini: {
       compile: { include: workspaceSources },
+      webpackChain: sourceCondition,
       postcss: { pxtransform: { enable: true, config: {} }, cssModules: { enable: false } },
     },
     h5: {
@@ -48,6 +55,7 @@ export default defineConfig<'webpack5'>(async () => {
       staticDirectory: 'static',
       router: { mode: 'hash' },
       compile: { include: workspaceSources },
+      webpackChain: sourceCondition,
       devServer: {
         host: '127.0.0.1',
         port: Number(process.env.FEN_H5_PORT ?? 10086),

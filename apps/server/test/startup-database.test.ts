@@ -25,7 +25,7 @@ async function closedPort(): Promise<number> {
 
 function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const root = fileURLToPath(new URL('..', import.meta.url))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--conditions=@fen/source', '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

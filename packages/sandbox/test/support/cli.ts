@@ -26,7 +26,7 @@ export interface Cli {
 
 /** Spawns `fen-sandbox <args>` the way `pnpm sandbox` runs it (tsx, from the package folder). */
 export function runCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--conditions=@fen/source', '--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: packageDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
