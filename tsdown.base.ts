@@ -12,6 +12,8 @@ export const packageBuild = {
   fixedExtension: false,
   dts: true,
   sourcemap: true,
+  // import.meta.url (and __dirname) work in both formats, e.g. for a file read beside the bundle.
+  shims: true,
   report: { gzip: false },
   checks: { pluginTimings: false },
 }
