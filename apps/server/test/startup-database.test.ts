@@ -25,11 +25,15 @@ async function closedPort(): Promise<number> {
 
 function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const root = fileURLToPath(new URL('..', import.meta.url))
-  const child = spawn(process.execPath, ['--conditions=@fen/source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@fen/source', '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })))

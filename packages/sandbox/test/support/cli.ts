@@ -26,11 +26,15 @@ export interface Cli {
 
 /** Spawns `fen-sandbox <args>` the way `pnpm sandbox` runs it (tsx, from the package folder). */
 export function runCli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ['--conditions=@fen/source', '--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: packageDir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@fen/source', '--import', 'tsx', 'src/cli.ts', ...args],
+    {
+      cwd: packageDir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
