@@ -220,9 +220,10 @@ describe('fen-sandbox trigger', () => {
       sb.url,
     ])
     expect(f.code).toBe(0)
-    expect(f.out).toContain('PAYERROR')
+    expect(f.out).toContain('payment failed')
+    // A failed attempt is not a state of a JSAPI/Native order (issue 11 B1): it stays NOTPAY.
     expect((await merchantClient(sb).transactions.queryByOutTradeNo(failed)).trade_state).toBe(
-      'PAYERROR',
+      'NOTPAY',
     )
 
     const paid = await nativeOrder()

@@ -97,7 +97,7 @@ export async function trigger(
     out.print(
       result === 'SUCCESS'
         ? `${no} paid (transaction_id ${tx.transaction_id}); its TRANSACTION.SUCCESS notification follows.`
-        : `${no}: the payment failed (PAYERROR). No notification (WeChat sends none); the order stays payable.`,
+        : `${no}: the payment failed (the shopper's client sees requestPayment:fail). No notification (WeChat sends none); the order stays NOTPAY and payable.`,
       tx,
     )
     return
