@@ -9,4 +9,12 @@
 export const sourceConditions = {
   resolve: { conditions: ['@fen/source', 'module', 'browser', 'development|production'] },
   ssr: { resolve: { conditions: ['@fen/source', 'module', 'node', 'development|production'] } },
+  // Vitest 4 loads `globalSetup` files in an environment of its own, `__vitest__`, which reads
+  // neither of the two above: without this, a global setup that imports a workspace package
+  // (apps/server/test/global-setup.ts imports @fen/sandbox) fails until that package is built.
+  environments: {
+    __vitest__: {
+      resolve: { conditions: ['@fen/source', 'module', 'node', 'development|production'] },
+    },
+  },
 }

@@ -26,6 +26,12 @@ function readable(line) {
   return `[server] ${(LEVELS[level] ?? level).padEnd(5)} ${msg ?? ''}${fields ? `  ${fields}` : ''}`
 }
 
+/** A line without its terminal escape codes (colours, cursor moves). */
+function plainText(line) {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+}
+
 /**
  * Starts `pnpm <args>` (quietly: no "> script" lines). With `format`, the child's stdout is read
  * line by line and printed through it; otherwise the child writes to our terminal (or file)
@@ -94,11 +100,18 @@ start(
 )
 // The first start creates the PGlite database (initdb): a minute and more on a busy machine.
 await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the server', 180)
-start('h5', ['--filter', '@fen/miniprogram', 'dev:h5'], {
-  FEN_H5_PORT: H5_PORT,
-  FEN_SERVER_URL: `http://127.0.0.1:${PORT}`,
-  FEN_SANDBOX_PROXY: SANDBOX,
-})
+start(
+  'h5',
+  ['--filter', '@fen/miniprogram', 'dev:h5'],
+  {
+    FEN_H5_PORT: H5_PORT,
+    FEN_SERVER_URL: `http://127.0.0.1:${PORT}`,
+    FEN_SANDBOX_PROXY: SANDBOX,
+  },
+  // Webpack colours its stats even into a file: a log (not a terminal) gets plain text. (In a
+  // terminal the build writes there itself and keeps its progress bar; see config/index.ts.)
+  process.stdout.isTTY ? undefined : plainText,
+)
 // The first H5 compile takes a while on two cores.
 await waitFor(`http://127.0.0.1:${H5_PORT}/`, 'the H5 shop', 180)
 // The server's own default when ADMIN_TOKEN is unset (apps/server/src/config.ts, sandbox mode).

@@ -19,9 +19,27 @@ const sandboxUrl = process.env.FEN_SANDBOX_URL ?? (h5 ? '' : 'http://127.0.0.1:3
 // docs/decisions.md), so Taro's babel-loader must compile them too.
 const workspaceSources = [path.resolve(__dirname, '../../../packages/shared/src')]
 
-/** `@fen/source` first, then webpack's own conditions ('...'): `@fen/shared` resolves to its src/. */
-function sourceCondition(chain: { resolve: { set(key: string, value: unknown): unknown } }): void {
+interface Chain {
+  resolve: { set(key: string, value: unknown): unknown }
+  plugins: { has(name: string): boolean }
+  plugin(name: string): { tap(f: (args: [{ reporters?: unknown[] }]) => unknown[]): unknown }
+}
+
+/**
+ * `@fen/source` first, then webpack's own conditions ('...'): `@fen/shared` resolves to its src/.
+ * And when the output is not a terminal (`pnpm dev` pipes it, CI logs it), no progress bar: Taro
+ * always adds webpackbar's 'fancy' reporter, which writes cursor escape codes into a log. Its
+ * 'basic' reporter (one line per build) and Taro's warnings/errors reporter stay.
+ */
+function taroChain(chain: Chain): void {
   chain.resolve.set('conditionNames', ['@fen/source', '...'])
+  if (!process.stdout.isTTY && chain.plugins.has('webpackbar')) {
+    chain
+      .plugin('webpackbar')
+      .tap(([options]) => [
+        { ...options, reporters: (options.reporters ?? []).filter((r) => r !== 'fancy') },
+      ])
+  }
 }
 
 export default defineConfig<'webpack5'>(async () => {
@@ -47,7 +65,7 @@ export default defineConfig<'webpack5'>(async () => {
     cache: { enable: process.env.TARO_CACHE === '1' },
     mini: {
       compile: { include: workspaceSources },
-      webpackChain: sourceCondition,
+      webpackChain: taroChain,
       postcss: { pxtransform: { enable: true, config: {} }, cssModules: { enable: false } },
     },
     h5: {
@@ -55,7 +73,7 @@ export default defineConfig<'webpack5'>(async () => {
       staticDirectory: 'static',
       router: { mode: 'hash' },
       compile: { include: workspaceSources },
-      webpackChain: sourceCondition,
+      webpackChain: taroChain,
       devServer: {
         host: '127.0.0.1',
         port: Number(process.env.FEN_H5_PORT ?? 10086),
