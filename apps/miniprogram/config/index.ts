@@ -22,7 +22,7 @@ const workspaceSources = [path.resolve(__dirname, '../../../packages/shared/src'
 interface Chain {
   resolve: { set(key: string, value: unknown): unknown }
   plugins: { has(name: string): boolean }
-  plugin(name: string): { tap(f: (args: [{ reporters?: unknown[] }]) => unknown[]): unknown }
+  plugin(name: string): { tap(f: (args: unknown[]) => unknown[]): unknown }
 }
 
 /**
@@ -34,11 +34,10 @@ interface Chain {
 function taroChain(chain: Chain): void {
   chain.resolve.set('conditionNames', ['@fen/source', '...'])
   if (!process.stdout.isTTY && chain.plugins.has('webpackbar')) {
-    chain
-      .plugin('webpackbar')
-      .tap(([options]) => [
-        { ...options, reporters: (options.reporters ?? []).filter((r) => r !== 'fancy') },
-      ])
+    chain.plugin('webpackbar').tap((args) => {
+      const options = (args[0] ?? {}) as { reporters?: unknown[] }
+      return [{ ...options, reporters: (options.reporters ?? []).filter((r) => r !== 'fancy') }]
+    })
   }
 }
 
