@@ -19,24 +19,15 @@
  * the sandbox (code2Session), the database's backends, this process. Prints figures; asserts
  * nothing.
  */
-import { cpuTable, errorLines, rateTable, roundOrder, versusReference, type Case } from './report'
-import {
-  fire,
-  loginCodes,
-  serverRound,
-  withStack,
-  type PreparedRequest,
-  type RoundStats,
-  type RunningServer,
-} from './stack'
+import { cpuTable, errorLines, rateTable, versusReference, type Case } from './report'
+import { loginCodes, versusRounds, withStack, type Backend, type PreparedRequest } from './stack'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 2000)
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
 const WARMUP = Number(process.env.WARMUP ?? 300)
 
-type CaseName = 'server' | 'reference'
-const CASES: Case<CaseName>[] = [
+const CASES: Case<Backend>[] = [
   { name: 'server', label: "Fen's server: POST /api/auth/login (first logins)" },
   { name: 'reference', label: 'reference backend: the same logins (bench/reference/)' },
 ]
@@ -66,39 +57,22 @@ async function prepareLogins(
 
 async function main(): Promise<void> {
   await withStack({ serverEnv: { TRUST_PROXY: '1' } }, async (stack) => {
-    const { admin, db, sandbox } = stack
-    const started: Record<CaseName, RunningServer> = {
-      server: stack.server,
-      reference: stack.reference,
-    }
+    const { db, sandbox } = stack
     let codeMs = 0
-    const prepare = async (tag: string, count: number) => {
-      const t0 = performance.now()
-      const prepared = await prepareLogins(sandbox.url, tag, count)
-      codeMs += performance.now() - t0
-      return prepared
-    }
-    for (const c of CASES) {
-      const warm = await prepare(`${c.name}_warm`, WARMUP + CONCURRENCY)
-      await fire(started[c.name].url, warm, WARMUP, CONCURRENCY)
-    }
-
-    const rounds: Record<CaseName, RoundStats>[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      const r = {} as Record<CaseName, RoundStats>
-      for (const c of roundOrder(CASES, round)) {
-        r[c.name] = await serverRound({
-          db,
-          admin,
-          server: started[c.name],
-          prepared: await prepare(`${c.name}_${round}`, REQUESTS + CONCURRENCY),
-          amount: REQUESTS,
-          connections: CONCURRENCY,
-          sandboxPid: sandbox.child.pid!,
-        })
-      }
-      rounds.push(r)
-    }
+    const rounds = await versusRounds(stack, {
+      cases: CASES,
+      rounds: ROUNDS,
+      requests: REQUESTS,
+      connections: CONCURRENCY,
+      warmup: WARMUP,
+      sandboxCpu: true,
+      prepare: async (name, round, count) => {
+        const t0 = performance.now()
+        const prepared = await prepareLogins(sandbox.url, `${name}_${round}`, count)
+        codeMs += performance.now() - t0
+        return prepared
+      },
+    })
 
     const users = await db.pool.query<{ kind: string; n: string }>(
       `select split_part(openid, '_', 2) as kind, count(*) as n from users

@@ -8,7 +8,8 @@
  * at the end), the sandbox CLI (it only hands out the merchant settings and the shopper's login),
  * Fen's server (`apps/server/src/main.ts` under tsx, logging at `info`) and the reference backend
  * (bench/reference/main.ts) each in a process of its own; autocannon runs in this process. One
- * shopper logs in through Fen's API; both backends accept the token. PRODUCTS (50) products are
+ * shopper per 1000 orders of the run logs in through Fen's API (Fen limits a shopper's open
+ * unpaid orders: ORDER_MAX_OPEN_PER_USER, at its maximum 1000 here); both backends accept the tokens. PRODUCTS (50) products are
  * added to the catalogue with stock enough for the run. Each request orders LINES (2) of them —
  * consecutive products, a different first one each time, so the row locks on stock spread as a
  * shop's traffic does rather than all queueing on one product — with an `Idempotency-Key` of its
@@ -21,16 +22,8 @@
  * ordered. Prints figures; asserts nothing.
  */
 import { OPENID } from './notifications'
-import { cpuTable, errorLines, rateTable, roundOrder, versusReference, type Case } from './report'
-import {
-  fire,
-  loginShopper,
-  serverRound,
-  withStack,
-  type PreparedRequest,
-  type RoundStats,
-  type RunningServer,
-} from './stack'
+import { cpuTable, errorLines, rateTable, versusReference, type Case } from './report'
+import { loginShopper, versusRounds, withStack, type Backend, type PreparedRequest } from './stack'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 2000)
@@ -40,9 +33,10 @@ const PRODUCTS = Number(process.env.PRODUCTS ?? 50)
 const LINES = Math.min(Number(process.env.LINES ?? 2), PRODUCTS, 20)
 /** Stock of each benchmark product: more than any run takes. */
 const STOCK = 1_000_000_000
+/** Fen's ORDER_MAX_OPEN_PER_USER for the run (its maximum): each shopper places at most this many. */
+const MAX_OPEN = 1000
 
-type CaseName = 'server' | 'reference'
-const CASES: (Case<CaseName> & { prefix: string })[] = [
+const CASES: (Case<Backend> & { prefix: string })[] = [
   { name: 'server', label: "Fen's server: POST /api/orders", prefix: 'FEN' },
   {
     name: 'reference',
@@ -52,13 +46,16 @@ const CASES: (Case<CaseName> & { prefix: string })[] = [
 ]
 
 async function main(): Promise<void> {
-  await withStack({}, async (stack) => {
-    const { admin, db, sandbox } = stack
-    const started: Record<CaseName, RunningServer> = {
-      server: stack.server,
-      reference: stack.reference,
+  await withStack({ serverEnv: { ORDER_MAX_OPEN_PER_USER: String(MAX_OPEN) } }, async (stack) => {
+    const { db, sandbox } = stack
+    // Fewer than the 30 logins a minute Fen allows one address.
+    const shoppers = Math.ceil(
+      (2 * (WARMUP + CONCURRENCY) + 2 * ROUNDS * (REQUESTS + CONCURRENCY)) / MAX_OPEN,
+    )
+    const tokens: string[] = []
+    for (let i = 0; i < shoppers; i++) {
+      tokens.push((await loginShopper(sandbox.url, stack.server.url, `${OPENID}_${i}`)).token)
     }
-    const { token } = await loginShopper(sandbox.url, started.server.url, OPENID)
     const { rows: products } = await db.pool.query<{ id: number }>(
       `insert into products (title, price_fen, stock)
          select 'Fen 压测商品 ' || g, 100 + g, $2 from generate_series(1, $1) g
@@ -80,7 +77,7 @@ async function main(): Promise<void> {
           method: 'POST',
           path: '/api/orders',
           headers: {
-            authorization: `Bearer ${token}`,
+            authorization: `Bearer ${tokens[Math.floor(seq / MAX_OPEN) % tokens.length]}`,
             'content-type': 'application/json',
             'idempotency-key': `bench-${tag}-${seq}`,
           },
@@ -88,30 +85,14 @@ async function main(): Promise<void> {
         }
       })
 
-    for (const c of CASES) {
-      await fire(
-        started[c.name].url,
-        prepare(`${c.name}-warm`, WARMUP + CONCURRENCY),
-        WARMUP,
-        CONCURRENCY,
-      )
-    }
-
-    const rounds: Record<CaseName, RoundStats>[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      const r = {} as Record<CaseName, RoundStats>
-      for (const c of roundOrder(CASES, round)) {
-        r[c.name] = await serverRound({
-          db,
-          admin,
-          server: started[c.name],
-          prepared: prepare(`${c.name}-${round}`, REQUESTS + CONCURRENCY),
-          amount: REQUESTS,
-          connections: CONCURRENCY,
-        })
-      }
-      rounds.push(r)
-    }
+    const rounds = await versusRounds(stack, {
+      cases: CASES,
+      rounds: ROUNDS,
+      requests: REQUESTS,
+      connections: CONCURRENCY,
+      warmup: WARMUP,
+      prepare: (name, round, count) => prepare(`${name}-${round}`, count),
+    })
 
     const made = await db.pool.query<{ kind: string; n: string }>(
       'select left(order_no, 3) as kind, count(*) as n from orders group by 1 order by 1',

@@ -36,24 +36,14 @@ import { generateKeyPairSync } from 'node:crypto'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { OPENID, TOTAL_FEN } from './notifications'
+import { cpuTable, errorLines, rateTable, totalCpuMs, versusReference, type Case } from './report'
 import {
-  cpuTable,
-  errorLines,
-  rateTable,
-  roundOrder,
-  totalCpuMs,
-  versusReference,
-  type Case,
-} from './report'
-import {
-  fire,
   loginShopper,
   seedOrders,
-  serverRound,
+  versusRounds,
   withStack,
+  type Backend,
   type PreparedRequest,
-  type RoundStats,
-  type RunningServer,
   type Stack,
 } from './stack'
 import { median, mmm } from './util'
@@ -96,8 +86,7 @@ async function rsaCeiling(workers: Worker[], ms: number): Promise<number> {
   return rates.reduce((a, b) => a + b, 0)
 }
 
-type CaseName = 'server' | 'reference'
-const CASES: (Case<CaseName> & { prefix: string })[] = [
+const CASES: (Case<Backend> & { prefix: string })[] = [
   { name: 'server', label: "Fen's server: JSAPI pay", prefix: 'BPY' },
   {
     name: 'reference',
@@ -123,18 +112,14 @@ async function main(): Promise<void> {
 
 /** The pay rounds against `stack` (the RSA ceiling measured on `workers` between them), and the report. */
 async function pays(stack: Stack, workers: Worker[]): Promise<void> {
-  const { admin, db, sandbox } = stack
+  const { db, sandbox } = stack
   const cores = workers.length
-  const started: Record<CaseName, RunningServer> = {
-    server: stack.server,
-    reference: stack.reference,
-  }
   // One shopper, logged in through Fen's API as the mini-program does; the reference checks the
   // same token (the same secret and claims).
-  const { token, userId } = await loginShopper(sandbox.url, started.server.url, OPENID)
+  const { token, userId } = await loginShopper(sandbox.url, stack.server.url, OPENID)
 
   const perRound = REQUESTS + CONCURRENCY
-  const orderNos = {} as Record<CaseName, string[]>
+  const orderNos = {} as Record<Backend, string[]>
   for (const c of CASES) {
     orderNos[c.name] = await seedOrders(db, {
       userId,
@@ -153,41 +138,33 @@ async function pays(stack: Stack, workers: Worker[]): Promise<void> {
       body: '{"channel":"jsapi"}',
     }))
 
-  for (const c of CASES) {
-    const warm = prepare(orderNos[c.name].slice(0, WARMUP + CONCURRENCY))
-    await fire(started[c.name].url, warm, WARMUP, CONCURRENCY)
-  }
   await rsaCeiling(workers, 200)
   // One core alone, for reference.
   const oneCore: number[] = []
   const ceilings: number[] = []
-
-  const rounds: Record<CaseName, RoundStats>[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    ceilings.push(await rsaCeiling(workers, CEILING_MS))
-    oneCore.push(await rsaCeiling(workers.slice(0, 1), CEILING_MS / 2))
-    const from = WARMUP + CONCURRENCY + round * perRound
-    const r = {} as Record<CaseName, RoundStats>
-    for (const c of roundOrder(CASES, round)) {
-      r[c.name] = await serverRound({
-        db,
-        admin,
-        server: started[c.name],
-        prepared: prepare(orderNos[c.name].slice(from, from + perRound)),
-        amount: REQUESTS,
-        connections: CONCURRENCY,
-        sandboxPid: sandbox.child.pid!,
-      })
-    }
-    rounds.push(r)
-  }
+  const rounds = await versusRounds(stack, {
+    cases: CASES,
+    rounds: ROUNDS,
+    requests: REQUESTS,
+    connections: CONCURRENCY,
+    warmup: WARMUP,
+    sandboxCpu: true,
+    beforeRound: async () => {
+      ceilings.push(await rsaCeiling(workers, CEILING_MS))
+      oneCore.push(await rsaCeiling(workers.slice(0, 1), CEILING_MS / 2))
+    },
+    prepare: (name, round, count) => {
+      const from = round === 'warm' ? 0 : WARMUP + CONCURRENCY + round * perRound
+      return prepare(orderNos[name].slice(from, from + count))
+    },
+  })
 
   const prepaid = await db.pool.query<{ kind: string; n: string }>(
     `select left(order_no, 3) as kind, count(*) as n from orders
         where prepay_id is not null and channel = 'jsapi' group by 1 order by 1`,
   )
   const payCeiling = (i: number) => ceilings[i]! / SIGNATURES_PER_PAY
-  const toCeiling = (k: CaseName) => median(rounds.map((r, i) => r[k].rps / payCeiling(i)))
+  const toCeiling = (k: Backend) => median(rounds.map((r, i) => r[k].rps / payCeiling(i)))
 
   console.log(`# Pay benchmark — ${new Date().toISOString()}`)
   for (const l of stack.header) console.log(l)

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { freePort, sleep, stopChild } from './util'
+import { roundOrder } from './report'
 import { generateSandboxKeys, type SandboxKeys } from '@fen/sandbox'
 import { openDatabase, type Database } from '../apps/server/src/db/client'
 import { orderItems, orders, users } from '../apps/server/src/db/schema'
@@ -673,4 +674,61 @@ export async function serverRound(opts: {
     dbCpuMs: dbMs / r.completed,
     loadCpuMs: r.loadCpuMs / r.completed,
   }
+}
+
+/** The two backends every server benchmark compares. */
+export type Backend = 'server' | 'reference'
+
+/**
+ * Warms Fen's server and the reference backend up (`warmup` requests each), then runs `rounds`
+ * interleaved rounds of `requests` each over `connections` (the two swap places every other
+ * round: see {@link roundOrder}). `prepare` builds a case's requests for the warm-up (`round`
+ * 'warm') or a round, `count` of them (fire needs `connections` more than it sends);
+ * `beforeRound` runs first in each round, untimed.
+ */
+export async function versusRounds(
+  stack: Stack,
+  opts: {
+    cases: { name: Backend }[]
+    rounds: number
+    requests: number
+    connections: number
+    warmup: number
+    prepare: (
+      name: Backend,
+      round: number | 'warm',
+      count: number,
+    ) => PreparedRequest[] | Promise<PreparedRequest[]>
+    beforeRound?: (round: number) => Promise<void>
+    /** Also measure the sandbox's CPU (where it works per request). */
+    sandboxCpu?: boolean
+  },
+): Promise<Record<Backend, RoundStats>[]> {
+  const { connections } = opts
+  const backends: Record<Backend, RunningServer> = {
+    server: stack.server,
+    reference: stack.reference,
+  }
+  for (const { name } of opts.cases) {
+    const warm = await opts.prepare(name, 'warm', opts.warmup + connections)
+    await fire(backends[name].url, warm, opts.warmup, connections)
+  }
+  const rounds: Record<Backend, RoundStats>[] = []
+  for (let round = 0; round < opts.rounds; round++) {
+    await opts.beforeRound?.(round)
+    const r = {} as Record<Backend, RoundStats>
+    for (const { name } of roundOrder(opts.cases, round)) {
+      r[name] = await serverRound({
+        db: stack.db,
+        admin: stack.admin,
+        server: backends[name],
+        prepared: await opts.prepare(name, round, opts.requests + connections),
+        amount: opts.requests,
+        connections,
+        ...(opts.sandboxCpu ? { sandboxPid: stack.sandbox.child.pid! } : {}),
+      })
+    }
+    rounds.push(r)
+  }
+  return rounds
 }
