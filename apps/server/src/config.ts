@@ -423,7 +423,7 @@ export async function loadConfig(
       'PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)',
     )
 
-  const push = pushSettings(e, sandbox, production, problems, warnings)
+  const push = pushSettings(e, sandbox, production, problems)
 
   const proxyHops =
     e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY ?? 0)
@@ -479,27 +479,15 @@ function pushSettings(
   sandbox: SandboxMerchant | undefined,
   production: boolean,
   problems: string[],
-  warnings: string[],
 ): Config['wechat']['push'] {
   // A sandbox that pushes reports the settings it signs and encrypts with (names as it gives them).
   const own = sandbox as { pushToken?: string; pushEncodingAESKey?: string } | undefined
   let token = e.WECHAT_PUSH_TOKEN
   let aesKey = e.WECHAT_PUSH_AES_KEY
+  // The sandbox is WeChat here: its settings, not secrets of ours (no warning, as for its keys).
   if (sandbox) {
-    if (!token) {
-      token = own?.pushToken ?? DEV_PUSH_TOKEN
-      if (!own?.pushToken)
-        warnings.push(
-          'WECHAT_PUSH_TOKEN is not set: using a development default (sandbox mode only)',
-        )
-    }
-    if (!aesKey) {
-      aesKey = own?.pushEncodingAESKey ?? DEV_PUSH_AES_KEY
-      if (!own?.pushEncodingAESKey)
-        warnings.push(
-          'WECHAT_PUSH_AES_KEY is not set: using a development default (sandbox mode only)',
-        )
-    }
+    token ||= own?.pushToken ?? DEV_PUSH_TOKEN
+    aesKey ||= own?.pushEncodingAESKey ?? DEV_PUSH_AES_KEY
   }
   if (production) {
     if (!token) problems.push('WECHAT_PUSH_TOKEN: required in production (message push Token)')
