@@ -1,9 +1,16 @@
 import type { CallRecord } from './calls'
 import type { DeliveryEvent } from './notifier'
+import type { ShippingEvent } from './weixin/ops'
+import type { PushEvent } from './weixin/pusher'
 
 /** What happens in a sandbox, as `GET /__sandbox/events` streams it. */
 export type SandboxEvent =
-  { type: 'call'; data: CallRecord } | { type: 'delivery'; data: DeliveryEvent }
+  | { type: 'call'; data: CallRecord }
+  | { type: 'delivery'; data: DeliveryEvent }
+  /** A change of a payment's shipping state (upload, confirmation, settlement, …). */
+  | { type: 'shipping'; data: ShippingEvent }
+  /** One attempt of a 消息推送 push to the developer server. */
+  | { type: 'push'; data: PushEvent }
 
 /**
  * A tiny synchronous event bus: the live stream of calls and deliveries. A listener's error is

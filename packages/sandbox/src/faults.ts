@@ -1,7 +1,13 @@
 import { randomInt } from 'node:crypto'
 
 /** Faults an API path can be given (the next `count` matching calls, or a `rate` of them). */
-export const PATH_FAULTS = ['error500', 'error429', 'timeout', 'reset', 'probe'] as const
+export const PATH_FAULTS = ['error500', 'error429', 'timeout', 'reset', 'probe', 'errcode'] as const
+/**
+ * Kinds only the mini-program server APIs (`api.weixin.qq.com`: `/cgi-bin/…`, `/wxa/…`) take:
+ * `errcode` answers the fault's `errcode` (default 10060001, 支付单不存在, which WeChat answers for
+ * a while right after payment).
+ */
+export const WEIXIN_ONLY_FAULTS: readonly string[] = ['errcode']
 /** Faults notifications can be given (the next `count` notifications, or a `rate` of them). */
 export const NOTIFICATION_FAULTS = ['drop', 'duplicate', 'delay', 'reorder', 'probe'] as const
 
@@ -26,6 +32,8 @@ export interface Fault {
   /** A rate fault: the matching calls it has hit so far. */
   hits?: number
   seconds?: number
+  /** An `errcode` fault: the errcode to answer (default 10060001). */
+  errcode?: number
 }
 
 /** What `POST /__sandbox/faults` arms: `count` or `rate` (with an optional `seed`), not both. */

@@ -23,6 +23,7 @@ import { newOpenid, newTransactionId } from './ids'
 import { merchantView, type PlatformMode, type SandboxKeys, type SandboxMerchant } from './keys'
 import { Notifier, type OutgoingNotification } from './notifier'
 import { Store, type Order, type Refund } from './state'
+import { WeixinOps, type WeixinSettings } from './weixin/ops'
 
 /** Options of a sandbox (all optional but `keys`). */
 export interface SandboxOptions {
@@ -52,6 +53,11 @@ export interface SandboxOptions {
    * code2Session answer a `unionid`. Default false, as for a mini-program of its own.
    */
   openPlatformBound?: boolean
+  /**
+   * The mini-program side (access tokens, shipping, message push): `autoConfirmDays`,
+   * `settlementDelaySeconds`, `shippingIngestSeconds`, `tradeManaged`, `push` (see WeixinOps).
+   */
+  weixin?: Partial<WeixinSettings>
   /** Where log lines go (default: nowhere). Never receives keys or secrets. */
   log?: (line: string) => void
   /** The built console page (default: this package's `console/dist`; see routes/page.ts). */
@@ -77,6 +83,8 @@ export class Sandbox {
   /** The live stream of calls and deliveries (`GET /__sandbox/events`). */
   readonly events = new SandboxEvents()
   readonly notifier: Notifier
+  /** The mini-program server APIs: access tokens, shipping management, message push. */
+  readonly weixin: WeixinOps
   readonly apiV3Key: KeyObject
   readonly merchantPublicKey: KeyObject
   readonly publicKeySigner: PlatformSigner
@@ -123,6 +131,7 @@ export class Sandbox {
       log: this.log,
       onAttempt: (data) => this.events.emit({ type: 'delivery', data }),
     })
+    this.weixin = new WeixinOps(this, options.weixin)
   }
 
   /** What `GET /__sandbox/merchant` returns. */
@@ -136,6 +145,7 @@ export class Sandbox {
     this.faults.clear()
     this.calls.clear()
     this.store.reset()
+    this.weixin.reset()
   }
 
   close(): void {

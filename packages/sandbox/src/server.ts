@@ -21,6 +21,8 @@ import { pageRoutes } from './routes/page'
 import { refundRoutes } from './routes/refunds'
 import { transactionRoutes } from './routes/transactions'
 import { v2Routes } from './routes/v2'
+import { weixinRoutes } from './routes/weixin'
+import { weixinControlRoutes } from './routes/weixin-control'
 
 const ROUTES: Route[] = [
   ...transactionRoutes,
@@ -29,6 +31,8 @@ const ROUTES: Route[] = [
   ...certificateRoutes,
   ...v2Routes,
   ...loginRoutes,
+  ...weixinRoutes,
+  ...weixinControlRoutes,
   ...controlRoutes,
   ...consoleRoutes,
   ...eventRoutes,

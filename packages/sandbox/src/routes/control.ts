@@ -2,12 +2,18 @@ import { buildPaySignMessage, signV2, type V2SignType } from '@fen/wechatpay'
 import { createVerify, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import { WechatError, decodePathParam } from '../errors'
-import { NOTIFICATION_FAULTS, PATH_FAULTS } from '../faults'
+import { NOTIFICATION_FAULTS, PATH_FAULTS, WEIXIN_ONLY_FAULTS } from '../faults'
 import { newLoginCode, newOpenid } from '../ids'
 import type { PlatformMode } from '../keys'
 import type { Route, SandboxReply, SandboxRequest } from '../http'
 import type { Order } from '../state'
 import { refundView } from './refunds'
+import {
+  applyWeixinSettings,
+  orderShippingView,
+  weixinSettingsShape,
+  weixinSettingsView,
+} from './weixin-control'
 
 /** Control API errors: `{code, message}` with a 4xx, like the rest of Fen. */
 function parse<T>(schema: z.ZodType<T>, req: SandboxRequest): T {
@@ -50,6 +56,8 @@ function orderView(req: SandboxRequest, o: Order): object {
     created_at: new Date(o.createdAt).toISOString(),
     expires_at: new Date(o.expiresAt).toISOString(),
     refunds: o.refunds.map((r) => refundView(req.sandbox, r)),
+    // 发货信息管理: absent until the shipping system looked at the payment.
+    shipping: orderShippingView(req.sandbox, o),
   }
 }
 
@@ -58,6 +66,7 @@ function settingsView(req: SandboxRequest): object {
   return {
     openPlatformBound: req.sandbox.openPlatformBound,
     paymentGraceSeconds: req.sandbox.paymentGraceMs / 1000,
+    ...weixinSettingsView(req.sandbox),
   }
 }
 
@@ -292,6 +301,7 @@ export const controlRoutes: Route[] = [
               .max(2 ** 32 - 1)
               .optional(),
             seconds: z.number().positive().optional(),
+            errcode: z.number().int().optional(),
           })
           .refine((f) => f.count === undefined || f.rate === undefined, {
             message: 'give count or rate, not both',
@@ -319,8 +329,15 @@ export const controlRoutes: Route[] = [
           'target is "notifications" or a path prefix starting with /',
         )
       }
+      if (WEIXIN_ONLY_FAULTS.includes(b.kind) && !/^\/(wxa|cgi-bin)\//.test(b.target)) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          `kind ${b.kind} is for the mini-program APIs: a target under /wxa/ or /cgi-bin/`,
+        )
+      }
       // The schema allows count or rate, not both; Faults counts 1 when neither is given.
-      const { count, rate, seed, seconds } = b
+      const { count, rate, seed, seconds, errcode } = b
       req.sandbox.faults.add({
         target: b.target,
         kind: b.kind as never,
@@ -328,6 +345,7 @@ export const controlRoutes: Route[] = [
         rate,
         seed,
         seconds,
+        ...(errcode !== undefined ? { errcode } : {}),
       })
       return json({ armed: req.sandbox.faults.list() })
     },
@@ -390,9 +408,11 @@ export const controlRoutes: Route[] = [
         z.object({
           openPlatformBound: z.boolean().optional(),
           paymentGraceSeconds: z.number().int().min(0).max(86_400).optional(),
+          ...weixinSettingsShape,
         }),
         req,
       )
+      applyWeixinSettings(req.sandbox, b)
       if (b.openPlatformBound !== undefined) req.sandbox.openPlatformBound = b.openPlatformBound
       if (b.paymentGraceSeconds !== undefined)
         req.sandbox.paymentGraceMs = b.paymentGraceSeconds * 1000
@@ -415,6 +435,7 @@ export const controlRoutes: Route[] = [
         orders: [...req.sandbox.store.orders.values()].reverse().map((o) => orderView(req, o)),
         notifications: req.sandbox.notifier.list().reverse(),
         faults: req.sandbox.faults.list(),
+        pushes: req.sandbox.weixin.pusher.list().reverse(),
       }),
   },
 ]
