@@ -29,6 +29,11 @@ const COMMANDS: Record<string, Options> = {
     'refund-settle-seconds': { type: 'string' },
     'payment-grace-seconds': { type: 'string' },
     'open-platform': { type: 'boolean' },
+    'auto-confirm-days': { type: 'string' },
+    'push-url': { type: 'string' },
+    'push-token': { type: 'string' },
+    'push-aes-key': { type: 'string' },
+    'push-format': { type: 'string' },
     quiet: { type: 'boolean' },
   },
   listen: { 'forward-to': { type: 'string' } },
@@ -49,7 +54,9 @@ const COMMANDS: Record<string, Options> = {
     rate: { type: 'string' },
     seed: { type: 'string' },
     seconds: { type: 'string' },
+    errcode: { type: 'string' },
   },
+  'confirm-receipt': { openid: { type: 'string' } },
   reset: {},
 }
 
@@ -102,7 +109,8 @@ export async function main(argv: string[]): Promise<number> {
       await start(values, out)
       return 0
     }
-    const { clock, faults, listen, logs, reset, trigger } = await import('./cli/remote')
+    const { clock, confirmReceipt, faults, listen, logs, reset, trigger } =
+      await import('./cli/remote')
     switch (name) {
       case 'listen':
         noArgs()
@@ -121,6 +129,10 @@ export async function main(argv: string[]): Promise<number> {
         break
       case 'faults':
         await faults(url, args, values as Record<string, string>, out)
+        break
+      case 'confirm-receipt':
+        if (args.length !== 1) throw usage('confirm-receipt needs one out_trade_no')
+        await confirmReceipt(url, args[0]!, values.openid as string | undefined, out)
         break
       case 'reset':
         noArgs()

@@ -35,6 +35,8 @@ Commands:
   clock [advance <d>]   show sandbox time, or move it forward (90s, 15m, 2h, 1d, 1h30m)
   faults [list|add|clear]
                         show, arm or clear faults (5xx, 429, timeouts, lost notifications …)
+  confirm-receipt <out_trade_no>
+                        the shopper confirms receipt of a shipped mini-program order
   reset                 forget all orders, refunds, notifications, faults and the call log
 
 Run \`fen-sandbox <command> --help\` for a command's options.
@@ -55,6 +57,8 @@ ${COMMON.en}`,
                         查看沙箱时间，或将其拨快（90s、15m、2h、1d、1h30m）
   faults [list|add|clear]
                         查看、注入或清除故障（5xx、429、超时、通知丢失……）
+  confirm-receipt <商户订单号>
+                        用户确认收货（已发货的小程序订单）
   reset                 清空所有订单、退款、通知、故障和调用日志
 
 运行 \`fen-sandbox <命令> --help\` 查看该命令的选项。
@@ -81,6 +85,13 @@ Starts a sandbox in this process; Ctrl-C stops it. Each flag defaults to its env
                                   time_expire a payment may still complete (as at WeChat)
   --open-platform                 SANDBOX_OPEN_PLATFORM=1: the app is bound to an Open Platform
                                   account, so code2Session answers a unionid
+  --auto-confirm-days <d>         SANDBOX_AUTO_CONFIRM_DAYS: days from shipping to automatic receipt
+                                  confirmation (default 10 for express, 2 for the other types)
+  --push-url <url>                SANDBOX_PUSH_URL: where 消息推送 goes (your /api/wechat/push)
+  --push-token <token>            SANDBOX_PUSH_TOKEN: the push Token (signatures)
+  --push-aes-key <key>            SANDBOX_PUSH_AES_KEY: the 43-character EncodingAESKey (安全模式);
+                                  without it pushes are plaintext (明文模式)
+  --push-format json|xml          SANDBOX_PUSH_FORMAT, default json
   --quiet                         SANDBOX_QUIET: no log lines
 With --json: a "ready" line with the URL and merchant, then log lines as {"event":"log"}.`,
     zh: `用法：fen-sandbox [start] [选项]
@@ -98,6 +109,13 @@ With --json: a "ready" line with the URL and merchant, then log lines as {"event
                                   支付仍可能完成（与微信一致）
   --open-platform                 SANDBOX_OPEN_PLATFORM=1：小程序已绑定开放平台账号，
                                   code2Session 会返回 unionid
+  --auto-confirm-days <天>        SANDBOX_AUTO_CONFIRM_DAYS：发货后多少天自动确认收货
+                                  （默认快递 10 天，其他物流类型 2 天）
+  --push-url <url>                SANDBOX_PUSH_URL：消息推送地址（如 /api/wechat/push）
+  --push-token <token>            SANDBOX_PUSH_TOKEN：消息推送 Token（用于签名）
+  --push-aes-key <key>            SANDBOX_PUSH_AES_KEY：43 位 EncodingAESKey（安全模式）；
+                                  不设置则为明文模式
+  --push-format json|xml          SANDBOX_PUSH_FORMAT，默认 json
   --quiet                         SANDBOX_QUIET：不打印日志
 使用 --json 时：先输出一行 "ready"（地址与商户信息），之后日志为 {"event":"log"}。`,
   },
@@ -170,6 +188,8 @@ Sandbox time drives order expiry, prepay life, login codes, notification retries
     --rate <r>          instead, each matching call with probability r (0 < r ≤ 1), until cleared
     --seed <n>          the dice of a rate fault (replays the same hits)
     --seconds <s>       delay: how long (sandbox seconds, default 60)
+    --errcode <n>       errcode (mini-program APIs under /wxa/ or /cgi-bin/): the errcode to
+                        answer, default 10060001
   clear                 clears every fault`,
     zh: `用法：fen-sandbox faults [list | add <类型> [目标] [选项] | clear]
 
@@ -181,7 +201,22 @@ Sandbox time drives order expiry, prepay life, login codes, notification retries
     --rate <r>          改为按概率 r（0 < r ≤ 1）命中每次匹配的调用，直到清除
     --seed <n>          概率故障的随机种子（可复现同样的命中）
     --seconds <秒>      delay：延迟多久（沙箱秒，默认 60）
+    --errcode <n>       errcode（/wxa/、/cgi-bin/ 下的小程序接口）：返回的 errcode，默认 10060001
   clear                 清除所有故障`,
+  },
+  'confirm-receipt': {
+    en: `Usage: fen-sandbox confirm-receipt <out_trade_no> [--openid <id>]
+
+The shopper confirms receipt of a shipped mini-program order, as wx.openBusinessView
+(businessType weappOrderConfirm) does; the order then settles (trade_manage_order_settlement).
+  --openid <id>   who confirms: another openid than the payer's fails, as at WeChat
+Exits 1 when the order is not awaiting receipt (cancel) or the openid is not the payer's (fail).`,
+    zh: `用法：fen-sandbox confirm-receipt <商户订单号> [--openid <id>]
+
+用户确认收货（即 wx.openBusinessView 的 weappOrderConfirm），随后订单结算并推送
+trade_manage_order_settlement。
+  --openid <id>   确认收货的用户；不是付款用户时失败（与微信一致）
+订单不在待确认收货状态（cancel）或 openid 不是付款用户（fail）时退出码为 1。`,
   },
   reset: {
     en: `Usage: fen-sandbox reset

@@ -216,7 +216,14 @@ export async function clock(url: string, args: string[], out: Output): Promise<v
 export async function faults(
   url: string,
   args: string[],
-  flags: { target?: string; count?: string; rate?: string; seed?: string; seconds?: string },
+  flags: {
+    target?: string
+    count?: string
+    rate?: string
+    seed?: string
+    seconds?: string
+    errcode?: string
+  },
   out: Output,
 ): Promise<void> {
   const [action = 'list', kind, positionalTarget, ...rest] = args
@@ -261,6 +268,7 @@ export async function faults(
     rate: n('rate'),
     seed: n('seed'),
     seconds: n('seconds'),
+    errcode: n('errcode'),
   }
   const { armed } = await control<{ armed: Fault[] }>(url, 'POST', '__sandbox/faults', spec)
   out.print(faultLines(armed), { armed })
@@ -278,6 +286,32 @@ function faultLines(armed: Fault[]): string {
       return `  ${f.kind} on ${f.target}  (${how}${f.seconds === undefined ? '' : `, ${f.seconds} s`})`
     }),
   ].join('\n')
+}
+
+/**
+ * `fen-sandbox confirm-receipt <out_trade_no> [--openid <id>]`: the shopper confirms receipt of a
+ * shipped mini-program order (what \`wx.openBusinessView\` 确认收货 does).
+ */
+export async function confirmReceipt(
+  url: string,
+  outTradeNo: string,
+  openid: string | undefined,
+  out: Output,
+): Promise<void> {
+  const r = await control<{ status: string; errormsg?: string; order: { order_state: number } }>(
+    url,
+    'POST',
+    '__sandbox/confirm-receipt',
+    { out_trade_no: outTradeNo, ...(openid ? { openid } : {}) },
+  )
+  out.print(
+    r.status === 'success'
+      ? `Receipt of ${outTradeNo} confirmed: order_state ${r.order.order_state}.`
+      : `Not confirmed (${r.status}): ${r.errormsg ?? ''}`,
+    r,
+  )
+  if (r.status !== 'success')
+    throw new CliError(`confirm-receipt: ${r.status}`, 1, r.status.toUpperCase())
 }
 
 /** `fen-sandbox reset` */

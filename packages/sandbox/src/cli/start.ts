@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { loadEncodingAESKey } from '@fen/wechatpay'
 import { loadOrCreateKeys, readKeysFile, type PlatformMode } from '../keys'
 import { startSandbox } from '../server'
+import type { WeixinSettings } from '../weixin/ops'
 import { usage, type Output } from './common'
 
 /** The flags of `fen-sandbox start`; each defaults to its SANDBOX_* env variable. */
@@ -14,6 +16,11 @@ export interface StartFlags {
   'refund-settle-seconds'?: string | undefined
   'payment-grace-seconds'?: string | undefined
   'open-platform'?: boolean | undefined
+  'auto-confirm-days'?: string | undefined
+  'push-url'?: string | undefined
+  'push-token'?: string | undefined
+  'push-aes-key'?: string | undefined
+  'push-format'?: string | undefined
   quiet?: boolean | undefined
 }
 
@@ -56,6 +63,7 @@ export async function start(
     throw usage(`${flags.mode ? '--mode' : 'SANDBOX_MODE'} must be publicKey, certificate or both`)
   }
   const quiet = flags.quiet ?? Boolean(env.SANDBOX_QUIET)
+  const weixin = weixinSettings(flags, env)
 
   const given = flags.keys ?? env.SANDBOX_KEYS
   const keysFile = given === undefined ? defaultKeysFile() : resolve(given)
@@ -74,6 +82,7 @@ export async function start(
     refundSettleSeconds: settle === 0 ? false : settle,
     paymentGraceSeconds: grace,
     openPlatformBound,
+    weixin,
     ...(quiet
       ? {}
       : {
@@ -89,6 +98,7 @@ export async function start(
   merchant       ${sb.merchant.mchid}  appid ${sb.merchant.appid}  mode ${sb.sandbox.platformMode}
   keys           ${keysFile}${created ? ' (generated now)' : ''} — TEST KEYS ONLY
   time scale     ${timeScale}×   refunds settle ${settle === 0 ? 'by hand only' : `after ${settle} s`}
+  message push   ${weixin.push ? `${weixin.push.url} (${weixin.push.encodingAESKey ? '安全模式' : '明文模式'}, ${weixin.push.format})` : 'off (--push-url)'}
   try            fen-sandbox listen --forward-to http://localhost:3000/api/pay/notify`,
     {
       event: 'ready',
@@ -108,6 +118,44 @@ export async function start(
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+}
+
+/** The mini-program side's flags: auto-confirm period and the message push settings. */
+function weixinSettings(flags: StartFlags, env: NodeJS.ProcessEnv): Partial<WeixinSettings> {
+  const out: Partial<WeixinSettings> = {}
+  const days = flags['auto-confirm-days'] ?? env.SANDBOX_AUTO_CONFIRM_DAYS
+  if (days !== undefined && days !== '') {
+    out.autoConfirmDays = number('--auto-confirm-days', 'SANDBOX_AUTO_CONFIRM_DAYS', days, (n) =>
+      n >= 0 && n <= 365 ? undefined : '0 to 365 days',
+    )
+  }
+  const url = flags['push-url'] ?? env.SANDBOX_PUSH_URL
+  const token = flags['push-token'] ?? env.SANDBOX_PUSH_TOKEN
+  const key = flags['push-aes-key'] ?? env.SANDBOX_PUSH_AES_KEY
+  const format = flags['push-format'] ?? env.SANDBOX_PUSH_FORMAT ?? 'json'
+  if (!url) {
+    if (token || key)
+      throw usage('--push-token / --push-aes-key need --push-url (SANDBOX_PUSH_URL)')
+    return out
+  }
+  try {
+    if (!['http:', 'https:'].includes(new URL(url).protocol)) throw new Error()
+  } catch {
+    throw usage(`--push-url (or SANDBOX_PUSH_URL) must be an http(s) URL, not "${url}"`)
+  }
+  if (!token) throw usage('--push-url needs --push-token (SANDBOX_PUSH_TOKEN)')
+  if (key) {
+    try {
+      loadEncodingAESKey(key)
+    } catch {
+      throw usage(
+        '--push-aes-key (or SANDBOX_PUSH_AES_KEY) must be the 43-character EncodingAESKey',
+      )
+    }
+  }
+  if (format !== 'json' && format !== 'xml') throw usage('--push-format must be json or xml')
+  out.push = { url, token, format, ...(key ? { encodingAESKey: key } : {}) }
+  return out
 }
 
 function number(
