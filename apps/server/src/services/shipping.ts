@@ -147,6 +147,11 @@ export class ShippingService {
       }
       const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
       const contact = req.logisticsType === 'express' ? contactOf(order) : undefined
+      // WeChat refuses an SF report without a contact (10060014), for good: refused here instead,
+      // before anything is shipped.
+      if (req.logisticsType === 'express' && req.expressCompany === 'SF' && !contact) {
+        throw new AppError('INVALID_INPUT', '顺丰快递需要收件人手机号，该订单没有收货地址手机号')
+      }
       await insertDelivery(tx, {
         orderNo,
         logisticsType: req.logisticsType,
