@@ -7,6 +7,7 @@ import type { Database } from './db/client'
 import { AppError } from './errors'
 import { loggable, type Logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
+import { uploadBacklog } from './repositories/deliveries'
 import { outboxBacklog } from './repositories/events'
 import { countByStatus } from './repositories/orders'
 import { countRefundsByStatus } from './repositories/refunds'
@@ -16,12 +17,14 @@ import { healthRoutes } from './routes/health'
 import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { productRoutes } from './routes/products'
+import { pushRoutes } from './routes/push'
 import { AdminService } from './services/admin'
 import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
 import { OrderService } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
 import { RefundService } from './services/refunds'
+import { ShippingService } from './services/shipping'
 import type { PayGateway } from './wechat/gateway'
 
 /** Everything the app is built from. main.ts wires the real ones; tests wire their own. */
@@ -30,6 +33,7 @@ export interface AppDeps {
   database: Database
   logger: Logger
   gateway: PayGateway
+  /** Login, shipping management; built by `miniProgramClient` (wechat/mini-program.ts). */
   miniProgram: MiniProgramClient
   notifications: NotificationParsers
   clock?: () => Date
@@ -42,6 +46,7 @@ export interface Services {
   orders: OrderService
   payments: PaymentService
   refunds: RefundService
+  shipping: ShippingService
   admin: AdminService
 }
 
@@ -52,24 +57,28 @@ export function createServices(deps: AppDeps): Services {
     ordersByStatus: () => countByStatus(db),
     refundsByStatus: () => countRefundsByStatus(db),
     outboxBacklog: () => outboxBacklog(db, clock()),
+    shippingBacklog: () => uploadBacklog(db),
   })
   const ctx: ServiceContext = {
     db,
     config: deps.config,
     gateway: deps.gateway,
+    miniProgram: deps.miniProgram,
     clock,
     logger: deps.logger,
     metrics,
   }
   const refunds = new RefundService(ctx)
   const payments = new PaymentService(ctx, refunds, deps.notifications)
+  const shipping = new ShippingService(ctx)
   return {
     ctx,
     auth: new AuthService(ctx, deps.miniProgram),
     orders: new OrderService(ctx, payments),
     payments,
     refunds,
-    admin: new AdminService(ctx, payments, refunds),
+    shipping,
+    admin: new AdminService(ctx, payments, refunds, shipping),
   }
 }
 
@@ -124,13 +133,16 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     }
   })
 
-  // Notifications read their raw bytes themselves: mounted before the JSON parser.
+  // Notifications and pushes read their raw bytes themselves: mounted before the JSON parser.
   const notify = notifyRoutes(services.payments, logger, {
     bodyTimeoutMs: deps.config.bodyTimeoutSeconds * 1000,
     maxInFlight: deps.config.notifyMaxInFlight,
     inFlight: metrics.notifyBodiesInFlight,
   })
   app.use(notify.routes())
+  const push = pushRoutes(services.shipping, logger, deps.config.bodyTimeoutSeconds * 1000)
+  app.use(push.routes())
+  app.use(push.allowedMethods())
   app.use(
     koaBody({
       json: true,
@@ -152,7 +164,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),
     productRoutes(deps.database.db),
-    orderRoutes(services.orders, services.auth),
+    orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, deps.config.adminToken),
   ]) {
     app.use(router.routes())

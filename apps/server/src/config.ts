@@ -6,6 +6,7 @@ import {
   isProductionUrl,
   isTestKey,
   loadApiV3Key,
+  loadEncodingAESKey,
   loadPrivateKey,
   loadPublicKey,
   type PlatformKeyOptions,
@@ -51,7 +52,17 @@ export interface Config {
   /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
   orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
   logLevel: string
-  wechat: { appid: string; appSecret: string; apiBaseUrl: string }
+  wechat: {
+    appid: string
+    appSecret: string
+    apiBaseUrl: string
+    /**
+     * 消息推送 (message push) settings of the mini-program console: the Token and the
+     * EncodingAESKey (安全模式). Undefined outside production and sandbox mode when unset: then
+     * `/api/wechat/push` answers 404.
+     */
+    push: { token: string; aesKey: string } | undefined
+  }
   wechatpay: {
     apiVersion: 'v3' | 'v2'
     mchid: string
@@ -99,6 +110,8 @@ const KNOWN = [
   'WECHAT_APPID',
   'WECHAT_APPSECRET',
   'WECHAT_API_BASE_URL',
+  'WECHAT_PUSH_TOKEN',
+  'WECHAT_PUSH_AES_KEY',
   'WECHATPAY_API_VERSION',
   'WECHATPAY_MCHID',
   'WECHATPAY_SERIAL_NO',
@@ -184,6 +197,8 @@ const Env = z.object({
   WECHAT_APPID: optional,
   WECHAT_APPSECRET: optional,
   WECHAT_API_BASE_URL: url,
+  WECHAT_PUSH_TOKEN: optional,
+  WECHAT_PUSH_AES_KEY: optional,
   WECHATPAY_API_VERSION: optional.pipe(z.enum(['v3', 'v2']).optional()),
   WECHATPAY_MCHID: optional,
   WECHATPAY_SERIAL_NO: optional,
@@ -408,6 +423,8 @@ export async function loadConfig(
       'PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)',
     )
 
+  const push = pushSettings(e, sandbox, production, problems)
+
   const proxyHops =
     e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY ?? 0)
 
@@ -434,7 +451,7 @@ export async function loadConfig(
       maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,
     },
     logLevel: e.LOG_LEVEL ?? 'info',
-    wechat: { appid, appSecret, apiBaseUrl },
+    wechat: { appid, appSecret, apiBaseUrl, push },
     wechatpay: {
       apiVersion,
       mchid,
@@ -450,6 +467,54 @@ export async function loadConfig(
     warnings,
   }
 }
+
+/**
+ * The message push Token and EncodingAESKey: WeChat's rules (Token 3–32 letters and digits; the
+ * key 43 characters of Base64). Sandbox mode falls back to the sandbox's own (when it reports
+ * them) or development defaults; production requires both and refuses the defaults; elsewhere
+ * both or neither.
+ */
+function pushSettings(
+  e: { WECHAT_PUSH_TOKEN?: string | undefined; WECHAT_PUSH_AES_KEY?: string | undefined },
+  sandbox: SandboxMerchant | undefined,
+  production: boolean,
+  problems: string[],
+): Config['wechat']['push'] {
+  // A sandbox that pushes reports the settings it signs and encrypts with (names as it gives them).
+  const own = sandbox as { pushToken?: string; pushEncodingAESKey?: string } | undefined
+  let token = e.WECHAT_PUSH_TOKEN
+  let aesKey = e.WECHAT_PUSH_AES_KEY
+  // The sandbox is WeChat here: its settings, not secrets of ours (no warning, as for its keys).
+  if (sandbox) {
+    token ||= own?.pushToken ?? DEV_PUSH_TOKEN
+    aesKey ||= own?.pushEncodingAESKey ?? DEV_PUSH_AES_KEY
+  }
+  if (production) {
+    if (!token) problems.push('WECHAT_PUSH_TOKEN: required in production (message push Token)')
+    if (!aesKey)
+      problems.push(
+        'WECHAT_PUSH_AES_KEY: required in production (message push EncodingAESKey, 安全模式)',
+      )
+    if (token === DEV_PUSH_TOKEN)
+      problems.push('WECHAT_PUSH_TOKEN: the development default; set your own in production')
+    if (aesKey === DEV_PUSH_AES_KEY)
+      problems.push('WECHAT_PUSH_AES_KEY: the development default; set your own in production')
+  } else if (Boolean(token) !== Boolean(aesKey)) {
+    problems.push(
+      token
+        ? 'WECHAT_PUSH_AES_KEY: required with WECHAT_PUSH_TOKEN (pushes are received in 安全模式 only)'
+        : 'WECHAT_PUSH_TOKEN: required with WECHAT_PUSH_AES_KEY',
+    )
+  }
+  if (token && !/^[A-Za-z0-9]{3,32}$/.test(token))
+    problems.push('WECHAT_PUSH_TOKEN: 3 to 32 letters and digits (as the console requires)')
+  if (aesKey) check(problems, 'WECHAT_PUSH_AES_KEY', () => loadEncodingAESKey(aesKey))
+  return token && aesKey ? { token, aesKey } : undefined
+}
+
+/** Message push settings of sandbox mode when the sandbox reports none; refused in production. */
+export const DEV_PUSH_TOKEN = 'fenDevPushToken'
+export const DEV_PUSH_AES_KEY = 'ZmVuLWRldi1wdXNoLWFlcy1rZXktbm90LWZvci1wcmQ'
 
 /** Used in sandbox mode when JWT_SECRET / ADMIN_TOKEN are unset; refused in production. */
 const DEV_JWT_SECRET = 'fen-dev-jwt-secret-not-for-production-use-0123456789'

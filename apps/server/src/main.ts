@@ -2,16 +2,17 @@
  * The composition root: the only place that reads the environment, opens the database, builds the
  * WeChat clients, listens, and runs the jobs. `pnpm --filter @fen/server start`.
  */
-import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
+import { WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import { createApp, createServices, limitServer } from './app'
 import { ConfigError, loadConfig, platformKeys } from './config'
 import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
 import { every } from './jobs/runner'
+import { shipOnce } from './jobs/shipping'
 import { sweepOnce } from './jobs/sweeper'
 import { createLogger, loggable } from './logger'
 import { seedDemoProducts } from './repositories/products'
-import { V2Gateway, V3Gateway } from './wechat/gateway'
+import { V2Gateway, V3Gateway, miniProgramClient } from './wechat/gateway'
 
 let config
 try {
@@ -71,11 +72,7 @@ const deps = {
   database,
   logger,
   gateway,
-  miniProgram: new MiniProgramClient({
-    appid: config.wechat.appid,
-    secret: config.wechat.appSecret,
-    baseUrl: config.wechat.apiBaseUrl,
-  }),
+  miniProgram: miniProgramClient(config, database.db),
   notifications: {
     v3: (headers: Parameters<typeof wxpay.parseNotification>[0], raw: Buffer) =>
       wxpay.parseNotification(headers, raw),
@@ -115,6 +112,7 @@ const jobs = [
     logger,
   ),
   every('outbox', 1_000, () => dispatchOnce(services.ctx, fulfil), logger),
+  every('shipping', 5_000, () => shipOnce(services.ctx, services.shipping), logger),
 ]
 
 async function shutdown(signal: string) {

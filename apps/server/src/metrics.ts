@@ -10,6 +10,8 @@ export interface MetricSources {
   refundsByStatus(): Promise<{ status: string; count: number }[]>
   /** Undelivered outbox events and the age of the oldest, in seconds (0 when none). */
   outboxBacklog(): Promise<{ pending: number; oldestSeconds: number }>
+  /** Shipping reports not yet accepted by WeChat, and those it refused for good. */
+  shippingBacklog(): Promise<{ pending: number; gaveUp: number }>
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -81,7 +83,35 @@ export function createMetrics(sources: MetricSources) {
       labelNames: ['type', 'result'] as const,
       registers: [registry],
     }),
+    wechatPushes: new Counter({
+      name: 'fen_wechat_pushes_total',
+      help: 'WeChat message pushes by event (trade_manage_order_settlement, trade_manage_remind_shipping, trade_manage_remind_access_api, …) and outcome (applied, duplicate, rejected, ignored, unverified, malformed)',
+      labelNames: ['event', 'outcome'] as const,
+      registers: [registry],
+    }),
+    shippingActions: new Counter({
+      name: 'fen_shipping_actions_total',
+      help: 'Shipping management: virtual_shipped, uploaded, upload_failed (retried), upload_refused (given up: alert), completed_by_push, completed_by_confirm_receipt',
+      labelNames: ['action'] as const,
+      registers: [registry],
+    }),
   }
+  new Gauge({
+    name: 'fen_shipping_uploads_pending',
+    help: 'Shipped orders whose report WeChat has not accepted yet (the shipping job retries them)',
+    registers: [registry],
+    async collect() {
+      this.set((await sources.shippingBacklog()).pending)
+    },
+  })
+  new Gauge({
+    name: 'fen_shipping_uploads_refused',
+    help: 'Shipped orders whose report WeChat refused for good: a person must report them (alert on any)',
+    registers: [registry],
+    async collect() {
+      this.set((await sources.shippingBacklog()).gaveUp)
+    },
+  })
   new Gauge({
     name: 'fen_orders',
     help: 'Orders by status',

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { generateSandboxKeys, merchantView, type SandboxMerchant } from '@fen/sandbox'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config'
+import { ConfigError, DEV_PUSH_AES_KEY, DEV_PUSH_TOKEN, loadConfig } from '../src/config'
 
 let merchant: SandboxMerchant
 beforeAll(async () => {
@@ -26,6 +26,8 @@ function production(overrides: Record<string, string> = {}): Record<string, stri
     JWT_SECRET: randomBytes(24).toString('base64url'),
     ADMIN_TOKEN: randomBytes(16).toString('base64url'),
     PUBLIC_BASE_URL: 'https://shop.example.com',
+    WECHAT_PUSH_TOKEN: 'shopPushToken2026',
+    WECHAT_PUSH_AES_KEY: randomBytes(32).toString('base64').slice(0, 43),
     ...overrides,
   }
 }
@@ -99,5 +101,54 @@ describe('refused in production, each naming its setting', () => {
   it('an http:// PUBLIC_BASE_URL (WeChat posts notifications over HTTPS only)', async () => {
     const message = await problems(production({ PUBLIC_BASE_URL: 'http://shop.example.com' }))
     expect(message).toMatch(/^PUBLIC_BASE_URL: .*https/m)
+  })
+})
+
+describe('message push settings (WECHAT_PUSH_TOKEN, WECHAT_PUSH_AES_KEY)', () => {
+  it('are required in production, each named', async () => {
+    const env = production()
+    delete env.WECHAT_PUSH_TOKEN
+    delete env.WECHAT_PUSH_AES_KEY
+    const message = await problems(env)
+    expect(message).toMatch(/^WECHAT_PUSH_TOKEN: required in production/m)
+    expect(message).toMatch(/^WECHAT_PUSH_AES_KEY: required in production/m)
+  })
+
+  it('the development defaults are refused in production', async () => {
+    const message = await problems(
+      production({ WECHAT_PUSH_TOKEN: DEV_PUSH_TOKEN, WECHAT_PUSH_AES_KEY: DEV_PUSH_AES_KEY }),
+    )
+    expect(message).toMatch(/^WECHAT_PUSH_TOKEN: the development default/m)
+    expect(message).toMatch(/^WECHAT_PUSH_AES_KEY: the development default/m)
+  })
+
+  it("a Token or EncodingAESKey the console would not accept is refused, the key's text never quoted", async () => {
+    const badKey = 'not-a-key-' + 'x'.repeat(33)
+    const message = await problems(
+      production({ WECHAT_PUSH_TOKEN: 'a b', WECHAT_PUSH_AES_KEY: badKey }),
+    )
+    expect(message).toMatch(/^WECHAT_PUSH_TOKEN: 3 to 32 letters and digits/m)
+    expect(message).toMatch(/^WECHAT_PUSH_AES_KEY: EncodingAESKey must be the 43 characters/m)
+    expect(message).not.toContain(badKey)
+  })
+
+  it('loaded as given', async () => {
+    const env = production()
+    const config = await loadConfig(env)
+    expect(config.wechat.push).toEqual({
+      token: env.WECHAT_PUSH_TOKEN,
+      aesKey: env.WECHAT_PUSH_AES_KEY,
+    })
+  })
+
+  it('outside production, both or neither: neither leaves the push endpoint off', async () => {
+    const env = production({ NODE_ENV: 'development' })
+    delete env.WECHAT_PUSH_TOKEN
+    delete env.WECHAT_PUSH_AES_KEY
+    expect((await loadConfig(env)).wechat.push).toBeUndefined()
+    const { WECHAT_PUSH_AES_KEY: _key, ...tokenOnly } = production({ NODE_ENV: 'development' })
+    expect(await problems(tokenOnly)).toMatch(
+      /^WECHAT_PUSH_AES_KEY: required with WECHAT_PUSH_TOKEN/m,
+    )
   })
 })

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateSandboxKeys, merchantView, type SandboxMerchant } from '@fen/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, platformKeys, type Config } from '../src/config'
+import {
+  ConfigError,
+  DEV_PUSH_AES_KEY,
+  DEV_PUSH_TOKEN,
+  loadConfig,
+  platformKeys,
+  type Config,
+} from '../src/config'
 
 const SANDBOX_URL = 'http://127.0.0.1:3100'
 const JWT_SECRET = 'config-test-jwt-secret-0123456789-abcdef'
@@ -72,6 +79,8 @@ function realEnv(overrides: Record<string, string | undefined> = {}): Record<str
     JWT_SECRET,
     ADMIN_TOKEN,
     PUBLIC_BASE_URL: 'https://shop.example.com',
+    WECHAT_PUSH_TOKEN: 'shopPushToken2026',
+    WECHAT_PUSH_AES_KEY: randomBytes(32).toString('base64').slice(0, 43),
     ...overrides,
   }
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<
@@ -106,6 +115,7 @@ describe('sandbox mode (FEN_SANDBOX_URL)', () => {
       appid: merchant.appid,
       appSecret: merchant.appSecret,
       apiBaseUrl: SANDBOX_URL,
+      push: { token: DEV_PUSH_TOKEN, aesKey: DEV_PUSH_AES_KEY },
     })
     expect(config.wechatpay).toEqual({
       apiVersion: 'v3',

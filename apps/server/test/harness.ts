@@ -23,17 +23,18 @@ import {
   type SandboxKeys,
   type StartSandboxOptions,
 } from '@fen/sandbox'
-import { MiniProgramClient, WechatPay, WechatPayV2 } from '@fen/wechatpay'
+import { WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import pg from 'pg'
 import { inject } from 'vitest'
 import { createApp, createServices, limitServer, type AppDeps, type Services } from '../src/app'
 import { loadConfig, platformKeys, type Config } from '../src/config'
 import { openDatabase, type Database } from '../src/db/client'
 import { dispatchOnce, type OutboxDelivery } from '../src/jobs/outbox'
+import { shipOnce } from '../src/jobs/shipping'
 import { sweepOnce } from '../src/jobs/sweeper'
 import { createLogger } from '../src/logger'
 import { seedDemoProducts } from '../src/repositories/products'
-import { V2Gateway, V3Gateway, type PayGateway } from '../src/wechat/gateway'
+import { V2Gateway, V3Gateway, miniProgramClient, type PayGateway } from '../src/wechat/gateway'
 import type { HarnessProvided } from './global-setup'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
@@ -108,6 +109,8 @@ export interface Harness {
   ): Promise<ApiResponse<T>>
   sweep(): ReturnType<typeof sweepOnce>
   dispatch(): ReturnType<typeof dispatchOnce>
+  /** One run of the shipping job (virtual orders shipped, pending uploads to WeChat retried). */
+  shipJob(): ReturnType<typeof shipOnce>
   /**
    * Polls `check` every `intervalMs` (20) until it returns a truthy value (notifications are
    * asynchronous). A check that reads much (every notification of a thousand orders) wants a longer
@@ -304,10 +307,11 @@ async function harnessIn(
         ? new V2Gateway(v2, wxpay, (u) => `${u}/v2`)
         : new V3Gateway(wxpay),
     ),
-    miniProgram: new MiniProgramClient({
-      appid: m.appid,
-      secret: m.appSecret,
-      baseUrl: sandbox.url,
+    // The server's own client (database token store), on the server's clock so `advance` ages
+    // access_tokens too; transient errcodes are retried without waiting.
+    miniProgram: miniProgramClient(config, database.db, {
+      clock: () => Date.now() + clock.offsetMs,
+      sleep: async () => undefined,
       ...(options.wechatTimeoutMs === undefined ? {} : { timeoutMs: options.wechatTimeoutMs }),
     }),
     notifications: {
@@ -387,6 +391,7 @@ async function harnessIn(
       }),
     sweep: () => sweepOnce(services.ctx, services.payments, services.refunds),
     dispatch: () => dispatchOnce(services.ctx, onEvent),
+    shipJob: () => shipOnce(services.ctx, services.shipping),
     async until(check, timeoutMs = 3000, intervalMs = 20) {
       const deadline = Date.now() + timeoutMs
       for (;;) {

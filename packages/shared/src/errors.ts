@@ -35,6 +35,12 @@ export const ERROR_CODES = {
   REFUND_NOT_ALLOWED: 409,
   /** Another refund of this order is being submitted to WeChat right now: retry shortly (409). */
   REFUND_IN_PROGRESS: 409,
+  /** The order cannot be shipped: not paid yet, or refunded or being refunded (409). */
+  ORDER_NOT_SHIPPABLE: 409,
+  /** The order was already shipped, with other delivery details (409). */
+  ORDER_ALREADY_SHIPPED: 409,
+  /** WeChat does not (yet) say the shopper confirmed receipt; or the order was never shipped (409). */
+  RECEIPT_NOT_CONFIRMED: 409,
   /** WeChat answered with an error we cannot resolve here (502). */
   WECHAT_ERROR: 502,
   /** WeChat could not be reached, or is busy (503). */

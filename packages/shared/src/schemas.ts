@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { ORDER_STATUSES, OUTBOX_EVENT_TYPES, PAY_CHANNELS, REFUND_STATUSES } from './enums'
+import {
+  LOGISTICS_TYPES,
+  ORDER_STATUSES,
+  OUTBOX_EVENT_TYPES,
+  PAY_CHANNELS,
+  REFUND_STATUSES,
+} from './enums'
 
 /**
  * The request and response bodies of the Fen API. The server parses every request with these and
@@ -65,6 +71,21 @@ export const OrderItem = z.object({
   unitPriceFen: fen,
 })
 
+/**
+ * How an order was shipped. `contactMasked` is the shopper's phone with all but the last 4 digits
+ * masked (express only, when the order has an address). `uploadedAt` is when WeChat accepted the
+ * shipping report (absent while it is still being reported; the server retries until it is).
+ */
+export const Delivery = z.object({
+  logisticsType: z.enum(LOGISTICS_TYPES),
+  expressCompany: z.string().optional(),
+  trackingNo: z.string().optional(),
+  itemDesc: z.string(),
+  contactMasked: z.string().optional(),
+  uploadedAt: isoTime.optional(),
+  shippedAt: isoTime,
+})
+
 export const Order = z.object({
   orderNo: OrderNo,
   status: z.enum(ORDER_STATUSES),
@@ -75,6 +96,9 @@ export const Order = z.object({
   expiresAt: isoTime,
   paidAt: isoTime.optional(),
   closedAt: isoTime.optional(),
+  delivery: Delivery.optional(),
+  /** When WeChat reported the shopper (or WeChat itself) confirmed receipt. */
+  completedAt: isoTime.optional(),
 })
 export const OrderList = z.array(Order)
 
@@ -107,6 +131,29 @@ export const AdminRefundRequest = z.object({
   /** Shown to the shopper by WeChat (up to 80 characters). */
   reason: text(80),
 })
+
+/**
+ * `POST /api/admin/orders/:orderNo/ship`. Express needs the carrier (`expressCompany`: a
+ * `delivery_id` of WeChat's get_delivery_list, e.g. `SF`, `YTO`) and the tracking number.
+ * `itemDesc` defaults to the order's goods.
+ */
+export const ShipOrderRequest = z
+  .object({
+    logisticsType: z.enum(LOGISTICS_TYPES),
+    expressCompany: z
+      .string()
+      .regex(/^[0-9A-Za-z_-]{1,128}$/, '快递公司请填写微信的 delivery_id（如 SF、YTO）')
+      .optional(),
+    trackingNo: z
+      .string()
+      .regex(/^[0-9A-Za-z-]{1,128}$/, '运单号只能包含字母、数字和连字符')
+      .optional(),
+    itemDesc: text(120).optional(),
+  })
+  .refine((r) => r.logisticsType !== 'express' || (r.expressCompany && r.trackingNo), {
+    message: '快递发货需要填写快递公司和运单号',
+    path: ['trackingNo'],
+  })
 
 export const Payment = z.object({
   transactionId: z.string(),

@@ -213,9 +213,12 @@ export async function claimExpiredOrders(
 
 /**
  * Sets `refunded_fen` and the status of a paid order from its refunds: any refund still open →
- * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → PAID — except an
- * order paid after it closed (`closed_at` set), which was never fulfilled and owes the shopper all
- * of their money: it stays REFUNDING until fully refunded. Callers hold the order's row lock.
+ * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → where fulfilment
+ * stands (COMPLETED once receipt was confirmed, SHIPPED once a delivery is recorded, else PAID) —
+ * except an order paid after it closed (`closed_at` set), which was never fulfilled and owes the
+ * shopper all of their money: it stays REFUNDING until fully refunded. So an after-sales refund of
+ * a shipped or completed order shows as REFUNDING / PARTIALLY_REFUNDED / REFUNDED, and a refund
+ * that failed puts it back to SHIPPED or COMPLETED. Callers hold the order's row lock.
  */
 export async function recomputeRefundState(db: Db, orderNo: string): Promise<void> {
   await db.execute(sql`
@@ -226,6 +229,8 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
         when s.done >= o.total_fen then 'REFUNDED'
         when o.closed_at is not null then 'REFUNDING'
         when s.done > 0 then 'PARTIALLY_REFUNDED'
+        when o.completed_at is not null then 'COMPLETED'
+        when exists (select 1 from deliveries d where d.order_no = o.order_no) then 'SHIPPED'
         else 'PAID' end
     from (
       select
@@ -234,7 +239,68 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
       from refunds where order_no = ${orderNo}
     ) s
     where o.order_no = ${orderNo}
-      and o.status in ('PAID', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED')`)
+      and o.status in ('PAID', 'SHIPPED', 'COMPLETED', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED')`)
+}
+
+/** PAID → SHIPPED, once. Undefined when the order was not PAID (refunding, refunded, shipped). */
+export async function markShipped(db: Db, orderNo: string): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({ status: 'SHIPPED' })
+    .where(and(eq(orders.orderNo, orderNo), eq(orders.status, 'PAID')))
+    .returning()
+  return row
+}
+
+/**
+ * Receipt confirmed, once: `completed_at` set where it is unset, and SHIPPED → COMPLETED. An order
+ * refunded meanwhile (REFUNDING, PARTIALLY_REFUNDED, REFUNDED after shipping) keeps its refund
+ * status but records the time, so a failed refund later puts it back to COMPLETED. Undefined when
+ * nothing changed (completed already, or never shipped).
+ */
+export async function markCompleted(
+  db: Db,
+  orderNo: string,
+  at: Date,
+): Promise<OrderRow | undefined> {
+  const [row] = await db
+    .update(orders)
+    .set({
+      completedAt: at,
+      status: sql`case when ${orders.status} = 'SHIPPED' then 'COMPLETED' else ${orders.status} end`,
+    })
+    .where(
+      and(
+        eq(orders.orderNo, orderNo),
+        isNull(orders.completedAt),
+        inArray(orders.status, ['SHIPPED', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED']),
+        sql`exists (select 1 from deliveries d where d.order_no = ${orders.orderNo})`,
+      ),
+    )
+    .returning()
+  return row
+}
+
+/**
+ * PAID orders of virtual goods only that are not shipped yet (the shipping job ships them):
+ * every line's product is `is_virtual`, as the catalogue says when the job looks.
+ */
+export async function paidVirtualOrders(db: Db, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ orderNo: orders.orderNo })
+    .from(orders)
+    .where(
+      and(
+        eq(orders.status, 'PAID'),
+        sql`not exists (select 1 from deliveries d where d.order_no = ${orders.orderNo})`,
+        sql`exists (select 1 from order_items i where i.order_no = ${orders.orderNo})`,
+        sql`not exists (select 1 from order_items i join products p on p.id = i.product_id
+                        where i.order_no = ${orders.orderNo} and not p.is_virtual)`,
+      ),
+    )
+    .orderBy(orders.paidAt)
+    .limit(limit)
+  return rows.map((r) => r.orderNo)
 }
 
 /** Records a payment WeChat reported; a second report of the same transaction is a no-op. */

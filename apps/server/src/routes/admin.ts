@@ -25,6 +25,10 @@ export function adminRoutes(admin: AdminService, adminToken: string): Router {
     )
     ctx.status = 201
   })
+  r.post('/orders/:orderNo/ship', async (ctx) => {
+    const body = parse(schemas.ShipOrderRequest, ctx.request.body)
+    ctx.body = await admin.ship(orderNo(ctx.params.orderNo), body)
+  })
   r.post('/orders/:orderNo/sync', async (ctx) => {
     ctx.body = await admin.sync(orderNo(ctx.params.orderNo))
   })

@@ -2,9 +2,14 @@ import Router from '@koa/router'
 import { schemas } from '@fen/shared'
 import type { AuthService } from '../services/auth'
 import type { OrderService } from '../services/orders'
+import type { ShippingService } from '../services/shipping'
 import { idempotencyKey, parse, requireUser } from './http'
 
-export function orderRoutes(orders: OrderService, auth: AuthService): Router {
+export function orderRoutes(
+  orders: OrderService,
+  auth: AuthService,
+  shipping: ShippingService,
+): Router {
   const r = new Router({ prefix: '/api/orders' })
   r.use(requireUser(auth))
   const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
@@ -26,6 +31,10 @@ export function orderRoutes(orders: OrderService, auth: AuthService): Router {
   })
   r.post('/:orderNo/cancel', async (ctx) => {
     ctx.body = await orders.cancel(ctx.state.shopper.id, orderNo(ctx.params.orderNo))
+  })
+  // The shopper confirmed receipt in wx.openBusinessView: checked with WeChat, never trusted.
+  r.post('/:orderNo/confirm-receipt', async (ctx) => {
+    ctx.body = await shipping.confirmReceipt(ctx.state.shopper.id, orderNo(ctx.params.orderNo))
   })
   return r
 }

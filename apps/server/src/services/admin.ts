@@ -1,11 +1,19 @@
-import type { AdminOrder, AdminOrderDetail, OrderStatus, OutboxEvent } from '@fen/shared'
+import type {
+  AdminOrder,
+  AdminOrderDetail,
+  OrderStatus,
+  OutboxEvent,
+  ShipOrderRequest,
+} from '@fen/shared'
 import { AppError } from '../errors'
+import { deliveriesOf, findDelivery } from '../repositories/deliveries'
 import { listEvents, notificationsOf } from '../repositories/events'
 import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
 import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
 import type { RefundService } from './refunds'
+import type { ShippingService } from './shipping'
 import { adminOrderView, eventView, refundView } from './views'
 import { wechatFailure } from './wechat-errors'
 
@@ -15,30 +23,33 @@ export class AdminService {
     private readonly ctx: ServiceContext,
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
+    private readonly shipping: ShippingService,
   ) {}
 
   async orders(status: OrderStatus | undefined): Promise<AdminOrder[]> {
     const rows = await listOrders(this.ctx.db, status)
-    const items = await itemsOf(
-      this.ctx.db,
-      rows.map((r) => r.orderNo),
-    )
-    return rows.map((r) => adminOrderView(r, items.get(r.orderNo) ?? []))
+    const orderNos = rows.map((r) => r.orderNo)
+    const [items, deliveries] = await Promise.all([
+      itemsOf(this.ctx.db, orderNos),
+      deliveriesOf(this.ctx.db, orderNos),
+    ])
+    return rows.map((r) => adminOrderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)))
   }
 
   async order(orderNo: string): Promise<AdminOrderDetail> {
     const db = this.ctx.db
     const order = await findOrder(db, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
-    const [items, payments, refunds, notifications, events] = await Promise.all([
+    const [items, payments, refunds, notifications, events, delivery] = await Promise.all([
       itemsOf(db, [orderNo]),
       paymentsOf(db, orderNo),
       refundsOf(db, orderNo),
       notificationsOf(db, orderNo),
       listEvents(db, orderNo),
+      findDelivery(db, orderNo),
     ])
     return {
-      ...adminOrderView(order, items.get(orderNo) ?? []),
+      ...adminOrderView(order, items.get(orderNo) ?? [], delivery),
       payments: payments.map((p) => ({
         transactionId: p.transactionId,
         amountFen: p.amountFen,
@@ -65,6 +76,11 @@ export class AdminService {
       if (e instanceof AppError) throw e
       throw wechatFailure(e)
     }
+  }
+
+  /** Ships a paid order (the upload to WeChat follows; see ShippingService). */
+  ship(orderNo: string, req: ShipOrderRequest): Promise<AdminOrder> {
+    return this.shipping.ship(orderNo, req)
   }
 
   /** Asks WeChat about the order and its open refunds now, and applies the answers. */

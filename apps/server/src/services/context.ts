@@ -1,3 +1,4 @@
+import type { MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from '../config'
 import type { Db } from '../db/client'
 import type { Logger } from '../logger'
@@ -9,6 +10,8 @@ export interface ServiceContext {
   db: Db
   config: Config
   gateway: PayGateway
+  /** The mini-program server APIs (shipping management), with the database-shared access_token. */
+  miniProgram: MiniProgramClient
   /** The time, injected so tests move it instead of faking timers. */
   clock: () => Date
   logger: Logger

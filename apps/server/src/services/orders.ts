@@ -15,6 +15,7 @@ import {
   recordPrepay,
   type OrderRow,
 } from '../repositories/orders'
+import { deliveriesOf, findDelivery } from '../repositories/deliveries'
 import { findProduct, reserveStock } from '../repositories/products'
 import type { Shopper } from './auth'
 import type { ServiceContext } from './context'
@@ -144,11 +145,12 @@ export class OrderService {
 
   async list(userId: number): Promise<Order[]> {
     const rows = await listUserOrders(this.ctx.db, userId)
-    const items = await itemsOf(
-      this.ctx.db,
-      rows.map((r) => r.orderNo),
-    )
-    return rows.map((r) => orderView(r, items.get(r.orderNo) ?? []))
+    const orderNos = rows.map((r) => r.orderNo)
+    const [items, deliveries] = await Promise.all([
+      itemsOf(this.ctx.db, orderNos),
+      deliveriesOf(this.ctx.db, orderNos),
+    ])
+    return rows.map((r) => orderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)))
   }
 
   /**
@@ -298,7 +300,8 @@ export class OrderService {
 
   async #view(order: OrderRow): Promise<Order> {
     const items = await itemsOf(this.ctx.db, [order.orderNo])
-    return orderView(order, items.get(order.orderNo) ?? [])
+    const delivery = await findDelivery(this.ctx.db, order.orderNo)
+    return orderView(order, items.get(order.orderNo) ?? [], delivery)
   }
 }
 

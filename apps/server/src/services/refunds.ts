@@ -38,7 +38,8 @@ export interface RefundResult {
   successTime: Date | undefined
 }
 
-const REFUNDABLE = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDING', 'REFUNDED']
+/** Paid orders, shipped and completed ones too (after-sales refunds: see recomputeRefundState). */
+const REFUNDABLE = ['PAID', 'SHIPPED', 'COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDING', 'REFUNDED']
 
 /**
  * Refunds, through WeChat's `out_refund_no` idempotency: a refund is written first (SUBMITTING),

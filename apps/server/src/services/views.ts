@@ -1,10 +1,11 @@
-import type { AdminOrder, Order, OutboxEvent, PayChannel, Refund } from '@fen/shared'
+import type { AdminOrder, Delivery, Order, OutboxEvent, PayChannel, Refund } from '@fen/shared'
+import type { DeliveryRow } from '../repositories/deliveries'
 import type { OrderItemRow, OrderRow } from '../repositories/orders'
 import type { OutboxRow } from '../repositories/events'
 import type { RefundRow } from '../repositories/refunds'
 
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
-export function orderView(o: OrderRow, items: OrderItemRow[]): Order {
+export function orderView(o: OrderRow, items: OrderItemRow[], delivery?: DeliveryRow): Order {
   return {
     orderNo: o.orderNo,
     status: o.status as Order['status'],
@@ -20,12 +21,30 @@ export function orderView(o: OrderRow, items: OrderItemRow[]): Order {
     expiresAt: o.expiresAt.toISOString(),
     ...(o.paidAt ? { paidAt: o.paidAt.toISOString() } : {}),
     ...(o.closedAt ? { closedAt: o.closedAt.toISOString() } : {}),
+    ...(delivery ? { delivery: deliveryView(delivery) } : {}),
+    ...(o.completedAt ? { completedAt: o.completedAt.toISOString() } : {}),
   }
 }
 
-export function adminOrderView(o: OrderRow, items: OrderItemRow[]): AdminOrder {
+export function deliveryView(d: DeliveryRow): Delivery {
   return {
-    ...orderView(o, items),
+    logisticsType: d.logisticsType as Delivery['logisticsType'],
+    ...(d.expressCompany ? { expressCompany: d.expressCompany } : {}),
+    ...(d.trackingNo ? { trackingNo: d.trackingNo } : {}),
+    itemDesc: d.itemDesc,
+    ...(d.contactMasked ? { contactMasked: d.contactMasked } : {}),
+    ...(d.uploadedAt ? { uploadedAt: d.uploadedAt.toISOString() } : {}),
+    shippedAt: d.shippedAt.toISOString(),
+  }
+}
+
+export function adminOrderView(
+  o: OrderRow,
+  items: OrderItemRow[],
+  delivery?: DeliveryRow,
+): AdminOrder {
+  return {
+    ...orderView(o, items, delivery),
     userId: o.userId,
     apiVersion: o.apiVersion as 'v3' | 'v2',
     ...(o.channel ? { channel: o.channel as PayChannel } : {}),

@@ -1,4 +1,10 @@
-import { ApiError, NetworkError, SignatureError } from '@fen/wechatpay'
+import {
+  ApiError,
+  MiniProgramErrcode,
+  MiniProgramError,
+  NetworkError,
+  SignatureError,
+} from '@fen/wechatpay'
 import { AppError } from '../errors'
 
 /**
@@ -25,4 +31,21 @@ export function isTransient(e: unknown): boolean {
     (e instanceof ApiError &&
       (e.status >= 500 || e.status === 429 || /SYSTEM_?ERROR|FREQUENCY_LIMITED/.test(e.code)))
   )
+}
+
+/**
+ * The same for the mini-program server APIs (`api.weixin.qq.com`: get_order, …): unreachable or
+ * busy → 503; any other errcode → 502 naming it. Not an SDK error → rethrown.
+ */
+export function miniProgramFailure(e: unknown): AppError {
+  const busy: number[] = [
+    MiniProgramErrcode.SYSTEM_BUSY,
+    MiniProgramErrcode.SHIPPING_BUSY,
+    MiniProgramErrcode.SHIPPING_BUSY_2,
+  ]
+  if (e instanceof NetworkError || (e instanceof MiniProgramError && busy.includes(e.errcode)))
+    return new AppError('WECHAT_UNAVAILABLE', '微信暂时无法连接，请稍后重试')
+  if (e instanceof MiniProgramError)
+    return new AppError('WECHAT_ERROR', `微信返回错误：${e.errcode}`)
+  throw e
 }

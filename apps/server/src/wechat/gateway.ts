@@ -4,6 +4,8 @@ import {
   formatV2Time,
   isApiError,
   isOrderPaidError,
+  MiniProgramClient,
+  type MiniProgramClientOptions,
   type Refund,
   type TradeState,
   type Transaction,
@@ -12,6 +14,9 @@ import {
   parseV2Time,
 } from '@fen/wechatpay'
 import type { RequestPaymentParams } from '@fen/shared'
+import type { Config } from '../config'
+import type { Db } from '../db/client'
+import { DbAccessTokenStore } from '../repositories/access-tokens'
 
 /** What WeChat says about an order, the same whichever API asked. */
 export interface WechatOrderState {
@@ -263,4 +268,24 @@ async function queryRefundV3(
     if (isApiError(e, 'RESOURCE_NOT_EXISTS')) return undefined
     throw e
   }
+}
+
+/**
+ * The mini-program client of the server (login, shipping management): pointed at
+ * `WECHAT_API_BASE_URL` (the Fen sandbox in sandbox mode), with its access_token kept in the
+ * database so every instance shares one (`DbAccessTokenStore`). main.ts and the test harness both
+ * build it here; `options` adds what a caller needs (a test clock, timeouts).
+ */
+export function miniProgramClient(
+  config: Pick<Config, 'wechat'>,
+  db: Db,
+  options: Partial<MiniProgramClientOptions> = {},
+): MiniProgramClient {
+  return new MiniProgramClient({
+    appid: config.wechat.appid,
+    secret: config.wechat.appSecret,
+    baseUrl: config.wechat.apiBaseUrl,
+    tokenStore: new DbAccessTokenStore(db),
+    ...options,
+  })
 }

@@ -28,7 +28,8 @@ export const notifications = pgTable('notifications', {
 /**
  * The outbox: events written in the same transaction as the state change they announce, then
  * delivered at least once to the shop's handler. One row per (type, dedupe key) — the order for
- * `order.paid` and `order.closed`, the refund for `order.refunded` — so fulfilment never runs
+ * `order.paid`, `order.closed`, `order.shipped` and `order.completed`, the refund for
+ * `order.refunded` — so fulfilment never runs
  * twice for one payment.
  */
 export const outboxEvents = pgTable(
@@ -47,7 +48,10 @@ export const outboxEvents = pgTable(
     lastError: text('last_error'),
   },
   (t) => [
-    check('outbox_type', sql`${t.type} in ('order.paid','order.closed','order.refunded')`),
+    check(
+      'outbox_type',
+      sql`${t.type} in ('order.paid','order.closed','order.refunded','order.shipped','order.completed')`,
+    ),
     uniqueIndex('outbox_type_dedupe').on(t.type, t.dedupeKey),
     index('outbox_pending').on(t.deliveredAt, t.nextAttemptAt),
     index('outbox_order').on(t.orderNo),

@@ -32,6 +32,11 @@ export const orders = pgTable(
     closedAt: ts('closed_at'),
     /** Why it closed: cancelled by the shopper, or expired. */
     closeReason: text('close_reason'),
+    /**
+     * When WeChat reported receipt confirmed (push or get_order). Set once; it stays when a later
+     * after-sales refund changes the status (see recomputeRefundState).
+     */
+    completedAt: ts('completed_at'),
     /** When we last asked WeChat about this order (GET sync, sweeper). */
     lastSyncedAt: ts('last_synced_at'),
     /** A sweeper instance holds the order until then (see jobs/sweeper.ts). */
@@ -43,7 +48,7 @@ export const orders = pgTable(
   (t) => [
     check(
       'orders_status',
-      sql`${t.status} in ('PENDING','PAID','CLOSED','REFUNDING','PARTIALLY_REFUNDED','REFUNDED')`,
+      sql`${t.status} in ('PENDING','PAID','CLOSED','REFUNDING','PARTIALLY_REFUNDED','REFUNDED','SHIPPED','COMPLETED')`,
     ),
     check('orders_total_positive', sql`${t.totalFen} > 0`),
     check(

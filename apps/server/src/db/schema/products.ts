@@ -11,6 +11,8 @@ export const products = pgTable(
     stock: integer('stock').notNull(),
     imageUrl: text('image_url'),
     active: boolean('active').notNull().default(true),
+    /** Virtual goods (top-ups, e-tickets): an order of only these ships itself once paid. */
+    isVirtual: boolean('is_virtual').notNull().default(false),
   },
   (t) => [
     check('products_price_positive', sql`${t.priceFen} > 0`),

@@ -1,0 +1,45 @@
+import { loggable } from '../logger'
+import { claimDueUploads } from '../repositories/deliveries'
+import type { ServiceContext } from '../services/context'
+import { UPLOAD_LEASE_MS, type ShippingService } from '../services/shipping'
+
+const BATCH = 20
+
+/**
+ * The shipping job, one run:
+ * - PAID orders of virtual goods only are shipped (logistics_type virtual), never inside the
+ *   payment's transaction;
+ * - shipping reports WeChat has not accepted yet are uploaded: those just shipped, and those whose
+ *   earlier try failed and whose backoff is over (ShippingService.upload).
+ * Safe with several instances: deliveries are claimed with `FOR UPDATE SKIP LOCKED` and a lease,
+ * and shipping a virtual order is a compare-and-set PAID → SHIPPED under the order's row lock.
+ */
+export async function shipOnce(
+  ctx: ServiceContext,
+  shipping: ShippingService,
+): Promise<{ virtualShipped: number; uploaded: number; failed: number; errors: number }> {
+  let errors = 0
+  let virtualShipped = 0
+  try {
+    virtualShipped = await shipping.shipVirtualOrders(BATCH)
+  } catch (e) {
+    errors++
+    ctx.logger.warn({ err: loggable(e) }, 'shipping job: virtual orders left for the next run')
+  }
+  let uploaded = 0
+  let failed = 0
+  const due = await claimDueUploads(ctx.db, ctx.clock(), UPLOAD_LEASE_MS, BATCH)
+  for (const d of due) {
+    try {
+      if ((await shipping.upload(d)) === 'uploaded') uploaded++
+      else failed++
+    } catch (e) {
+      errors++
+      ctx.logger.warn(
+        { orderNo: d.orderNo, err: loggable(e) },
+        'shipping job: upload left for the next run',
+      )
+    }
+  }
+  return { virtualShipped, uploaded, failed, errors }
+}

@@ -1,0 +1,44 @@
+import Router, { type RouterContext } from '@koa/router'
+import { AppError } from '../errors'
+import { loggable, type Logger } from '../logger'
+import type { PushReply, ShippingService } from '../services/shipping'
+import { rawBody } from './http'
+
+/** A push is a few hundred bytes; encrypted, a little more. */
+const PUSH_BODY_LIMIT = 64 * 1024
+
+/**
+ * `GET|POST /api/wechat/push`, the URL of 消息推送 in the mini-program console (安全模式, JSON or
+ * XML). GET is WeChat's URL check; POST a signed, encrypted push, read raw (the signature covers
+ * the `Encrypt` field as sent). Answers are plain text: the echostr, `success`, or why not. A
+ * failure of ours answers 500 so WeChat retries (3 tries in all).
+ */
+export function pushRoutes(
+  shipping: ShippingService,
+  logger: Logger,
+  bodyTimeoutMs: number,
+): Router {
+  const r = new Router({ prefix: '/api/wechat' })
+  const send = (ctx: RouterContext, reply: PushReply) => {
+    ctx.status = reply.status
+    ctx.type = 'text/plain'
+    ctx.body = reply.body
+  }
+  r.get('/push', (ctx) => send(ctx, shipping.verifyPushUrl(ctx.query)))
+  r.post('/push', async (ctx) => {
+    let raw: Buffer
+    try {
+      raw = await rawBody(ctx, PUSH_BODY_LIMIT, bodyTimeoutMs)
+    } catch (e) {
+      if (e instanceof AppError) return send(ctx, { status: e.status, body: e.message })
+      throw e
+    }
+    try {
+      send(ctx, await shipping.receivePush(ctx.query, raw))
+    } catch (e) {
+      logger.error({ err: loggable(e) }, 'push not handled: answering 500 so WeChat retries')
+      send(ctx, { status: 500, body: 'error' })
+    }
+  })
+  return r
+}

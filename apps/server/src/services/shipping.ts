@@ -1,0 +1,514 @@
+import type { AdminOrder, LogisticsTypeName, Order, ShipOrderRequest } from '@fen/shared'
+import {
+  DecryptionError,
+  DeliveryMode,
+  InvalidArgumentError,
+  LogisticsType,
+  MiniProgramErrcode,
+  PUSH_SUCCESS_REPLY,
+  ShippingOrderState,
+  SignatureError,
+  WechatPayError,
+  formatBeijingTime,
+  isMiniProgramError,
+  maskContact,
+  parsePush,
+  verifyPushUrl,
+  type PushMessage,
+  type PushQuery,
+  type ShippingOrder,
+} from '@fen/wechatpay'
+import { eq } from 'drizzle-orm'
+import { users } from '../db/schema'
+import { AppError } from '../errors'
+import { loggable } from '../logger'
+import {
+  claimUpload,
+  findDelivery,
+  insertDelivery,
+  markUploadedByWechat,
+  recordUpload,
+  type DeliveryRow,
+} from '../repositories/deliveries'
+import { enqueueEvent, storeNotification, type Outcome } from '../repositories/events'
+import {
+  findOrder,
+  findUserOrder,
+  itemsOf,
+  lockOrder,
+  markCompleted,
+  markShipped,
+  paidVirtualOrders,
+  type OrderRow,
+} from '../repositories/orders'
+import type { ServiceContext } from './context'
+import { adminOrderView, orderView } from './views'
+import { miniProgramFailure } from './wechat-errors'
+
+/** An upload holds its delivery this long: a few WeChat calls with the SDK's retries. */
+export const UPLOAD_LEASE_MS = 60_000
+/** Waits after a failed upload: 30 s, 2 min, 10 min, 30 min, then hourly — never given up on. */
+const UPLOAD_BACKOFF_MS = [30_000, 120_000, 600_000, 1_800_000, 3_600_000]
+/** After this many failed tries, each further failure is logged as an ALERT. */
+const UPLOAD_ALERT_AFTER = 5
+
+const LOGISTICS: Record<LogisticsTypeName, LogisticsType> = {
+  express: LogisticsType.EXPRESS,
+  same_city: LogisticsType.SAME_CITY,
+  virtual: LogisticsType.VIRTUAL,
+  pickup: LogisticsType.PICKUP,
+}
+
+/**
+ * WeChat refusals about the order or the report itself (§1.3 of wechat-ops-api.md): the same
+ * report would be refused again, so the upload stops and a person looks. Every other failure
+ * (network, busy, 10060001 "not known yet", token or quota trouble) is retried with backoff.
+ */
+const REFUSED_FOR_GOOD: readonly number[] = [
+  MiniProgramErrcode.RESHIP_USED,
+  MiniProgramErrcode.NOT_SHIPPABLE,
+  MiniProgramErrcode.NOT_PAYER,
+  10060005, // bad logistics_type
+  10060008, // item_desc empty
+  10060009, // item_desc too long
+  10060014, // invalid parameter
+  10060024, // shipping_list too long
+  10060025, // express_company too long
+  10060026, // tracking_no too long
+  268485226, // express without tracking_no
+  268485227, // express without express_company
+]
+
+/** WeChat's answers that mean "you already reported this": the report is in. */
+const ALREADY_IN: readonly number[] = [
+  MiniProgramErrcode.ALREADY_SHIPPED,
+  MiniProgramErrcode.SHIPPING_UNCHANGED,
+]
+
+/**
+ * `get_order` states in which the shopper (or WeChat, automatically) has confirmed receipt:
+ * 3 确认收货, 6 资金待结算 (after confirmation, before settlement) and 4 交易完成.
+ */
+const RECEIPT_CONFIRMED: readonly number[] = [
+  ShippingOrderState.RECEIPT_CONFIRMED,
+  ShippingOrderState.AWAITING_SETTLEMENT,
+  ShippingOrderState.COMPLETED,
+]
+
+/** What the push endpoint answers. */
+export interface PushReply {
+  status: number
+  body: string
+}
+
+/**
+ * Shipping management (发货信息管理): shipping an order (the operator's, or automatically for
+ * virtual goods), reporting it to WeChat (`upload_shipping_info`), and completing it when WeChat
+ * says receipt was confirmed (message push, or the shopper's confirm-receipt checked with
+ * `get_order`).
+ *
+ * Shipping is two steps, so a WeChat outage never loses a shipment nor holds a transaction open:
+ * the delivery row, PAID → SHIPPED and `order.shipped` in one transaction; then the upload, right
+ * after, and — while it fails — again by the shipping job (jobs/shipping.ts) with backoff. Each
+ * upload try holds the delivery's lease; its outcome is written only while the lease is still ours.
+ */
+export class ShippingService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /**
+   * Ships a PAID order. A repeat of the same request on a shipped order answers the order as it
+   * is (idempotent); other delivery details → ORDER_ALREADY_SHIPPED; unpaid, refunding or refunded
+   * → ORDER_NOT_SHIPPABLE. The upload to WeChat follows; its failure does not fail the request.
+   */
+  async ship(orderNo: string, req: ShipOrderRequest): Promise<AdminOrder> {
+    await this.#record(orderNo, req)
+    await this.uploadNow(orderNo)
+    return this.adminView(orderNo)
+  }
+
+  /** The transaction of shipping: delivery row, PAID → SHIPPED, `order.shipped`. */
+  async #record(orderNo: string, req: ShipOrderRequest): Promise<void> {
+    const now = this.ctx.clock()
+    await this.ctx.db.transaction(async (tx) => {
+      const order = await lockOrder(tx, orderNo)
+      if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+      const existing = await findDelivery(tx, orderNo)
+      if (existing) {
+        if (sameDelivery(existing, req)) return
+        throw new AppError('ORDER_ALREADY_SHIPPED', '订单已发货，发货信息不能更改')
+      }
+      if (order.status !== 'PAID') {
+        throw new AppError(
+          'ORDER_NOT_SHIPPABLE',
+          order.status === 'PENDING' || order.status === 'CLOSED'
+            ? '订单未支付，不能发货'
+            : '订单已退款或正在退款，不能发货',
+        )
+      }
+      const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
+      const contact = req.logisticsType === 'express' ? contactOf(order) : undefined
+      // WeChat refuses an SF report without a contact (10060014), for good: refused here instead,
+      // before anything is shipped.
+      if (req.logisticsType === 'express' && req.expressCompany === 'SF' && !contact) {
+        throw new AppError('INVALID_INPUT', '顺丰快递需要收件人手机号，该订单没有收货地址手机号')
+      }
+      await insertDelivery(tx, {
+        orderNo,
+        logisticsType: req.logisticsType,
+        expressCompany: req.logisticsType === 'express' ? (req.expressCompany ?? null) : null,
+        trackingNo: req.logisticsType === 'express' ? (req.trackingNo ?? null) : null,
+        itemDesc: req.itemDesc ?? describeGoods(lines),
+        contactMasked: contact ?? null,
+        shippedAt: now,
+        nextUploadAt: now,
+      })
+      // The row lock makes this CAS certain; kept a CAS so no path ever ships a refunded order.
+      if (!(await markShipped(tx, orderNo))) {
+        throw new AppError('ORDER_NOT_SHIPPABLE', '订单状态已变化，不能发货')
+      }
+      await enqueueEvent(tx, {
+        type: 'order.shipped',
+        at: now,
+        orderNo,
+        dedupeKey: orderNo,
+        payload: {
+          orderNo,
+          userId: order.userId,
+          logisticsType: req.logisticsType,
+          ...(req.trackingNo && req.logisticsType === 'express'
+            ? { expressCompany: req.expressCompany, trackingNo: req.trackingNo }
+            : {}),
+        },
+      })
+    })
+  }
+
+  /**
+   * Ships the PAID orders of virtual goods only (the shipping job; never inside the payment's
+   * transaction, and never holding up WeChat Pay's notification). Returns how many it shipped.
+   */
+  async shipVirtualOrders(limit: number): Promise<number> {
+    let shipped = 0
+    for (const orderNo of await paidVirtualOrders(this.ctx.db, limit)) {
+      try {
+        await this.#record(orderNo, { logisticsType: 'virtual' })
+        shipped++
+        this.ctx.metrics.shippingActions.inc({ action: 'virtual_shipped' })
+      } catch (e) {
+        // Refunded, or shipped by another instance, since the list was read: nothing to do.
+        if (e instanceof AppError && e.code.startsWith('ORDER_')) continue
+        throw e
+      }
+    }
+    return shipped
+  }
+
+  /** Uploads one order's pending delivery now, unless another uploader holds it. */
+  async uploadNow(orderNo: string): Promise<void> {
+    const claimed = await claimUpload(this.ctx.db, orderNo, this.ctx.clock(), UPLOAD_LEASE_MS)
+    if (claimed) await this.upload(claimed)
+  }
+
+  /**
+   * One upload try of a claimed delivery (`uploadLeaseUntil` is the claim token). A try after an
+   * earlier one asks `get_order` first: a try that timed out may have been applied, and a second
+   * upload would spend the order's one re-ship. Never throws for WeChat's failures: they are
+   * recorded on the delivery and retried later.
+   */
+  async upload(d: DeliveryRow): Promise<'uploaded' | 'retry' | 'gave_up'> {
+    const lease = d.uploadLeaseUntil!
+    const order = (await findOrder(this.ctx.db, d.orderNo))!
+    const mp = this.ctx.miniProgram
+    const done = async (): Promise<'uploaded'> => {
+      await recordUpload(this.ctx.db, d.orderNo, lease, { kind: 'uploaded', at: this.ctx.clock() })
+      this.ctx.metrics.shippingActions.inc({ action: 'uploaded' })
+      return 'uploaded'
+    }
+    try {
+      if (d.uploadAttempts > 0) {
+        const known = await this.#wechatOrder(order.orderNo).catch(() => undefined)
+        if (known && shippedAtWechat(known)) return await done()
+      }
+      const [payer] = await this.ctx.db
+        .select({ openid: users.openid })
+        .from(users)
+        .where(eq(users.id, order.userId))
+      await mp.shipping.uploadShippingInfo({
+        order_key: {
+          order_number_type: 1,
+          mchid: this.ctx.config.wechatpay.mchid,
+          out_trade_no: order.orderNo,
+        },
+        logistics_type: LOGISTICS[d.logisticsType as LogisticsTypeName],
+        delivery_mode: DeliveryMode.UNIFIED,
+        shipping_list: [
+          {
+            item_desc: d.itemDesc,
+            ...(d.trackingNo ? { tracking_no: d.trackingNo } : {}),
+            ...(d.expressCompany ? { express_company: d.expressCompany } : {}),
+            ...(d.contactMasked ? { contact: { receiver_contact: d.contactMasked } } : {}),
+          },
+        ],
+        upload_time: formatBeijingTime(this.ctx.clock(), { milliseconds: true }),
+        payer: { openid: payer!.openid },
+      })
+      return await done()
+    } catch (e) {
+      if (isMiniProgramError(e, ...ALREADY_IN)) return done()
+      const error = loggable(e).message
+      const attempt = d.uploadAttempts + 1
+      if (e instanceof InvalidArgumentError || isMiniProgramError(e, ...REFUSED_FOR_GOOD)) {
+        await recordUpload(this.ctx.db, d.orderNo, lease, {
+          kind: 'gave_up',
+          error,
+          at: this.ctx.clock(),
+        })
+        this.ctx.metrics.shippingActions.inc({ action: 'upload_refused' })
+        // A refund WeChat saw first makes the order unshippable there: expected, not an alert.
+        const refunded = ['REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED'].includes(order.status)
+        this.ctx.logger[refunded ? 'warn' : 'error'](
+          { orderNo: d.orderNo, error, status: order.status },
+          refunded
+            ? 'shipping report refused by WeChat after a refund; not retried'
+            : 'ALERT: WeChat refused the shipping report; a person must report it (or fix the delivery)',
+        )
+        return 'gave_up'
+      }
+      if (!(e instanceof WechatPayError)) throw e
+      const delay = UPLOAD_BACKOFF_MS[Math.min(attempt - 1, UPLOAD_BACKOFF_MS.length - 1)]!
+      await recordUpload(this.ctx.db, d.orderNo, lease, {
+        kind: 'retry',
+        error,
+        next: new Date(this.ctx.clock().getTime() + delay),
+      })
+      this.ctx.metrics.shippingActions.inc({ action: 'upload_failed' })
+      this.ctx.logger[attempt >= UPLOAD_ALERT_AFTER ? 'error' : 'warn'](
+        { orderNo: d.orderNo, attempt, error },
+        attempt >= UPLOAD_ALERT_AFTER
+          ? 'ALERT: shipping report still not accepted by WeChat; retrying'
+          : 'shipping report failed for now; the shipping job retries it',
+      )
+      return 'retry'
+    }
+  }
+
+  /**
+   * `POST /api/orders/:orderNo/confirm-receipt`: the mini-program says the shopper confirmed in
+   * `wx.openBusinessView`. Never taken on the client's word: `get_order` must say receipt was
+   * confirmed (3, 6 or 4), else RECEIPT_NOT_CONFIRMED. Idempotent.
+   */
+  async confirmReceipt(userId: number, orderNo: string): Promise<Order> {
+    const order = await findUserOrder(this.ctx.db, userId, orderNo)
+    if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+    if (order.completedAt) return this.view(orderNo)
+    if (!(await findDelivery(this.ctx.db, orderNo))) {
+      throw new AppError('RECEIPT_NOT_CONFIRMED', '订单尚未发货，不能确认收货')
+    }
+    let known: ShippingOrder
+    try {
+      known = await this.#wechatOrder(orderNo)
+    } catch (e) {
+      throw miniProgramFailure(e)
+    }
+    if (!RECEIPT_CONFIRMED.includes(known.order_state)) {
+      throw new AppError('RECEIPT_NOT_CONFIRMED', '微信尚未确认收货，请在微信中确认收货后再试')
+    }
+    await this.complete(orderNo, this.ctx.clock(), 'confirm_receipt')
+    return this.view(orderNo)
+  }
+
+  /** Receipt confirmed: COMPLETED (or the time recorded, if refunded meanwhile) and `order.completed`, once. */
+  async complete(orderNo: string, at: Date, source: 'push' | 'confirm_receipt'): Promise<boolean> {
+    return this.ctx.db.transaction(async (tx) => {
+      const done = await markCompleted(tx, orderNo, at)
+      if (!done) return false
+      await enqueueEvent(tx, {
+        type: 'order.completed',
+        at: this.ctx.clock(),
+        orderNo,
+        dedupeKey: orderNo,
+        payload: { orderNo, userId: done.userId, completedAt: at.toISOString(), source },
+      })
+      this.ctx.metrics.shippingActions.inc({ action: `completed_by_${source}` })
+      return true
+    })
+  }
+
+  /** `GET /api/wechat/push`: WeChat's URL check. Echoes `echostr` when signed with our Token. */
+  verifyPushUrl(query: PushQuery): PushReply {
+    const push = this.#pushSettings()
+    if (!push) return { status: 404, body: 'message push is not configured' }
+    try {
+      return { status: 200, body: verifyPushUrl(query, push.token) }
+    } catch (e) {
+      if (e instanceof SignatureError) {
+        this.ctx.metrics.wechatPushes.inc({ event: 'url_check', outcome: 'unverified' })
+        this.ctx.logger.warn({ reason: e.reason }, 'push URL check refused: bad signature')
+        return { status: 401, body: 'invalid signature' }
+      }
+      throw e
+    }
+  }
+
+  /**
+   * `POST /api/wechat/push`: a signed, 安全模式-encrypted push. Unverified → 401, unreadable → 400,
+   * nothing applied. Shipping-management events are applied (settlement → COMPLETED) or logged
+   * and counted (reminders); anything else is acknowledged and ignored. WeChat retries what we do
+   * not answer within 5 s: every effect here is a compare-and-set, so a retry changes nothing.
+   */
+  async receivePush(query: PushQuery, raw: Buffer): Promise<PushReply> {
+    const push = this.#pushSettings()
+    if (!push) return { status: 404, body: 'message push is not configured' }
+    let message: PushMessage
+    try {
+      message = await parsePush({
+        query,
+        body: raw,
+        token: push.token,
+        crypto: { encodingAESKey: push.aesKey, appid: this.ctx.config.wechat.appid },
+      })
+    } catch (e) {
+      if (e instanceof SignatureError || e instanceof DecryptionError) {
+        this.ctx.metrics.wechatPushes.inc({ event: 'unknown', outcome: 'unverified' })
+        this.ctx.logger.warn(
+          { reason: e instanceof SignatureError ? e.reason : 'decryption' },
+          'push refused: not verified',
+        )
+        return { status: 401, body: 'invalid signature' }
+      }
+      if (e instanceof WechatPayError) {
+        this.ctx.metrics.wechatPushes.inc({ event: 'unknown', outcome: 'malformed' })
+        this.ctx.logger.warn({ err: loggable(e) }, 'push refused: malformed')
+        return { status: 400, body: 'malformed push' }
+      }
+      throw e
+    }
+    const outcome = await this.#applyPush(message)
+    this.ctx.metrics.wechatPushes.inc({ event: message.Event ?? message.MsgType, outcome })
+    return { status: 200, body: PUSH_SUCCESS_REPLY }
+  }
+
+  async #applyPush(m: PushMessage): Promise<Outcome> {
+    switch (m.type) {
+      case 'trade_manage_remind_access_api':
+        this.ctx.logger.warn(
+          { event: m.type, msg: m.msg },
+          'WeChat reminds us to report shipping (trade_manage_remind_access_api)',
+        )
+        return 'applied'
+      case 'trade_manage_remind_shipping':
+        this.ctx.logger.warn(
+          { event: m.type, orderNo: m.merchant_trade_no, msg: m.msg },
+          'WeChat reminds us an order is still unshipped (trade_manage_remind_shipping)',
+        )
+        return 'applied'
+      case 'trade_manage_order_settlement':
+        return this.#settlement(m)
+      default:
+        return 'ignored'
+    }
+  }
+
+  /**
+   * `trade_manage_order_settlement`: at stage `shipped`, WeChat has our report (marks the upload
+   * done if our try never heard back); at stage `settled`, receipt was confirmed → COMPLETED.
+   * The push names the merchant, the order and the transaction: all must be ours and agree.
+   */
+  async #settlement(
+    m: Extract<PushMessage, { type: 'trade_manage_order_settlement' }>,
+  ): Promise<Outcome> {
+    const orderNo = m.merchant_trade_no
+    const fresh = await storeNotification(this.ctx.db, {
+      id: `push:${m.type}:${m.stage}:${m.transaction_id || orderNo}`.slice(0, 200),
+      eventType: `push.${m.type}.${m.stage}`,
+      ...(orderNo ? { orderNo: orderNo.slice(0, 64) } : {}),
+      outcome: 'applied',
+    })
+    const order = orderNo ? await findOrder(this.ctx.db, orderNo) : undefined
+    const problem = !order
+      ? 'unknown order'
+      : m.merchant_id !== this.ctx.config.wechatpay.mchid
+        ? `merchant_id ${m.merchant_id} is not ours`
+        : order.transactionId && m.transaction_id && order.transactionId !== m.transaction_id
+          ? `transaction ${m.transaction_id} is not the order's ${order.transactionId}`
+          : undefined
+    if (problem) {
+      this.ctx.logger.error(
+        { orderNo, problem },
+        'ALERT: settlement push not applied, needs review',
+      )
+      return 'rejected'
+    }
+    if (m.stage === 'shipped') {
+      const marked = await markUploadedByWechat(this.ctx.db, orderNo, this.ctx.clock())
+      return marked ? 'applied' : fresh ? 'ignored' : 'duplicate'
+    }
+    const at = m.confirm_receive_time ? new Date(m.confirm_receive_time * 1000) : this.ctx.clock()
+    return (await this.complete(orderNo, at, 'push')) ? 'applied' : 'duplicate'
+  }
+
+  #pushSettings() {
+    return this.ctx.config.wechat.push
+  }
+
+  /** WeChat's shipping view of one of our orders (by our mchid and out_trade_no). */
+  #wechatOrder(orderNo: string): Promise<ShippingOrder> {
+    return this.ctx.miniProgram.shipping.getOrder({
+      merchant_id: this.ctx.config.wechatpay.mchid,
+      merchant_trade_no: orderNo,
+    })
+  }
+
+  async view(orderNo: string): Promise<Order> {
+    const order = (await findOrder(this.ctx.db, orderNo))!
+    const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
+    return orderView(order, items, await findDelivery(this.ctx.db, orderNo))
+  }
+
+  async adminView(orderNo: string): Promise<AdminOrder> {
+    const order = (await findOrder(this.ctx.db, orderNo))!
+    const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
+    return adminOrderView(order, items, await findDelivery(this.ctx.db, orderNo))
+  }
+}
+
+/** Whether WeChat has our report already (shipped, or further along). */
+function shippedAtWechat(o: ShippingOrder): boolean {
+  return (
+    o.shipping?.finish_shipping === true || o.order_state !== ShippingOrderState.AWAITING_SHIPMENT
+  )
+}
+
+/** A ship request repeated: the same details as the delivery recorded. */
+function sameDelivery(d: DeliveryRow, req: ShipOrderRequest): boolean {
+  return (
+    d.logisticsType === req.logisticsType &&
+    (d.expressCompany ?? undefined) ===
+      (req.logisticsType === 'express' ? req.expressCompany : undefined) &&
+    (d.trackingNo ?? undefined) ===
+      (req.logisticsType === 'express' ? req.trackingNo : undefined) &&
+    (req.itemDesc === undefined || req.itemDesc === d.itemDesc)
+  )
+}
+
+/** The goods, as WeChat's `item_desc` wants them: titles × quantity, at most 120 characters. */
+export function describeGoods(lines: { title: string; quantity: number }[]): string {
+  const text = lines.map((l) => (l.quantity > 1 ? `${l.title}×${l.quantity}` : l.title)).join('；')
+  const chars = [...(text || 'Fen 订单')]
+  return chars.length <= 120 ? chars.join('') : chars.slice(0, 117).join('') + '...'
+}
+
+/**
+ * The shopper's phone, masked with the last 4 digits kept (`contact.receiver_contact`, which SF
+ * express requires), from the order's shipping address when it has one. Orders gain `address` in
+ * a parallel change (issue #12); until then, and for orders without one, there is no contact —
+ * WeChat needs it only for SF.
+ */
+function contactOf(order: OrderRow): string | undefined {
+  const address = (order as { address?: unknown }).address
+  const phone =
+    typeof address === 'object' && address !== null
+      ? (address as { phone?: unknown }).phone
+      : undefined
+  return typeof phone === 'string' && phone ? maskContact(phone, { keepFirst: 3 }) : undefined
+}
