@@ -330,7 +330,7 @@ describe('POST /__sandbox/pay', () => {
 describe('POST /__sandbox/request-payment', () => {
   it('checks paySign like the WeChat client, then pays', async () => {
     const { no, prepayId } = await jsapiOrder()
-    const params = merchantClient().requestPaymentParams(prepayId)
+    const params = await merchantClient().requestPaymentParams(prepayId)
     const tampered = { ...params, nonceStr: params.nonceStr + 'x' }
     const bad = await call('POST', '/__sandbox/request-payment', tampered)
     expect(bad.status).toBe(400)
@@ -346,7 +346,7 @@ describe('POST /__sandbox/request-payment', () => {
 
   it('an unknown prepay_id → 400 requestPayment:fail; bad fields → 400 INVALID_INPUT', async () => {
     const { prepayId } = await jsapiOrder()
-    const params = merchantClient().requestPaymentParams(prepayId)
+    const params = await merchantClient().requestPaymentParams(prepayId)
     const unknown = await call('POST', '/__sandbox/request-payment', {
       ...params,
       package: 'prepay_id=wx_nope',

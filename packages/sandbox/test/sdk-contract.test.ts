@@ -296,7 +296,7 @@ describe('APIv3 resources through the SDK (public-key mode)', () => {
     expect(h5_url.startsWith(`${sb.url}/__sandbox/h5pay?prepay_id=wx`)).toBe(true)
     const { prepay_id } = await wxpay.transactions.app(prepay(a, 'pk'))
     expect(prepay_id).toMatch(/^wx\d{14}[0-9a-f]{20}$/)
-    const appParams = wxpay.appPaymentParams(prepay_id)
+    const appParams = await wxpay.appPaymentParams(prepay_id)
     expect(appParams).toMatchObject({
       appid: sb.merchant.appid,
       partnerid: sb.merchant.mchid,

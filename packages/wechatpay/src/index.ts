@@ -55,9 +55,11 @@ export {
   SIGNATURE_SCHEME,
   createRsaSigner,
   signRequest,
+  signRequestAsync,
   formatAuthorization,
   parseAuthorization,
   type Signer,
+  type RequestToSign,
   type AuthorizationParams,
 } from './auth/signer'
 export {
@@ -155,7 +157,11 @@ export {
 } from './auth/platform-certificates'
 export {
   buildRequestPaymentParams,
+  signRequestPaymentParams,
   buildAppPaymentParams,
+  signAppPaymentParams,
+  type RequestPaymentInput,
+  type AppPaymentInput,
   type RequestPaymentParams,
   type AppPaymentParams,
 } from './payments/request-payment'

@@ -5,8 +5,8 @@ import { ConfigError } from './core/errors'
 import { parseNotification } from './notify/parse'
 import type { NotificationEvent } from './notify/types'
 import {
-  buildAppPaymentParams,
-  buildRequestPaymentParams,
+  signAppPaymentParams,
+  signRequestPaymentParams,
   type AppPaymentParams,
   type RequestPaymentParams,
 } from './payments/request-payment'
@@ -59,10 +59,16 @@ export class WechatPay {
     })
   }
 
-  /** Signs `wx.requestPayment` parameters for a `prepay_id` (appId defaults to the client's). */
-  requestPaymentParams(prepayId: string, appId = this.client.appid): RequestPaymentParams {
+  /**
+   * Signs `wx.requestPayment` parameters for a `prepay_id` (appId defaults to the client's), on
+   * the thread pool (`Signer.signAsync`).
+   */
+  async requestPaymentParams(
+    prepayId: string,
+    appId = this.client.appid,
+  ): Promise<RequestPaymentParams> {
     if (!appId) throw new ConfigError('appId is required: pass it or set the client appid')
-    return buildRequestPaymentParams({
+    return signRequestPaymentParams({
       appId,
       prepayId,
       signer: this.client.signer,
@@ -71,10 +77,10 @@ export class WechatPay {
     })
   }
 
-  /** Signs App (Open SDK) payment parameters for a `prepay_id`. */
-  appPaymentParams(prepayId: string, appId = this.client.appid): AppPaymentParams {
+  /** Signs App (Open SDK) payment parameters for a `prepay_id`, on the thread pool. */
+  async appPaymentParams(prepayId: string, appId = this.client.appid): Promise<AppPaymentParams> {
     if (!appId) throw new ConfigError('appId is required: pass it or set the client appid')
-    return buildAppPaymentParams({
+    return signAppPaymentParams({
       appid: appId,
       mchid: this.client.mchid,
       prepayId,
@@ -93,6 +99,6 @@ export class WechatPay {
     options?: CallOptions,
   ): Promise<JsapiPrepayResponse & { params: RequestPaymentParams }> {
     const prepay = await this.transactions.jsapi(req, options)
-    return { ...prepay, params: this.requestPaymentParams(prepay.prepay_id, req.appid) }
+    return { ...prepay, params: await this.requestPaymentParams(prepay.prepay_id, req.appid) }
   }
 }

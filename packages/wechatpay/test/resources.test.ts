@@ -437,6 +437,40 @@ describe('wx.requestPayment parameters (§8.1)', () => {
     expect(merchantSigned(message + 'x', params.paySign)).toBe(false)
   })
 
+  it('payJsapi signs the request and paySign off the event loop (signAsync), never with sign', async () => {
+    const { fake, wxpay } = setup()
+    fake.reply({ body: { prepay_id: 'wx-async-1' } })
+    const signer = wxpay.client.signer
+    const onThread = signer.sign
+    let offThread = 0
+    const signAsync = signer.signAsync
+    signer.sign = () => {
+      throw new Error('signed on the event loop')
+    }
+    signer.signAsync = (message) => {
+      offThread++
+      return signAsync(message)
+    }
+    try {
+      const res = await wxpay.payJsapi(jsapiOrder())
+      // One signature for the Authorization header, one for paySign.
+      expect(offThread).toBe(2)
+      const { params } = res
+      const message = buildPaySignMessage(
+        params.appId,
+        params.timeStamp,
+        params.nonceStr,
+        params.package,
+      )
+      expect(merchantSigned(message, params.paySign)).toBe(true)
+      // The thread pool's signature is the one the calling thread makes (PKCS#1 v1.5 is deterministic).
+      expect(params.paySign).toBe(onThread(message))
+    } finally {
+      signer.sign = onThread
+      signer.signAsync = signAsync
+    }
+  })
+
   it('payJsapi signs with the appid the order was placed under', async () => {
     const { fake, wxpay } = setup()
     fake.reply({ body: { prepay_id: 'wx3' } })
@@ -456,9 +490,9 @@ describe('wx.requestPayment parameters (§8.1)', () => {
     ).toBe(true)
   })
 
-  it('requestPaymentParams uses the injected clock and nonce', () => {
+  it('requestPaymentParams uses the injected clock and nonce', async () => {
     const { wxpay } = setup({ clock: () => 1_700_000_000_999, nonce: () => 'FIXEDNONCE0123456789' })
-    const params = wxpay.requestPaymentParams('wx-prepay-1')
+    const params = await wxpay.requestPaymentParams('wx-prepay-1')
     expect(params).toEqual({
       appId: m.appid,
       timeStamp: '1700000000',
@@ -474,18 +508,18 @@ describe('wx.requestPayment parameters (§8.1)', () => {
       ),
     ).toBe(true)
     // Deterministic: same clock, nonce and key give the same signature.
-    expect(wxpay.requestPaymentParams('wx-prepay-1')).toEqual(params)
+    expect(await wxpay.requestPaymentParams('wx-prepay-1')).toEqual(params)
   })
 
-  it('requestPaymentParams needs an appid', () => {
+  it('requestPaymentParams needs an appid', async () => {
     const { wxpay } = setup({ appid: undefined })
-    expect(() => wxpay.requestPaymentParams('wx1')).toThrow(ConfigError)
-    expect(wxpay.requestPaymentParams('wx1', 'wx-explicit').appId).toBe('wx-explicit')
+    await expect(wxpay.requestPaymentParams('wx1')).rejects.toThrow(ConfigError)
+    expect((await wxpay.requestPaymentParams('wx1', 'wx-explicit')).appId).toBe('wx-explicit')
   })
 
-  it('appPaymentParams signs appid, timestamp, noncestr and prepayid', () => {
+  it('appPaymentParams signs appid, timestamp, noncestr and prepayid', async () => {
     const { wxpay } = setup({ clock: () => 1_700_000_000_000, nonce: () => 'APPNONCE' })
-    const p = wxpay.appPaymentParams('wx-app-prepay')
+    const p = await wxpay.appPaymentParams('wx-app-prepay')
     expect(p).toMatchObject({
       appid: m.appid,
       partnerid: m.mchid,

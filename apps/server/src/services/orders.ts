@@ -192,7 +192,7 @@ export class OrderService {
     const reusable =
       order.prepayExpiresAt && order.prepayExpiresAt.getTime() - now.getTime() > PAY_MARGIN_MS
     if (reusable && channel === 'jsapi' && order.prepayId) {
-      return { channel, params: this.ctx.gateway.requestPaymentParams(order.prepayId) }
+      return { channel, params: await this.ctx.gateway.requestPaymentParams(order.prepayId) }
     }
     if (reusable && channel === 'native' && order.codeUrl) {
       return { channel, codeUrl: order.codeUrl, expiresAt: order.prepayExpiresAt!.toISOString() }

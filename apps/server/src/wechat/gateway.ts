@@ -84,8 +84,8 @@ export interface PayGateway {
   prepayJsapi(
     input: PrepayInput & { openid: string },
   ): Promise<{ prepayId: string; params: RequestPaymentParams }>
-  /** Signs `wx.requestPayment` parameters again for a prepay_id still valid. */
-  requestPaymentParams(prepayId: string): RequestPaymentParams
+  /** Signs `wx.requestPayment` parameters again for a prepay_id still valid (APIv3: off the event loop). */
+  requestPaymentParams(prepayId: string): Promise<RequestPaymentParams>
   /** Native prepay: the code_url to show as a QR code. */
   prepayNative(input: PrepayInput): Promise<{ codeUrl: string }>
   /** undefined when WeChat does not know the order (it was never prepaid). */
@@ -114,7 +114,7 @@ export class V3Gateway implements PayGateway {
     return { prepayId: r.prepay_id, params: r.params }
   }
 
-  requestPaymentParams(prepayId: string): RequestPaymentParams {
+  requestPaymentParams(prepayId: string): Promise<RequestPaymentParams> {
     return this.wxpay.requestPaymentParams(prepayId)
   }
 
@@ -188,7 +188,8 @@ export class V2Gateway implements PayGateway {
     return { prepayId: r.prepay_id, params: this.v2.requestPaymentParams(r.prepay_id) }
   }
 
-  requestPaymentParams(prepayId: string): RequestPaymentParams {
+  /** APIv2's paySign is an MD5 or HMAC: cheap enough to compute on the event loop. */
+  async requestPaymentParams(prepayId: string): Promise<RequestPaymentParams> {
     return this.v2.requestPaymentParams(prepayId)
   }
 

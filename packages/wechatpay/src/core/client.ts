@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { loadApiV3Key } from '../crypto/aead'
-import { createRsaSigner, signRequest, type Signer } from '../auth/signer'
+import { createRsaSigner, signRequestAsync, type Signer } from '../auth/signer'
 import {
   CertificateVerifier,
   CombinedVerifier,
@@ -276,7 +276,7 @@ export class WechatPayClient {
       Accept: 'application/json',
       'Content-Type': 'application/json',
       'User-Agent': this.#userAgent,
-      Authorization: signRequest({
+      Authorization: await signRequestAsync({
         signer: this.signer,
         mchid: this.mchid,
         serialNo: this.serialNo,
