@@ -270,6 +270,32 @@ export class Sandbox {
   }
 
   /**
+   * The shopper pays an order that is already paid, once more: a second transaction of the same
+   * out_trade_no and amount (重复支付), notified as TRANSACTION.SUCCESS with its own transaction_id,
+   * refundable by that transaction_id. UNCONFIRMED how it arises at WeChat (one out_trade_no is
+   * paid once; double charges reach merchants through client retries and re-created orders): the
+   * sandbox only needs the merchant to see one, and to refund it.
+   */
+  payAgain(order: Order): Transaction {
+    if (order.state !== 'SUCCESS' && order.state !== 'REFUND')
+      throw new WechatError(400, 'ORDER_NOT_PAID', '订单未支付，不能重复支付')
+    const now = this.clock.now()
+    const second: Order = {
+      ...order,
+      state: 'SUCCESS',
+      transactionId: newTransactionId(now),
+      successTime: now,
+      refunds: [],
+      secondPayments: [],
+    }
+    order.secondPayments.push(second)
+    this.store.byTransactionId.set(second.transactionId!, second)
+    this.log(`paid ${order.outTradeNo} again (${order.totalFen} fen, ${second.transactionId})`)
+    this.notifyPayment(second)
+    return this.transaction(second)
+  }
+
+  /**
    * The APIv3 Transaction object of an order (query answer, notification resource), with the
    * fields real answers carry in each state (wechat-ops-api.md §7). Unpaid (NOTPAY, CLOSED):
    * `amount{payer_currency, total}`, `promotion_detail: []`, `scene_info{device_id: ""}`, and no

@@ -293,6 +293,60 @@ describe('POST /__sandbox/pay', () => {
     expect(byPrepay.body).toMatchObject({ out_trade_no: j.no, trade_state: 'SUCCESS' })
   })
 
+  it('secondPayment: a paid order paid once more, as its own transaction, refundable by it', async () => {
+    const { no } = await nativeOrder(100)
+    expectError(
+      await call('POST', '/__sandbox/pay', { out_trade_no: no, secondPayment: true }),
+      400,
+      'ORDER_NOT_PAID',
+    )
+    const first = (await call('POST', '/__sandbox/pay', { out_trade_no: no })).body
+    const again = await call('POST', '/__sandbox/pay', { out_trade_no: no, secondPayment: true })
+    expect(again.status).toBe(200)
+    expect(again.body).toMatchObject({ out_trade_no: no, trade_state: 'SUCCESS' })
+    expect(again.body.transaction_id).toMatch(/^4200\d{24}$/)
+    expect(again.body.transaction_id).not.toBe(first.transaction_id)
+    // Notified on its own; a query by out_trade_no still answers the first payment.
+    await until(
+      async () => (await call('GET', `/__sandbox/notifications?out_trade_no=${no}`)).body,
+      (l: NotificationRecord[]) => l.length === 2 && l.every((n) => n.status === 'delivered'),
+    )
+    const wxpay = merchantClient()
+    expect((await wxpay.transactions.queryByOutTradeNo(no)).transaction_id).toBe(
+      first.transaction_id,
+    )
+    expect((await wxpay.transactions.queryById(again.body.transaction_id)).trade_state).toBe(
+      'SUCCESS',
+    )
+    // Refunded in full by its transaction_id: the first payment keeps all of its amount.
+    const r = await wxpay.refunds.create({
+      transaction_id: again.body.transaction_id,
+      out_refund_no: newNo('D'),
+      amount: { refund: 100, total: 100, currency: 'CNY' },
+    })
+    expect(r).toMatchObject({ transaction_id: again.body.transaction_id, out_trade_no: no })
+    const state = await call('GET', '/__sandbox/state')
+    const view = state.body.orders.find((o: Json) => o.out_trade_no === no)
+    expect(view).toMatchObject({ trade_state: 'SUCCESS', refunds: [] })
+    expect(view.second_payments).toEqual([
+      expect.objectContaining({
+        transaction_id: again.body.transaction_id,
+        trade_state: 'REFUND',
+        refunds: [expect.objectContaining({ out_refund_no: r.out_refund_no })],
+      }),
+    ])
+    expectError(
+      await call('POST', '/__sandbox/pay', {
+        out_trade_no: no,
+        secondPayment: true,
+        result: 'PAYERROR',
+      }),
+      400,
+      'INVALID_INPUT',
+      /secondPayment/,
+    )
+  })
+
   it('an unknown order → 404 ORDER_NOT_EXIST', async () => {
     expectError(
       await call('POST', '/__sandbox/pay', { out_trade_no: 'NOSUCHORDER1' }),

@@ -215,7 +215,8 @@ export async function claimExpiredOrders(
  * Sets `refunded_fen` and the status of a paid order from its refunds: any refund still open →
  * REFUNDING; all of it refunded → REFUNDED; some → PARTIALLY_REFUNDED; none → PAID — except an
  * order paid after it closed (`closed_at` set), which was never fulfilled and owes the shopper all
- * of their money: it stays REFUNDING until fully refunded. Callers hold the order's row lock.
+ * of their money: it stays REFUNDING until fully refunded. The refund of a second payment
+ * (`payment_transaction_id` set) is not the order's and is left out. Callers hold the order's row lock.
  */
 export async function recomputeRefundState(db: Db, orderNo: string): Promise<void> {
   await db.execute(sql`
@@ -231,7 +232,8 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
       select
         coalesce(sum(amount_fen) filter (where status = 'SUCCESS'), 0) as done,
         coalesce(sum(amount_fen) filter (where status in ('SUBMITTING', 'PROCESSING', 'ABNORMAL')), 0) as open
-      from refunds where order_no = ${orderNo}
+      -- A second payment's refund gives back that payment, not the order's money.
+      from refunds where order_no = ${orderNo} and payment_transaction_id is null
     ) s
     where o.order_no = ${orderNo}
       and o.status in ('PAID', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED')`)

@@ -50,6 +50,15 @@ function orderView(req: SandboxRequest, o: Order): object {
     created_at: new Date(o.createdAt).toISOString(),
     expires_at: new Date(o.expiresAt).toISOString(),
     refunds: o.refunds.map((r) => refundView(req.sandbox, r)),
+    ...(o.secondPayments.length > 0
+      ? {
+          second_payments: o.secondPayments.map((p) => ({
+            transaction_id: p.transactionId,
+            trade_state: p.state,
+            refunds: p.refunds.map((r) => refundView(req.sandbox, r)),
+          })),
+        }
+      : {}),
   }
 }
 
@@ -69,9 +78,15 @@ const payTarget = z
     result: z.enum(['SUCCESS', 'PAYERROR']).default('SUCCESS'),
     openid: z.string().optional(),
     afterClose: z.boolean().default(false),
+    /** Pay an order that is already paid once more (a second transaction; see Sandbox.payAgain). */
+    secondPayment: z.boolean().default(false),
   })
   .refine((b) => b.out_trade_no ?? b.prepay_id ?? b.code_url, {
     message: 'give out_trade_no, prepay_id or code_url',
+  })
+  .refine((b) => !b.secondPayment || (b.result === 'SUCCESS' && !b.afterClose), {
+    message: 'secondPayment goes with result SUCCESS, without afterClose',
+    path: ['secondPayment'],
   })
 
 const requestPayment = z.object({
@@ -182,6 +197,7 @@ export const controlRoutes: Route[] = [
       const b = parse(payTarget, req)
       const order = req.sandbox.findOrder(b)
       if (!order) throw new WechatError(404, 'ORDER_NOT_EXIST', '订单不存在')
+      if (b.secondPayment) return json(req.sandbox.payAgain(order))
       return json(req.sandbox.pay(order, b.result, b.openid, { afterClose: b.afterClose }))
     },
   },
