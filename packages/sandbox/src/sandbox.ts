@@ -89,6 +89,12 @@ export class Sandbox {
   platformMode: PlatformMode
   /** The platform certificate that signs (a rotation drill switches it). */
   activeCertificate: string
+  /**
+   * The serials `GET /v3/certificates` lists (default: every certificate of the keys). A rotation
+   * drill lists only the old one first, so a merchant that downloaded then meets an unknown serial
+   * once WeChat signs with the new one; switching `activeCertificate` lists it.
+   */
+  listedCertificates: string[]
   publicKeyNotificationShare: number
   /** Set once the HTTP server listens: used for bill download URLs. */
   baseUrl = ''
@@ -109,6 +115,7 @@ export class Sandbox {
     if (this.certificateSigners.length === 0)
       throw new Error('the sandbox needs a platform certificate')
     this.activeCertificate = this.certificateSigners[0]!.serial
+    this.listedCertificates = this.certificateSigners.map((s) => s.serial)
     this.platformMode = options.keys.platformMode ?? 'publicKey'
     this.publicKeyNotificationShare = options.publicKeyNotificationShare ?? 0.5
     this.refundSettleSeconds = options.refundSettleSeconds ?? 5

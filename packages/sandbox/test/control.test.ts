@@ -52,6 +52,7 @@ afterEach(async () => {
   await call('POST', '/__sandbox/platform', {
     mode: 'publicKey',
     activeCertificate: keys.platformCertificates[0]!.serialNo,
+    listedCertificates: keys.platformCertificates.map((c) => c.serialNo),
     publicKeyNotificationShare: 0.5,
   })
   notify.received.length = 0
@@ -1027,6 +1028,7 @@ describe('POST /__sandbox/platform', () => {
     expect(r.body).toEqual({
       mode: 'certificate',
       activeCertificate: cert2!.serialNo,
+      listedCertificates: [cert1!.serialNo, cert2!.serialNo],
       publicKeyNotificationShare: 0.5,
     })
     expect((await call('GET', '/__sandbox/merchant')).body.platformMode).toBe('certificate')
@@ -1045,10 +1047,42 @@ describe('POST /__sandbox/platform', () => {
     expect(share.body).toEqual({
       mode: 'both',
       activeCertificate: cert2!.serialNo,
+      listedCertificates: [cert1!.serialNo, cert2!.serialNo],
       publicKeyNotificationShare: 1,
     })
     // An empty body changes nothing.
     expect((await call('POST', '/__sandbox/platform', {})).body.mode).toBe('both')
+  })
+
+  it('listedCertificates: what /v3/certificates lists; switching the signing one lists it', async () => {
+    const [cert1, cert2] = keys.platformCertificates
+    const listed = async () =>
+      (await merchantClient(sb, { certificates: 'download' }).certificates.list()).map(
+        (c) => c.serialNo,
+      )
+    const r = await call('POST', '/__sandbox/platform', {
+      mode: 'certificate',
+      listedCertificates: [cert1!.serialNo],
+    })
+    expect(r.body.listedCertificates).toEqual([cert1!.serialNo])
+    expect(await listed()).toEqual([cert1!.serialNo])
+    // The rotation: certificate 2 signs from now on, and is listed.
+    const rotated = await call('POST', '/__sandbox/platform', {
+      activeCertificate: cert2!.serialNo,
+    })
+    expect(rotated.body.listedCertificates).toEqual([cert1!.serialNo, cert2!.serialNo])
+    expect(await listed()).toEqual([cert1!.serialNo, cert2!.serialNo])
+    // The signing certificate stays listed whatever is asked.
+    const only1 = await call('POST', '/__sandbox/platform', {
+      listedCertificates: [cert1!.serialNo],
+    })
+    expect(only1.body.listedCertificates).toEqual([cert1!.serialNo, cert2!.serialNo])
+    expectError(
+      await call('POST', '/__sandbox/platform', { listedCertificates: ['DEADBEEF'] }),
+      400,
+      'INVALID_INPUT',
+      /listedCertificates/,
+    )
   })
 
   it('an unknown certificate or a bad mode/share → 400 INVALID_INPUT, nothing changed', async () => {

@@ -373,26 +373,40 @@ export const controlRoutes: Route[] = [
         z.object({
           mode: z.enum(['publicKey', 'certificate', 'both']).optional(),
           activeCertificate: z.string().optional(),
+          /** Which certificates `GET /v3/certificates` lists (the rotation drill). */
+          listedCertificates: z.array(z.string()).min(1).optional(),
           publicKeyNotificationShare: z.number().min(0).max(1).optional(),
         }),
         req,
       )
-      if (b.activeCertificate !== undefined) {
-        if (!sandbox.certificateSigners.some((s) => s.serial === b.activeCertificate)) {
-          throw new WechatError(
-            400,
-            'INVALID_INPUT',
-            'activeCertificate is not one of the platform certificates',
-          )
-        }
-        sandbox.activeCertificate = b.activeCertificate
+      const known = (serial: string) => sandbox.certificateSigners.some((s) => s.serial === serial)
+      if (b.activeCertificate !== undefined && !known(b.activeCertificate)) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          'activeCertificate is not one of the platform certificates',
+        )
       }
+      if (b.listedCertificates !== undefined && !b.listedCertificates.every(known)) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          'listedCertificates are serials of the platform certificates',
+        )
+      }
+      if (b.listedCertificates !== undefined)
+        sandbox.listedCertificates = [...new Set(b.listedCertificates)]
+      if (b.activeCertificate !== undefined) sandbox.activeCertificate = b.activeCertificate
+      // WeChat lists the certificate it signs with: a rotation publishes the new one.
+      if (!sandbox.listedCertificates.includes(sandbox.activeCertificate))
+        sandbox.listedCertificates = [...sandbox.listedCertificates, sandbox.activeCertificate]
       if (b.mode) sandbox.platformMode = b.mode as PlatformMode
       if (b.publicKeyNotificationShare !== undefined)
         sandbox.publicKeyNotificationShare = b.publicKeyNotificationShare
       return json({
         mode: sandbox.platformMode,
         activeCertificate: sandbox.activeCertificate,
+        listedCertificates: sandbox.listedCertificates,
         publicKeyNotificationShare: sandbox.publicKeyNotificationShare,
       })
     },
