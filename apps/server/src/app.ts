@@ -5,6 +5,7 @@ import type { MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import { AppError } from './errors'
+import { CertificateRefresher, type PlatformCertificateSource } from './jobs/certificates'
 import { loggable, type Logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
 import { outboxBacklog } from './repositories/events'
@@ -32,6 +33,8 @@ export interface AppDeps {
   gateway: PayGateway
   miniProgram: MiniProgramClient
   notifications: NotificationParsers
+  /** Certificate mode's downloaded platform certificates (`wxpay.client.platformCertificates`). */
+  platformCertificates?: PlatformCertificateSource | undefined
   clock?: () => Date
 }
 
@@ -43,6 +46,8 @@ export interface Services {
   payments: PaymentService
   refunds: RefundService
   admin: AdminService
+  /** Keeps the platform certificates fresh; undefined in public-key mode. */
+  certificates: CertificateRefresher | undefined
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -70,6 +75,9 @@ export function createServices(deps: AppDeps): Services {
     payments,
     refunds,
     admin: new AdminService(ctx, payments, refunds),
+    certificates: deps.platformCertificates
+      ? new CertificateRefresher(deps.platformCertificates, clock, deps.logger)
+      : undefined,
   }
 }
 

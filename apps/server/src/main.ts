@@ -7,6 +7,7 @@ import { createApp, createServices, limitServer } from './app'
 import { ConfigError, loadConfig, platformKeys } from './config'
 import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
+import { CERTIFICATE_JOB_INTERVAL_MS } from './jobs/certificates'
 import { every } from './jobs/runner'
 import { sweepOnce } from './jobs/sweeper'
 import { createLogger, loggable } from './logger'
@@ -81,8 +82,12 @@ const deps = {
       wxpay.parseNotification(headers, raw),
     ...(v2 ? { v2: (xml: string) => v2.parseNotification(xml) } : {}),
   },
+  platformCertificates: wxpay.client.platformCertificates,
 }
 const services = createServices(deps)
+// Certificate mode: the list is downloaded before we listen, so the first notification verifies
+// at once. A failure is logged and retried by the job; the server starts anyway.
+await services.certificates?.start()
 const app = createApp(deps, services)
 
 /** The shop's fulfilment hook: replace with your own (ship the goods, send a message, …). */
@@ -115,6 +120,16 @@ const jobs = [
     logger,
   ),
   every('outbox', 1_000, () => dispatchOnce(services.ctx, fulfil), logger),
+  ...(services.certificates
+    ? [
+        every(
+          'platform-certificates',
+          CERTIFICATE_JOB_INTERVAL_MS,
+          () => services.certificates!.runOnce(),
+          logger,
+        ),
+      ]
+    : []),
 ]
 
 async function shutdown(signal: string) {
