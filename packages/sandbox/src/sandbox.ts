@@ -98,6 +98,8 @@ export class Sandbox {
   publicKeyNotificationShare: number
   /** Set once the HTTP server listens: used for bill download URLs. */
   baseUrl = ''
+  /** The backup host's URL, when the sandbox also listens on `backupPort`. */
+  backupUrl: string | undefined
 
   constructor(options: SandboxOptions) {
     this.keys = options.keys
@@ -134,7 +136,11 @@ export class Sandbox {
 
   /** What `GET /__sandbox/merchant` returns. */
   merchant(): SandboxMerchant {
-    return { ...merchantView(this.keys), platformMode: this.platformMode }
+    return {
+      ...merchantView(this.keys),
+      platformMode: this.platformMode,
+      ...(this.backupUrl ? { backupBaseUrl: this.backupUrl } : {}),
+    }
   }
 
   /** Empties all state, faults and the call log; keys, mode and clock stay. */
