@@ -5,6 +5,7 @@ import type { MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import { AppError } from './errors'
+import { CertificateRefresher, type PlatformCertificateSource } from './jobs/certificates'
 import { loggable, type Logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
 import { uploadBacklog } from './repositories/deliveries'
@@ -36,6 +37,8 @@ export interface AppDeps {
   /** Login, shipping management; built by `miniProgramClient` (wechat/mini-program.ts). */
   miniProgram: MiniProgramClient
   notifications: NotificationParsers
+  /** Certificate mode's downloaded platform certificates (`wxpay.client.platformCertificates`). */
+  platformCertificates?: PlatformCertificateSource | undefined
   clock?: () => Date
 }
 
@@ -48,6 +51,8 @@ export interface Services {
   refunds: RefundService
   shipping: ShippingService
   admin: AdminService
+  /** Keeps the platform certificates fresh; undefined in public-key mode. */
+  certificates: CertificateRefresher | undefined
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -79,6 +84,9 @@ export function createServices(deps: AppDeps): Services {
     refunds,
     shipping,
     admin: new AdminService(ctx, payments, refunds, shipping),
+    certificates: deps.platformCertificates
+      ? new CertificateRefresher(deps.platformCertificates, clock, deps.logger)
+      : undefined,
   }
 }
 

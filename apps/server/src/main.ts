@@ -7,6 +7,7 @@ import { createApp, createServices, limitServer } from './app'
 import { ConfigError, loadConfig, platformKeys } from './config'
 import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
+import { CERTIFICATE_JOB_INTERVAL_MS } from './jobs/certificates'
 import { every } from './jobs/runner'
 import { shipOnce } from './jobs/shipping'
 import { sweepOnce } from './jobs/sweeper'
@@ -78,8 +79,12 @@ const deps = {
       wxpay.parseNotification(headers, raw),
     ...(v2 ? { v2: (xml: string) => v2.parseNotification(xml) } : {}),
   },
+  platformCertificates: wxpay.client.platformCertificates,
 }
 const services = createServices(deps)
+// Certificate mode: the list is downloaded before we listen, so the first notification verifies
+// at once. A failure is logged and retried by the job; the server starts anyway.
+await services.certificates?.start()
 const app = createApp(deps, services)
 
 /** The shop's fulfilment hook: replace with your own (ship the goods, send a message, …). */
@@ -113,6 +118,16 @@ const jobs = [
   ),
   every('outbox', 1_000, () => dispatchOnce(services.ctx, fulfil), logger),
   every('shipping', 5_000, () => shipOnce(services.ctx, services.shipping), logger),
+  ...(services.certificates
+    ? [
+        every(
+          'platform-certificates',
+          CERTIFICATE_JOB_INTERVAL_MS,
+          () => services.certificates!.runOnce(),
+          logger,
+        ),
+      ]
+    : []),
 ]
 
 async function shutdown(signal: string) {

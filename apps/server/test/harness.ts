@@ -111,6 +111,8 @@ export interface Harness {
   dispatch(): ReturnType<typeof dispatchOnce>
   /** One run of the shipping job (virtual orders shipped, pending uploads to WeChat retried). */
   shipJob(): ReturnType<typeof shipOnce>
+  /** One run of the platform-certificate job (certificate mode; undefined in public-key mode). */
+  refreshCertificates(): Promise<'refreshed' | 'fresh' | 'failed' | undefined>
   /**
    * Polls `check` every `intervalMs` (20) until it returns a truthy value (notifications are
    * asynchronous). A check that reads much (every notification of a thousand orders) wants a longer
@@ -318,9 +320,12 @@ async function harnessIn(
       v3: (headers, raw) => wxpay.parseNotification(headers, raw),
       v2: (xml) => v2.parseNotification(xml),
     },
+    platformCertificates: wxpay.client.platformCertificates,
     clock: () => new Date(Date.now() + clock.offsetMs),
   }
   const services = createServices(deps)
+  // As main.ts: certificate mode downloads the list at start.
+  await services.certificates?.start()
   handler = createApp(deps, services).callback()
   limitServer(server, config)
 
@@ -392,6 +397,7 @@ async function harnessIn(
     sweep: () => sweepOnce(services.ctx, services.payments, services.refunds),
     dispatch: () => dispatchOnce(services.ctx, onEvent),
     shipJob: () => shipOnce(services.ctx, services.shipping),
+    refreshCertificates: async () => services.certificates?.runOnce(),
     async until(check, timeoutMs = 3000, intervalMs = 20) {
       const deadline = Date.now() + timeoutMs
       for (;;) {

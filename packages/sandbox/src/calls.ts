@@ -17,6 +17,8 @@ export interface CallRecord {
   out_trade_no?: string
   /** The fault that answered it instead of WeChat, if any. */
   fault?: string
+  /** `backup` for a call that reached the backup host (`backupPort`); absent at the primary. */
+  host?: 'backup'
   /**
    * The HTTP status, once an answer was sent in full. Absent when none was: a `timeout` or `reset`
    * fault, or a client that gave up first — in which case the call may still have changed state.
@@ -99,6 +101,7 @@ export function newCallRecord(
     params: Record<string, string>
     body: Buffer
     fault: string | undefined
+    host?: 'backup'
   },
 ): Omit<CallRecord, 'seq'> {
   const record: Omit<CallRecord, 'seq'> = {
@@ -110,6 +113,7 @@ export function newCallRecord(
   const no = orderOf(store, call.path, call.params, call.body)
   if (no !== undefined) record.out_trade_no = no
   if (call.fault !== undefined) record.fault = call.fault
+  if (call.host !== undefined) record.host = call.host
   if (call.body.length > 0) record.request_body = clip(call.body.toString('utf8'))
   return record
 }

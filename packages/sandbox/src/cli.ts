@@ -23,6 +23,7 @@ const COMMANDS: Record<string, Options> = {
   start: {
     host: { type: 'string' },
     port: { type: 'string' },
+    'backup-port': { type: 'string' },
     keys: { type: 'string' },
     'time-scale': { type: 'string' },
     mode: { type: 'string' },

@@ -1,13 +1,28 @@
 import { randomInt } from 'node:crypto'
 
-/** Faults an API path can be given (the next `count` matching calls, or a `rate` of them). */
-export const PATH_FAULTS = ['error500', 'error429', 'timeout', 'reset', 'probe', 'errcode'] as const
+/**
+ * Faults an API path can be given (the next `count` matching calls, or a `rate` of them).
+ * `unreachable` is the primary host down: the connection is dropped with no HTTP answer, and the
+ * call changes nothing; it hits calls at the primary host only, so the same call sent to the
+ * backup host (`backupPort`) goes through. Every other fault hits a call at either host.
+ */
+export const PATH_FAULTS = [
+  'error500',
+  'error429',
+  'timeout',
+  'reset',
+  'probe',
+  'errcode',
+  'unreachable',
+] as const
 /**
  * Kinds only the mini-program server APIs (`api.weixin.qq.com`: `/cgi-bin/…`, `/wxa/…`) take:
  * `errcode` answers the fault's `errcode` (default 10060001, 支付单不存在, which WeChat answers for
  * a while right after payment).
  */
 export const WEIXIN_ONLY_FAULTS: readonly string[] = ['errcode']
+/** Which of the sandbox's hosts a call reached: its main port, or the backup's (`backupPort`). */
+export type SandboxHost = 'primary' | 'backup'
 /** Faults notifications can be given (the next `count` notifications, or a `rate` of them). */
 export const NOTIFICATION_FAULTS = ['drop', 'duplicate', 'delay', 'reorder', 'probe'] as const
 
@@ -69,9 +84,17 @@ export class Faults {
     return this.#take((f) => f.target === 'notifications')
   }
 
-  /** Takes one use of the first fault whose target is a prefix of `path` and that hits. */
-  forPath(path: string): Fault | undefined {
-    return this.#take((f) => f.target !== 'notifications' && path.startsWith(f.target))
+  /**
+   * Takes one use of the first fault whose target is a prefix of `path` and that hits; at the
+   * backup host, `unreachable` faults (the primary's) are passed over.
+   */
+  forPath(path: string, host: SandboxHost = 'primary'): Fault | undefined {
+    return this.#take(
+      (f) =>
+        f.target !== 'notifications' &&
+        path.startsWith(f.target) &&
+        !(host === 'backup' && f.kind === 'unreachable'),
+    )
   }
 
   list(): Fault[] {

@@ -19,6 +19,8 @@ export interface SandboxKeys extends TestMerchant {
  */
 export type SandboxMerchant = Omit<SandboxKeys, 'platformPrivateKey' | 'platformCertificates'> & {
   platformCertificates: { serialNo: string; certificate: string }[]
+  /** The sandbox's backup host, when it runs one (WeChat's api2.mch.weixin.qq.com). */
+  backupBaseUrl?: string
 }
 
 /** The merchant's view of the keys: WeChat's private halves left out. */

@@ -97,9 +97,17 @@ export class Sandbox {
   platformMode: PlatformMode
   /** The platform certificate that signs (a rotation drill switches it). */
   activeCertificate: string
+  /**
+   * The serials `GET /v3/certificates` lists (default: every certificate of the keys). A rotation
+   * drill lists only the old one first, so a merchant that downloaded then meets an unknown serial
+   * once WeChat signs with the new one; switching `activeCertificate` lists it.
+   */
+  listedCertificates: string[]
   publicKeyNotificationShare: number
   /** Set once the HTTP server listens: used for bill download URLs. */
   baseUrl = ''
+  /** The backup host's URL, when the sandbox also listens on `backupPort`. */
+  backupUrl: string | undefined
 
   constructor(options: SandboxOptions) {
     this.keys = options.keys
@@ -117,6 +125,7 @@ export class Sandbox {
     if (this.certificateSigners.length === 0)
       throw new Error('the sandbox needs a platform certificate')
     this.activeCertificate = this.certificateSigners[0]!.serial
+    this.listedCertificates = this.certificateSigners.map((s) => s.serial)
     this.platformMode = options.keys.platformMode ?? 'publicKey'
     this.publicKeyNotificationShare = options.publicKeyNotificationShare ?? 0.5
     this.refundSettleSeconds = options.refundSettleSeconds ?? 5
@@ -136,7 +145,11 @@ export class Sandbox {
 
   /** What `GET /__sandbox/merchant` returns. */
   merchant(): SandboxMerchant {
-    return { ...merchantView(this.keys), platformMode: this.platformMode }
+    return {
+      ...merchantView(this.keys),
+      platformMode: this.platformMode,
+      ...(this.backupUrl ? { backupBaseUrl: this.backupUrl } : {}),
+    }
   }
 
   /** Empties all state, faults and the call log; keys, mode and clock stay. */
@@ -277,6 +290,32 @@ export class Sandbox {
     )
     this.notifyPayment(order)
     return this.transaction(order)
+  }
+
+  /**
+   * The shopper pays an order that is already paid, once more: a second transaction of the same
+   * out_trade_no and amount (重复支付), notified as TRANSACTION.SUCCESS with its own transaction_id,
+   * refundable by that transaction_id. UNCONFIRMED how it arises at WeChat (one out_trade_no is
+   * paid once; double charges reach merchants through client retries and re-created orders): the
+   * sandbox only needs the merchant to see one, and to refund it.
+   */
+  payAgain(order: Order): Transaction {
+    if (order.state !== 'SUCCESS' && order.state !== 'REFUND')
+      throw new WechatError(400, 'ORDER_NOT_PAID', '订单未支付，不能重复支付')
+    const now = this.clock.now()
+    const second: Order = {
+      ...order,
+      state: 'SUCCESS',
+      transactionId: newTransactionId(now),
+      successTime: now,
+      refunds: [],
+      secondPayments: [],
+    }
+    order.secondPayments.push(second)
+    this.store.byTransactionId.set(second.transactionId!, second)
+    this.log(`paid ${order.outTradeNo} again (${order.totalFen} fen, ${second.transactionId})`)
+    this.notifyPayment(second)
+    return this.transaction(second)
   }
 
   /**

@@ -10,6 +10,7 @@ import { WechatError } from './errors'
 import type { Route, SandboxReply, SandboxRequest } from './http'
 import { newRequestId } from './ids'
 import type { SandboxKeys, SandboxMerchant } from './keys'
+import type { SandboxHost } from './faults'
 import { Sandbox, type SandboxOptions } from './sandbox'
 import { billRoutes } from './routes/bills'
 import { certificateRoutes } from './routes/certificates'
@@ -47,6 +48,11 @@ const REQUEST_TIMESTAMP_TOLERANCE_S = 300
 export interface RunningSandbox {
   /** `http://127.0.0.1:<port>`: use it as both WeChat base URLs. */
   url: string
+  /**
+   * With `backupPort`: the backup host (WeChat's api2.mch.weixin.qq.com), the same WeChat on a
+   * second port; an `unreachable` fault takes only the primary down.
+   */
+  backupUrl: string | undefined
   merchant: SandboxMerchant
   sandbox: Sandbox
   close(): Promise<void>
@@ -58,6 +64,8 @@ export interface StartSandboxOptions extends Partial<Omit<SandboxOptions, 'keys'
   keys?: SandboxKeys
   /** 0 (the default) picks a free port. */
   port?: number
+  /** Also listen on this port as the backup host (0 picks a free port); none when undefined. */
+  backupPort?: number
   host?: string
 }
 
@@ -73,25 +81,47 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const keys = options.keys ?? (await (await import('./keys')).generateSandboxKeys())
   const sandbox = new Sandbox({ ...options, keys })
   const hung = new Set<ServerResponse>()
-  const server = createServer(sandboxApp(sandbox, hung).callback())
-  server.keepAliveTimeout = 65_000
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-  sandbox.baseUrl = url
+  const listen = async (port: number, via: SandboxHost) => {
+    const server = createServer(sandboxApp(sandbox, hung, via).callback())
+    server.keepAliveTimeout = 65_000
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+    const bound = (server.address() as AddressInfo).port
+    return { server, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` }
+  }
+  const primary = await listen(options.port ?? 0, 'primary')
+  const servers = [primary.server]
+  let backupUrl: string | undefined
+  if (options.backupPort !== undefined) {
+    try {
+      const backup = await listen(options.backupPort, 'backup')
+      servers.push(backup.server)
+      backupUrl = backup.url
+    } catch (e) {
+      primary.server.close()
+      sandbox.close()
+      throw e
+    }
+  }
+  sandbox.baseUrl = primary.url
+  sandbox.backupUrl = backupUrl
   return {
-    url,
+    url: primary.url,
+    backupUrl,
     merchant: sandbox.merchant(),
     sandbox,
     close: async () => {
       sandbox.close()
       for (const res of hung) res.destroy()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await Promise.all(
+        servers.map((server) => {
+          server.closeAllConnections()
+          return new Promise<void>((resolve) => server.close(() => resolve()))
+        }),
+      )
     },
   }
 }
@@ -110,7 +140,11 @@ type SandboxContext = Context & { state: SandboxState }
  * The Koa app: errors → body (1 MiB cap, read before routing, so an oversized call is never
  * routed or logged) → the routes → 405/404 for what no route answered.
  */
-function sandboxApp(sandbox: Sandbox, hung: Set<ServerResponse>): Koa<SandboxState> {
+function sandboxApp(
+  sandbox: Sandbox,
+  hung: Set<ServerResponse>,
+  via: SandboxHost,
+): Koa<SandboxState> {
   const app = new Koa<SandboxState>()
   // A listener replaces Koa's default, which prints to stderr; the middleware below catches
   // handler errors, so only failures while writing an answer get here.
@@ -141,7 +175,7 @@ function sandboxApp(sandbox: Sandbox, hung: Set<ServerResponse>): Koa<SandboxSta
     if (ctx.path !== ctx.state.url.pathname) ctx.path = ctx.state.url.pathname
     await next()
   })
-  app.use(sandboxRouter(sandbox, hung).routes())
+  app.use(sandboxRouter(sandbox, hung, via).routes())
   app.use((ctx) => {
     // `matched` lists the routes whose path matched: the method was wrong.
     const pathMatched = ((ctx as Partial<RouterContext>).matched?.length ?? 0) > 0
@@ -159,7 +193,11 @@ function sandboxApp(sandbox: Sandbox, hung: Set<ServerResponse>): Koa<SandboxSta
 }
 
 /** Every route, matched case-sensitively and without a trailing slash, as WeChat's paths are. */
-function sandboxRouter(sandbox: Sandbox, hung: Set<ServerResponse>): Router<SandboxState> {
+function sandboxRouter(
+  sandbox: Sandbox,
+  hung: Set<ServerResponse>,
+  via: SandboxHost,
+): Router<SandboxState> {
   const router = new Router<SandboxState>({ sensitive: true, strict: true })
   for (const route of ROUTES) {
     // `register` (not `router.get` …) for the Layer: its parameter names map the raw captures.
@@ -167,7 +205,7 @@ function sandboxRouter(sandbox: Sandbox, hung: Set<ServerResponse>): Router<Sand
       // @koa/router also routes HEAD to GET routes; the sandbox answers HEAD 405, as before.
       if (ctx.method !== route.method) return next()
       const params = rawParams(layer, ctx.captures ?? [])
-      await serve(sandbox, route, ctx as SandboxContext, params, hung)
+      await serve(sandbox, route, ctx as SandboxContext, params, hung, via)
     }) as Layer<SandboxState>
   }
   return router
@@ -196,6 +234,7 @@ async function serve(
   ctx: SandboxContext,
   params: Record<string, string>,
   hung: Set<ServerResponse>,
+  via: SandboxHost,
 ): Promise<void> {
   const { req, res } = ctx
   const { body, url } = ctx.state
@@ -204,7 +243,7 @@ async function serve(
   const baseHeaders = { 'Request-ID': requestId }
 
   const guarded = route.kind === 'v3' || route.kind === 'v2' || route.kind === 'open'
-  const fault = guarded ? sandbox.faults.forPath(url.pathname) : undefined
+  const fault = guarded ? sandbox.faults.forPath(url.pathname, via) : undefined
   const call = guarded
     ? sandbox.calls.add(
         newCallRecord(sandbox.store, {
@@ -215,6 +254,7 @@ async function serve(
           params,
           body,
           fault: fault?.kind,
+          ...(via === 'backup' ? { host: 'backup' as const } : {}),
         }),
       )
     : undefined
@@ -244,6 +284,9 @@ async function serve(
       setTimeout(() => res.destroy(), 60_000).unref()
       return
     case 'reset':
+    case 'unreachable':
+      // No HTTP answer: the connection is dropped (for `unreachable`, as if it had been refused —
+      // the call never reached WeChat, so nothing of it is applied).
       ctx.respond = false
       req.socket.destroy()
       return

@@ -41,6 +41,12 @@ export interface Order {
   /** Failed payment attempts (`PAYERROR` on the control API): the order stays NOTPAY. */
   failedAttempts: number
   refunds: Refund[]
+  /**
+   * Payments made after this one paid the order (`POST /__sandbox/pay {secondPayment: true}`):
+   * each its own transaction of the same out_trade_no and amount, with refunds of its own. Found
+   * by `transaction_id` only; a query by out_trade_no still answers the first payment.
+   */
+  secondPayments: Order[]
 }
 
 /** What a prepay call decides about a new order; the rest starts empty. */
@@ -113,6 +119,7 @@ export class Store {
       closedAt: undefined,
       failedAttempts: 0,
       refunds: [],
+      secondPayments: [],
     }
     this.orders.set(order.outTradeNo, order)
     return order

@@ -52,6 +52,7 @@ afterEach(async () => {
   await call('POST', '/__sandbox/platform', {
     mode: 'publicKey',
     activeCertificate: keys.platformCertificates[0]!.serialNo,
+    listedCertificates: keys.platformCertificates.map((c) => c.serialNo),
     publicKeyNotificationShare: 0.5,
   })
   notify.received.length = 0
@@ -291,6 +292,60 @@ describe('POST /__sandbox/pay', () => {
     const byPrepay = await call('POST', '/__sandbox/pay', { prepay_id: j.prepayId })
     expect(byPrepay.status).toBe(200)
     expect(byPrepay.body).toMatchObject({ out_trade_no: j.no, trade_state: 'SUCCESS' })
+  })
+
+  it('secondPayment: a paid order paid once more, as its own transaction, refundable by it', async () => {
+    const { no } = await nativeOrder(100)
+    expectError(
+      await call('POST', '/__sandbox/pay', { out_trade_no: no, secondPayment: true }),
+      400,
+      'ORDER_NOT_PAID',
+    )
+    const first = (await call('POST', '/__sandbox/pay', { out_trade_no: no })).body
+    const again = await call('POST', '/__sandbox/pay', { out_trade_no: no, secondPayment: true })
+    expect(again.status).toBe(200)
+    expect(again.body).toMatchObject({ out_trade_no: no, trade_state: 'SUCCESS' })
+    expect(again.body.transaction_id).toMatch(/^4200\d{24}$/)
+    expect(again.body.transaction_id).not.toBe(first.transaction_id)
+    // Notified on its own; a query by out_trade_no still answers the first payment.
+    await until(
+      async () => (await call('GET', `/__sandbox/notifications?out_trade_no=${no}`)).body,
+      (l: NotificationRecord[]) => l.length === 2 && l.every((n) => n.status === 'delivered'),
+    )
+    const wxpay = merchantClient()
+    expect((await wxpay.transactions.queryByOutTradeNo(no)).transaction_id).toBe(
+      first.transaction_id,
+    )
+    expect((await wxpay.transactions.queryById(again.body.transaction_id)).trade_state).toBe(
+      'SUCCESS',
+    )
+    // Refunded in full by its transaction_id: the first payment keeps all of its amount.
+    const r = await wxpay.refunds.create({
+      transaction_id: again.body.transaction_id,
+      out_refund_no: newNo('D'),
+      amount: { refund: 100, total: 100, currency: 'CNY' },
+    })
+    expect(r).toMatchObject({ transaction_id: again.body.transaction_id, out_trade_no: no })
+    const state = await call('GET', '/__sandbox/state')
+    const view = state.body.orders.find((o: Json) => o.out_trade_no === no)
+    expect(view).toMatchObject({ trade_state: 'SUCCESS', refunds: [] })
+    expect(view.second_payments).toEqual([
+      expect.objectContaining({
+        transaction_id: again.body.transaction_id,
+        trade_state: 'REFUND',
+        refunds: [expect.objectContaining({ out_refund_no: r.out_refund_no })],
+      }),
+    ])
+    expectError(
+      await call('POST', '/__sandbox/pay', {
+        out_trade_no: no,
+        secondPayment: true,
+        result: 'PAYERROR',
+      }),
+      400,
+      'INVALID_INPUT',
+      /secondPayment/,
+    )
   })
 
   it('an unknown order → 404 ORDER_NOT_EXIST', async () => {
@@ -973,6 +1028,7 @@ describe('POST /__sandbox/platform', () => {
     expect(r.body).toEqual({
       mode: 'certificate',
       activeCertificate: cert2!.serialNo,
+      listedCertificates: [cert1!.serialNo, cert2!.serialNo],
       publicKeyNotificationShare: 0.5,
     })
     expect((await call('GET', '/__sandbox/merchant')).body.platformMode).toBe('certificate')
@@ -991,10 +1047,42 @@ describe('POST /__sandbox/platform', () => {
     expect(share.body).toEqual({
       mode: 'both',
       activeCertificate: cert2!.serialNo,
+      listedCertificates: [cert1!.serialNo, cert2!.serialNo],
       publicKeyNotificationShare: 1,
     })
     // An empty body changes nothing.
     expect((await call('POST', '/__sandbox/platform', {})).body.mode).toBe('both')
+  })
+
+  it('listedCertificates: what /v3/certificates lists; switching the signing one lists it', async () => {
+    const [cert1, cert2] = keys.platformCertificates
+    const listed = async () =>
+      (await merchantClient(sb, { certificates: 'download' }).certificates.list()).map(
+        (c) => c.serialNo,
+      )
+    const r = await call('POST', '/__sandbox/platform', {
+      mode: 'certificate',
+      listedCertificates: [cert1!.serialNo],
+    })
+    expect(r.body.listedCertificates).toEqual([cert1!.serialNo])
+    expect(await listed()).toEqual([cert1!.serialNo])
+    // The rotation: certificate 2 signs from now on, and is listed.
+    const rotated = await call('POST', '/__sandbox/platform', {
+      activeCertificate: cert2!.serialNo,
+    })
+    expect(rotated.body.listedCertificates).toEqual([cert1!.serialNo, cert2!.serialNo])
+    expect(await listed()).toEqual([cert1!.serialNo, cert2!.serialNo])
+    // The signing certificate stays listed whatever is asked.
+    const only1 = await call('POST', '/__sandbox/platform', {
+      listedCertificates: [cert1!.serialNo],
+    })
+    expect(only1.body.listedCertificates).toEqual([cert1!.serialNo, cert2!.serialNo])
+    expectError(
+      await call('POST', '/__sandbox/platform', { listedCertificates: ['DEADBEEF'] }),
+      400,
+      'INVALID_INPUT',
+      /listedCertificates/,
+    )
   })
 
   it('an unknown certificate or a bad mode/share → 400 INVALID_INPUT, nothing changed', async () => {

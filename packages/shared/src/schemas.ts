@@ -169,8 +169,13 @@ export const Refund = z.object({
   reason: z.string(),
   status: z.enum(REFUND_STATUSES),
   refundId: z.string().optional(),
-  /** True for the refund of a payment that arrived after the order was closed. */
+  /** True for a refund the server made by itself: a payment after close, or a second payment. */
   automatic: z.boolean(),
+  /**
+   * The refund of a second payment (another transaction on an order already paid): the transaction
+   * it gives back. Not part of the order's refunded amount.
+   */
+  paymentTransactionId: z.string().optional(),
   createdAt: isoTime,
   settledAt: isoTime.optional(),
 })

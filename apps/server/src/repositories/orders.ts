@@ -218,7 +218,8 @@ export async function claimExpiredOrders(
  * except an order paid after it closed (`closed_at` set), which was never fulfilled and owes the
  * shopper all of their money: it stays REFUNDING until fully refunded. So an after-sales refund of
  * a shipped or completed order shows as REFUNDING / PARTIALLY_REFUNDED / REFUNDED, and a refund
- * that failed puts it back to SHIPPED or COMPLETED. Callers hold the order's row lock.
+ * that failed puts it back to SHIPPED or COMPLETED. The refund of a second payment
+ * (`payment_transaction_id` set) is not the order's and is left out. Callers hold the order's row lock.
  */
 export async function recomputeRefundState(db: Db, orderNo: string): Promise<void> {
   await db.execute(sql`
@@ -236,7 +237,8 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
       select
         coalesce(sum(amount_fen) filter (where status = 'SUCCESS'), 0) as done,
         coalesce(sum(amount_fen) filter (where status in ('SUBMITTING', 'PROCESSING', 'ABNORMAL')), 0) as open
-      from refunds where order_no = ${orderNo}
+      -- A second payment's refund gives back that payment, not the order's money.
+      from refunds where order_no = ${orderNo} and payment_transaction_id is null
     ) s
     where o.order_no = ${orderNo}
       and o.status in ('PAID', 'SHIPPED', 'COMPLETED', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED')`)

@@ -26,6 +26,18 @@ export async function lockRefund(db: Db, outRefundNo: string): Promise<RefundRow
   return row
 }
 
+/** The refund of a second payment, by the transaction it gives back. */
+export async function findSecondPaymentRefund(
+  db: Db,
+  transactionId: string,
+): Promise<RefundRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(refunds)
+    .where(eq(refunds.paymentTransactionId, transactionId))
+  return row
+}
+
 export function refundsOf(db: Db, orderNo: string): Promise<RefundRow[]> {
   return db
     .select()

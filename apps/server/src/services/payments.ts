@@ -32,7 +32,9 @@ import {
   markPaidAfterClose,
   recordPayment,
   touchSynced,
+  type OrderRow,
 } from '../repositories/orders'
+import { findSecondPaymentRefund } from '../repositories/refunds'
 import { releaseStock } from '../repositories/products'
 import { orderStateOf, wechatTime, type WechatOrderState } from '../wechat/gateway'
 import {
@@ -244,7 +246,8 @@ export class PaymentService {
   /**
    * Applies a payment report once. Checks appid, mchid and the amount against the order; a
    * mismatch is stored for review, counted and logged as an alert, and never makes the order PAID.
-   * A payment for an order that already closed is recorded and refunded automatically.
+   * A payment for an order that already closed, and a second payment (another transaction) on an
+   * order already paid, are recorded and refunded automatically.
    */
   async applyPayment(
     report: PaymentReport,
@@ -319,17 +322,14 @@ export class PaymentService {
     }
     if (!report.transactionId) return reject('no transaction_id')
     const payment = { transactionId: report.transactionId, paidAt: report.successTime ?? now }
-    if (order.transactionId && order.transactionId !== report.transactionId) {
-      return reject(
-        `a second payment ${report.transactionId}; the order was paid by ${order.transactionId}`,
-      )
-    }
     // One transaction pays one order: reported for another, it is held (the unique
     // transaction id would otherwise fail the write, and WeChat would retry for a day).
     const earlier = await findPayment(tx, report.transactionId)
     if (earlier && earlier.orderNo !== order.orderNo) {
       return reject(`transaction ${report.transactionId} already paid order ${earlier.orderNo}`)
     }
+    if (order.transactionId && order.transactionId !== report.transactionId)
+      return this.#secondPayment(tx, order, report, payment, notification, reject)
     await recordPayment(tx, {
       transactionId: report.transactionId,
       orderNo: order.orderNo,
@@ -370,6 +370,56 @@ export class PaymentService {
       return { outcome: 'applied' as const, refund, why: 'paid after the order closed' }
     }
     return { outcome: 'duplicate' as const }
+  }
+
+  /**
+   * Another transaction on an order already paid (the shopper was charged twice): recorded, and
+   * refunded in full by its own transaction_id, once — the order row is locked, and the refund row
+   * is unique per transaction, so a repeated notification or a query racing it finds the refund
+   * and is a duplicate. The order itself is not touched: its status, `refunded_fen` and what the
+   * operators may still refund stay as they were.
+   */
+  async #secondPayment(
+    tx: Db,
+    order: OrderRow,
+    report: PaymentReport,
+    payment: { transactionId: string; paidAt: Date },
+    notification: { id: string } | undefined,
+    reject: (detail: string) => Promise<{ outcome: 'rejected'; detail: string }>,
+  ): Promise<
+    | { outcome: 'applied' | 'duplicate'; refund?: string; why?: string }
+    | { outcome: 'rejected'; detail: string }
+  > {
+    if (await findSecondPaymentRefund(tx, payment.transactionId))
+      return { outcome: 'duplicate' as const }
+    await recordPayment(tx, {
+      transactionId: payment.transactionId,
+      orderNo: order.orderNo,
+      // The amount was checked against the order's total.
+      amountFen: order.totalFen,
+      payerOpenid: report.payerOpenid ?? null,
+      paidAt: payment.paidAt,
+      source: report.source,
+    })
+    if (report.state === 'REFUND') {
+      return reject(
+        `a second payment ${payment.transactionId}, already refunded at WeChat; the order was paid by ${order.transactionId}`,
+      )
+    }
+    const why = 'second payment on a paid order'
+    const refund = await this.refunds.createForSecondPayment(tx, order, {
+      transactionId: payment.transactionId,
+      amountFen: order.totalFen,
+    })
+    if (notification) {
+      await setNotificationOutcome(
+        tx,
+        notification.id,
+        'applied',
+        `${why} (paid by ${order.transactionId}): refunded automatically as ${refund}`,
+      )
+    }
+    return { outcome: 'applied' as const, refund, why }
   }
 
   /**

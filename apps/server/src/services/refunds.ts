@@ -87,11 +87,13 @@ export class RefundService {
       if (manual.some((r) => r.lastError === null)) {
         throw new AppError('REFUND_IN_PROGRESS', '该订单的另一笔退款正在提交，请稍后刷新再试')
       }
+      // A second payment's refund gives back that payment, not the order's money.
       const held = all
         .filter(
           (r) =>
-            r.status === 'SUCCESS' ||
-            (OPEN_REFUND_STATUSES as readonly string[]).includes(r.status),
+            r.paymentTransactionId === null &&
+            (r.status === 'SUCCESS' ||
+              (OPEN_REFUND_STATUSES as readonly string[]).includes(r.status)),
         )
         .reduce((sum, r) => sum + r.amountFen, 0)
       const refundable = order.totalFen - held
@@ -132,6 +134,30 @@ export class RefundService {
   }
 
   /**
+   * Inside the payment's transaction (the order row locked): the full refund of a second payment —
+   * another transaction on an order already paid. Refunded by that `transaction_id`, outside the
+   * order's refundable amount (see refunds.payment_transaction_id); numbered `<order>-D<n>`.
+   */
+  async createForSecondPayment(
+    tx: Db,
+    order: OrderRow,
+    payment: { transactionId: string; amountFen: number },
+  ): Promise<string> {
+    const n = (await refundsOf(tx, order.orderNo)).filter((r) => r.paymentTransactionId).length
+    const row = await insertRefund(tx, {
+      outRefundNo: `${order.orderNo}-D${n + 1}`,
+      orderNo: order.orderNo,
+      amountFen: payment.amountFen,
+      reason: '重复支付，款项自动退回',
+      status: 'SUBMITTING',
+      automatic: true,
+      paymentTransactionId: payment.transactionId,
+      createdAt: this.ctx.clock(),
+    })
+    return row.outRefundNo
+  }
+
+  /**
    * Sends a SUBMITTING refund to WeChat. A transient failure leaves it SUBMITTING (resubmitted
    * later with the same number); a refusal marks it FAILED and alerts.
    */
@@ -140,11 +166,14 @@ export class RefundService {
     if (!refund || refund.status !== 'SUBMITTING') return
     const order = (await findOrder(this.ctx.db, refund.orderNo))!
     try {
+      const second = refund.paymentTransactionId
       const r = await this.ctx.gateway.refund({
         orderNo: order.orderNo,
+        // A second payment is refunded by its own transaction, whose total is its own amount.
+        ...(second ? { transactionId: second } : {}),
         outRefundNo,
         amountFen: refund.amountFen,
-        totalFen: order.totalFen,
+        totalFen: second ? refund.amountFen : order.totalFen,
         reason: refund.reason,
         notifyUrl: `${this.ctx.config.publicBaseUrl}/api/pay/notify`,
       })
@@ -255,7 +284,9 @@ export class RefundService {
       })
       if (!updated) return 'duplicate'
       await recomputeRefundState(tx, refund.orderNo)
-      if (result.status === 'SUCCESS') {
+      // A second payment's refund changes nothing of the order: no `order.refunded`, which the
+      // shop's systems read as the order's money going back.
+      if (result.status === 'SUCCESS' && !refund.paymentTransactionId) {
         await enqueueEvent(tx, {
           type: 'order.refunded',
           at: this.ctx.clock(),

@@ -59,6 +59,7 @@ export function refundView(r: RefundRow): Refund {
     reason: r.reason,
     status: r.status as Refund['status'],
     automatic: r.automatic,
+    ...(r.paymentTransactionId ? { paymentTransactionId: r.paymentTransactionId } : {}),
     createdAt: r.createdAt.toISOString(),
     ...(r.refundId ? { refundId: r.refundId } : {}),
     ...(r.settledAt ? { settledAt: r.settledAt.toISOString() } : {}),

@@ -95,6 +95,8 @@ export interface PayGateway {
   /** Refunds go through APIv3 in both modes (APIv2 refunds need a TLS client certificate). */
   refund(input: {
     orderNo: string
+    /** Refund this transaction of the order (a second payment) rather than the order's own. */
+    transactionId?: string
     outRefundNo: string
     amountFen: number
     totalFen: number
@@ -243,7 +245,10 @@ async function refundV3(
   input: Parameters<PayGateway['refund']>[0],
 ): Promise<WechatRefundState> {
   const r = await wxpay.refunds.create({
-    out_trade_no: input.orderNo,
+    // WeChat takes one of the two; a second payment of the order only by its transaction_id.
+    ...(input.transactionId
+      ? { transaction_id: input.transactionId }
+      : { out_trade_no: input.orderNo }),
     out_refund_no: input.outRefundNo,
     reason: input.reason,
     notify_url: input.notifyUrl,

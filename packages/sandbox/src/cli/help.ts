@@ -74,6 +74,8 @@ const COMMANDS: Record<string, Record<Lang, string>> = {
 Starts a sandbox in this process; Ctrl-C stops it. Each flag defaults to its env variable.
   --host <host>                   SANDBOX_HOST, default 127.0.0.1
   --port <port>                   SANDBOX_PORT, default 3100 (0: a free port)
+  --backup-port <port>            SANDBOX_BACKUP_PORT: also play WeChat's backup host
+                                  (api2.mch.weixin.qq.com) on this port (0: a free port); none by default
   --keys <file>                   SANDBOX_KEYS, default .sandbox/keys.json in the workspace root
                                   (the nearest folder up with pnpm-workspace.yaml), else in the
                                   current folder; generated on the first start
@@ -99,6 +101,8 @@ With --json: a "ready" line with the URL and merchant, then log lines as {"event
 在当前进程中启动沙箱，Ctrl-C 停止。每个选项的默认值取自对应的环境变量。
   --host <主机>                   SANDBOX_HOST，默认 127.0.0.1
   --port <端口>                   SANDBOX_PORT，默认 3100（0：任选空闲端口）
+  --backup-port <端口>            SANDBOX_BACKUP_PORT：同时在此端口扮演微信支付备用域名
+                                  （api2.mch.weixin.qq.com）（0：任选空闲端口）；默认不启用
   --keys <文件>                   SANDBOX_KEYS，默认为工作区根目录（向上最近的含 pnpm-workspace.yaml
                                   的目录）下的 .sandbox/keys.json，否则为当前目录下的；首次启动时生成
   --time-scale <倍数>             SANDBOX_TIME_SCALE，默认 1（600：24 小时重试计划 144 秒跑完）
@@ -179,8 +183,10 @@ Sandbox time drives order expiry, prepay life, login codes, notification retries
   faults: {
     en: `Usage: fen-sandbox faults [list | add <kind> [target] [options] | clear]
 
-  add <kind> [target]   arms a fault. Path kinds: error500 error429 timeout reset probe;
-                        target a path prefix, default "/". Notification kinds: drop duplicate
+  add <kind> [target]   arms a fault. Path kinds: error500 error429 timeout reset probe
+                        unreachable (the primary host only: no HTTP answer, so a client with a
+                        backup host goes there); target a path prefix, default "/".
+                        Notification kinds: drop duplicate
                         delay reorder probe; target "notifications" (the default for them).
                         probe needs a target.
     --target <t>        the target, instead of the positional one
@@ -193,7 +199,9 @@ Sandbox time drives order expiry, prepay life, login codes, notification retries
   clear                 clears every fault`,
     zh: `用法：fen-sandbox faults [list | add <类型> [目标] [选项] | clear]
 
-  add <类型> [目标]     注入故障。接口类：error500 error429 timeout reset probe，目标为路径前缀，
+  add <类型> [目标]     注入故障。接口类：error500 error429 timeout reset probe unreachable
+                        （unreachable 只作用于主域名：无 HTTP 应答，配置了备用域名的客户端
+                        会改发备用域名），目标为路径前缀，
                         默认 "/"。通知类：drop duplicate delay reorder probe，目标为
                         "notifications"（通知类的默认值）。probe 必须指定目标。
     --target <目标>     以选项代替位置参数指定目标

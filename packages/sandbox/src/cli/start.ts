@@ -10,6 +10,7 @@ import { usage, type Output } from './common'
 export interface StartFlags {
   host?: string | undefined
   port?: string | undefined
+  'backup-port'?: string | undefined
   keys?: string | undefined
   'time-scale'?: string | undefined
   mode?: string | undefined
@@ -39,6 +40,13 @@ export async function start(
   const port = number('--port', 'SANDBOX_PORT', flags.port ?? env.SANDBOX_PORT ?? '3100', (n) =>
     Number.isInteger(n) && n >= 0 && n <= 65535 ? undefined : 'a port number, 0 to 65535',
   )
+  const backupText = flags['backup-port'] ?? env.SANDBOX_BACKUP_PORT
+  const backupPort =
+    backupText === undefined
+      ? undefined
+      : number('--backup-port', 'SANDBOX_BACKUP_PORT', backupText, (n) =>
+          Number.isInteger(n) && n >= 0 && n <= 65535 ? undefined : 'a port number, 0 to 65535',
+        )
   const timeScale = number(
     '--time-scale',
     'SANDBOX_TIME_SCALE',
@@ -77,6 +85,7 @@ export async function start(
     keys,
     host,
     port,
+    ...(backupPort === undefined ? {} : { backupPort }),
     timeScale,
     // 0 means by hand only: the sandbox's `false`.
     refundSettleSeconds: settle === 0 ? false : settle,
@@ -96,13 +105,14 @@ export async function start(
     `Fen sandbox (WeChat Pay, offline) listening on ${sb.url}  (ready in ${ms} ms)
   control page   ${sb.url}/__sandbox/
   merchant       ${sb.merchant.mchid}  appid ${sb.merchant.appid}  mode ${sb.sandbox.platformMode}
-  keys           ${keysFile}${created ? ' (generated now)' : ''} — TEST KEYS ONLY
+  keys           ${keysFile}${created ? ' (generated now)' : ''} — TEST KEYS ONLY${sb.backupUrl ? `\n  backup host    ${sb.backupUrl}  (WeChat's api2; fault kind unreachable takes the primary down)` : ''}
   time scale     ${timeScale}×   refunds settle ${settle === 0 ? 'by hand only' : `after ${settle} s`}
   message push   ${weixin.push ? `${weixin.push.url} (${weixin.push.encodingAESKey ? '安全模式' : '明文模式'}, ${weixin.push.format})` : 'off (--push-url)'}
   try            fen-sandbox listen --forward-to http://localhost:3000/api/pay/notify`,
     {
       event: 'ready',
       url: sb.url,
+      ...(sb.backupUrl ? { backupUrl: sb.backupUrl } : {}),
       mchid: sb.merchant.mchid,
       appid: sb.merchant.appid,
       mode: sb.sandbox.platformMode,

@@ -16,7 +16,10 @@ export const certificateRoutes: Route[] = [
           '无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。',
         )
       }
-      const data = sandbox.keys.platformCertificates.map((c) => {
+      const listed = sandbox.keys.platformCertificates.filter((c) =>
+        sandbox.listedCertificates.includes(c.serialNo),
+      )
+      const data = listed.map((c) => {
         const cert = parseCertificate(c.certificate)
         return {
           serial_no: c.serialNo,

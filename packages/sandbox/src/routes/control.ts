@@ -58,6 +58,15 @@ function orderView(req: SandboxRequest, o: Order): object {
     refunds: o.refunds.map((r) => refundView(req.sandbox, r)),
     // 发货信息管理: absent until the shipping system looked at the payment.
     shipping: orderShippingView(req.sandbox, o),
+    ...(o.secondPayments.length > 0
+      ? {
+          second_payments: o.secondPayments.map((p) => ({
+            transaction_id: p.transactionId,
+            trade_state: p.state,
+            refunds: p.refunds.map((r) => refundView(req.sandbox, r)),
+          })),
+        }
+      : {}),
   }
 }
 
@@ -78,9 +87,15 @@ const payTarget = z
     result: z.enum(['SUCCESS', 'PAYERROR']).default('SUCCESS'),
     openid: z.string().optional(),
     afterClose: z.boolean().default(false),
+    /** Pay an order that is already paid once more (a second transaction; see Sandbox.payAgain). */
+    secondPayment: z.boolean().default(false),
   })
   .refine((b) => b.out_trade_no ?? b.prepay_id ?? b.code_url, {
     message: 'give out_trade_no, prepay_id or code_url',
+  })
+  .refine((b) => !b.secondPayment || (b.result === 'SUCCESS' && !b.afterClose), {
+    message: 'secondPayment goes with result SUCCESS, without afterClose',
+    path: ['secondPayment'],
   })
 
 const requestPayment = z.object({
@@ -191,6 +206,7 @@ export const controlRoutes: Route[] = [
       const b = parse(payTarget, req)
       const order = req.sandbox.findOrder(b)
       if (!order) throw new WechatError(404, 'ORDER_NOT_EXIST', '订单不存在')
+      if (b.secondPayment) return json(req.sandbox.payAgain(order))
       return json(req.sandbox.pay(order, b.result, b.openid, { afterClose: b.afterClose }))
     },
   },
@@ -375,26 +391,40 @@ export const controlRoutes: Route[] = [
         z.object({
           mode: z.enum(['publicKey', 'certificate', 'both']).optional(),
           activeCertificate: z.string().optional(),
+          /** Which certificates `GET /v3/certificates` lists (the rotation drill). */
+          listedCertificates: z.array(z.string()).min(1).optional(),
           publicKeyNotificationShare: z.number().min(0).max(1).optional(),
         }),
         req,
       )
-      if (b.activeCertificate !== undefined) {
-        if (!sandbox.certificateSigners.some((s) => s.serial === b.activeCertificate)) {
-          throw new WechatError(
-            400,
-            'INVALID_INPUT',
-            'activeCertificate is not one of the platform certificates',
-          )
-        }
-        sandbox.activeCertificate = b.activeCertificate
+      const known = (serial: string) => sandbox.certificateSigners.some((s) => s.serial === serial)
+      if (b.activeCertificate !== undefined && !known(b.activeCertificate)) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          'activeCertificate is not one of the platform certificates',
+        )
       }
+      if (b.listedCertificates !== undefined && !b.listedCertificates.every(known)) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          'listedCertificates are serials of the platform certificates',
+        )
+      }
+      if (b.listedCertificates !== undefined)
+        sandbox.listedCertificates = [...new Set(b.listedCertificates)]
+      if (b.activeCertificate !== undefined) sandbox.activeCertificate = b.activeCertificate
+      // WeChat lists the certificate it signs with: a rotation publishes the new one.
+      if (!sandbox.listedCertificates.includes(sandbox.activeCertificate))
+        sandbox.listedCertificates = [...sandbox.listedCertificates, sandbox.activeCertificate]
       if (b.mode) sandbox.platformMode = b.mode as PlatformMode
       if (b.publicKeyNotificationShare !== undefined)
         sandbox.publicKeyNotificationShare = b.publicKeyNotificationShare
       return json({
         mode: sandbox.platformMode,
         activeCertificate: sandbox.activeCertificate,
+        listedCertificates: sandbox.listedCertificates,
         publicKeyNotificationShare: sandbox.publicKeyNotificationShare,
       })
     },

@@ -104,6 +104,12 @@ export class WechatPayClient {
   readonly verifier: Verifier
   /** The WeChat Pay public key, when configured (also used to check a certificate download). */
   readonly publicKeyVerifier: PublicKeyVerifier | undefined
+  /**
+   * The downloaded platform certificates with `certificates: 'download'` (alone or beside the
+   * public key), else undefined: `refresh()` it at start and on a schedule of your own (it also
+   * refreshes itself on an unknown serial and, on lookups, once its set is an hour old).
+   */
+  readonly platformCertificates: PlatformCertificateManager | undefined
   readonly apiV3Key: KeyObject
   readonly clock: Clock
   readonly nonce: NonceSource
@@ -148,18 +154,20 @@ export class WechatPayClient {
     this.publicKeyVerifier = platform?.publicKey
       ? new PublicKeyVerifier(platform.publicKey.id, platform.publicKey.key)
       : undefined
+    this.platformCertificates =
+      platform?.certificates === 'download'
+        ? new PlatformCertificateManager({
+            clock: this.clock,
+            download: () => downloadPlatformCertificates(this),
+          })
+        : undefined
     this.verifier = this.#createVerifier(platform)
   }
 
   #createVerifier(platform: PlatformKeyOptions | undefined): Verifier {
     const publicKey = this.publicKeyVerifier
-    let certificates: Verifier | undefined
-    if (platform?.certificates === 'download') {
-      certificates = new PlatformCertificateManager({
-        clock: this.clock,
-        download: () => downloadPlatformCertificates(this),
-      })
-    } else if (platform?.certificates) {
+    let certificates: Verifier | undefined = this.platformCertificates
+    if (!certificates && platform?.certificates && platform.certificates !== 'download') {
       certificates = new CertificateVerifier(platform.certificates, this.clock)
     }
     if (publicKey && certificates) return new CombinedVerifier(publicKey, certificates)

@@ -19,8 +19,14 @@ export const refunds = pgTable(
     reason: text('reason').notNull(),
     status: text('status').notNull(),
     refundId: text('refund_id'),
-    /** The refund of a payment that arrived after the order closed. */
+    /** A refund the server made by itself: a payment after close, or a second payment. */
     automatic: boolean('automatic').notNull().default(false),
+    /**
+     * Set on the refund of a second payment (another transaction on an order already paid): the
+     * transaction it gives back, refunded by this `transaction_id`. Such a refund is outside the
+     * order's refundable amount: the order's `refunded_fen` and status never count it.
+     */
+    paymentTransactionId: text('payment_transaction_id'),
     idempotencyKey: text('idempotency_key'),
     createdAt: ts('created_at').notNull().defaultNow(),
     settledAt: ts('settled_at'),
@@ -34,6 +40,8 @@ export const refunds = pgTable(
     ),
     check('refunds_amount_positive', sql`${t.amountFen} > 0`),
     uniqueIndex('refunds_order_idempotency').on(t.orderNo, t.idempotencyKey),
+    // One refund per second payment, however often it is reported.
+    uniqueIndex('refunds_payment_transaction').on(t.paymentTransactionId),
     index('refunds_order').on(t.orderNo),
   ],
 )
