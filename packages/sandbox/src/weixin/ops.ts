@@ -210,8 +210,10 @@ export class WeixinOps {
     record.confirmMethod = how === 'auto' ? 1 : 2
     this.#emit(record, how === 'auto' ? 'auto_confirmed' : 'confirmed')
     const delay = this.settings.settlementDelaySeconds * 1000
-    if (delay === 0) this.#settle(record)
-    else record.settlement = this.#sb.clock.at(now + delay, () => this.#settle(record))
+    // Settled at the instant it was due (with no delay, the confirmation's own: the clock is read
+    // once, so the two times agree even while real time passes).
+    if (delay === 0) this.#settle(record, now)
+    else record.settlement = this.#sb.clock.at(now + delay, () => this.#settle(record, now + delay))
     return { status: 'success' }
   }
 
@@ -263,11 +265,11 @@ export class WeixinOps {
     })
   }
 
-  #settle(record: ShippingRecord): void {
+  #settle(record: ShippingRecord, at: number): void {
     record.settlement = undefined
     if (this.#records.get(record.order.outTradeNo) !== record || record.state !== 3) return
     record.state = 4
-    record.settledAt = this.#sb.clock.now()
+    record.settledAt = at
     this.#emit(record, 'settled')
     this.#pushSettlement(record, 'settled')
   }
