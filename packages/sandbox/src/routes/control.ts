@@ -13,31 +13,9 @@ import {
   orderShippingView,
   weixinSettingsShape,
   weixinSettingsView,
+  parse,
+  json,
 } from './weixin-control'
-
-/** Control API errors: `{code, message}` with a 4xx, like the rest of Fen. */
-function parse<T>(schema: z.ZodType<T>, req: SandboxRequest): T {
-  let value: unknown = {}
-  if (req.body.length > 0) {
-    try {
-      value = JSON.parse(req.body.toString('utf8'))
-    } catch {
-      throw new WechatError(400, 'INVALID_JSON', 'the body is not JSON')
-    }
-  }
-  const r = schema.safeParse(value)
-  if (!r.success) {
-    const issue = r.error.issues[0]!
-    throw new WechatError(
-      400,
-      'INVALID_INPUT',
-      `${issue.path.join('.') || 'body'}: ${issue.message}`,
-    )
-  }
-  return r.data
-}
-
-const json = (body: unknown, status = 200): SandboxReply => ({ status, body })
 
 /** What the sandbox page and tests read: orders with their refunds. */
 function orderView(req: SandboxRequest, o: Order): object {

@@ -13,7 +13,8 @@ import type { ShippingRecord } from '../weixin/shipping'
  * confirmation (`wx.openBusinessView` 确认收货), shipping records, and message pushes.
  */
 
-function parse<T>(schema: z.ZodType<T>, req: SandboxRequest): T {
+/** Control API bodies (both control route files): `{code, message}` with a 4xx, like the rest of Fen. */
+export function parse<T>(schema: z.ZodType<T>, req: SandboxRequest): T {
   let value: unknown = {}
   if (req.body.length > 0) {
     try {
@@ -34,7 +35,7 @@ function parse<T>(schema: z.ZodType<T>, req: SandboxRequest): T {
   return r.data
 }
 
-const json = (body: unknown, status = 200): SandboxReply => ({ status, body })
+export const json = (body: unknown, status = 200): SandboxReply => ({ status, body })
 
 const httpUrl = z.string().refine(
   (s) => {
