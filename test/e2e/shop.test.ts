@@ -119,6 +119,31 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     expect((await adminOrder(orderNo)).status).toBe('PAID')
   })
 
+  it('a reload keeps the sandbox shopper; 切换用户 makes a new one (bug 1)', async () => {
+    const orderNo = await checkout({ 0: 1 })
+    await page.reload()
+    await page.goto(`${web.url}/#/pages/orders/index`)
+    await page.locator(`.order[data-order-no="${orderNo}"]`).waitFor({ timeout: 15_000 })
+
+    await page.locator('.switch-user').click()
+    await page.getByText('还没有订单', { exact: true }).waitFor({ timeout: 15_000 })
+    expect(await page.locator(`.order[data-order-no="${orderNo}"]`).count()).toBe(0)
+  })
+
+  it('模拟支付失败 then 模拟扫码支付: the failure is gone under 支付成功 (bug 3)', async () => {
+    const orderNo = await checkout({ 2: 1 })
+    await page.locator('.pay-native').click()
+    await page.locator('.scan-fail').waitFor({ timeout: 15_000 })
+    await page.locator('.scan-fail').click()
+    await page.locator('.pay-failure').waitFor({ timeout: 10_000 })
+    expect(await page.locator('.pay-failure').textContent()).toContain('支付失败')
+
+    await page.locator('.scan-pay').click()
+    await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
+    expect(await page.locator('.message.error').count()).toBe(0)
+    expect((await adminOrder(orderNo)).status).toBe('PAID')
+  })
+
   it('a cancelled payment leaves the order payable; cancelling the order → 已关闭', async () => {
     const orderNo = await checkout({ 1: 1 })
     await page.locator('.pay-jsapi').click()
@@ -133,11 +158,14 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await card.waitFor({ timeout: 10_000 })
     expect(await card.locator('.status').textContent()).toBe('待支付')
     await card.locator('.cancel').click()
-    await page.getByText('确定', { exact: true }).click()
+    // The modal says what each button does (bug 5: 取消 / 确定 read as "cancel the cancelling").
+    expect(await page.locator('.taro-model__cancel').textContent()).toBe('暂不取消')
+    await page.locator('.taro-model__confirm').click()
     await page
       .locator(`.order[data-order-no="${orderNo}"][data-status="CLOSED"]`)
       .waitFor({ timeout: 10_000 })
     expect(await card.locator('.status').textContent()).toBe('已关闭')
+    expect(await page.locator('.message.error').count()).toBe(0)
     await shot('7-closed')
     const detail = await adminOrder(orderNo)
     expect(detail.status).toBe('CLOSED')

@@ -18,11 +18,22 @@ export async function continuePaying(order: Order): Promise<string> {
   }
 }
 
+/**
+ * The modal names both buttons by what they do: a bare 取消 / 确定 pair read as "cancel the
+ * cancelling". Success is a toast, not the page's message line, which is red for errors.
+ */
 export async function confirmAndCancel(order: Order): Promise<{ order?: Order; message: string }> {
-  const { confirm } = await Taro.showModal({ title: '取消订单', content: '确定取消这个订单吗？' })
+  const { confirm } = await Taro.showModal({
+    title: '取消订单',
+    content: '取消后订单将关闭，确定取消吗？',
+    cancelText: '暂不取消',
+    confirmText: '取消订单',
+  })
   if (!confirm) return { message: '' }
   try {
-    return { order: await cancelOrder(order.orderNo), message: '订单已取消' }
+    const cancelled = await cancelOrder(order.orderNo)
+    void Taro.showToast({ title: '订单已取消', icon: 'success' })
+    return { order: cancelled, message: '' }
   } catch (e) {
     return { message: describeError(e) }
   }

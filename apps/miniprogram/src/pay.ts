@@ -1,5 +1,5 @@
 import Taro from '@tarojs/taro'
-import type { Order, PayChannel } from '@fen/shared'
+import { describeItems, type Order, type PayChannel } from '@fen/shared'
 import { payOrder } from '@/api/orders'
 import { ApiRequestError } from '@/http/request'
 import { platform, type PayOutcome } from '@/platform'
@@ -30,11 +30,6 @@ export function describeError(e: unknown): string {
   }
 }
 
-function description(order: Order): string {
-  const first = order.items[0]?.title ?? '订单'
-  return order.items.length > 1 ? `${first} 等${order.items.length}件` : first
-}
-
 /**
  * Pays an order by `channel`. JSAPI: the server signs the parameters, `wx.requestPayment` runs,
  * and a success goes to the result page, which confirms with the server (the client's success is
@@ -53,7 +48,7 @@ export async function payFor(
   const outcome: PayOutcome = await platform.requestPayment(answer.params, {
     orderNo: order.orderNo,
     totalFen: order.totalFen,
-    description: description(order),
+    description: describeItems(order.items),
   })
   if (outcome.status === 'cancelled') return { kind: 'cancelled' }
   if (outcome.status === 'failed') return { kind: 'failed', reason: outcome.reason }

@@ -395,7 +395,7 @@ describe('orders page (pages/orders)', () => {
     expect(p.find('.cancel').text()).toBe('取消订单')
     expect(p.find('.status').text()).toBe('待支付')
     expect(p.find('.price').text()).toBe('¥74.80')
-    expect(p.text()).toContain('等2件')
+    expect(p.text()).toContain('手冲咖啡豆 等3件商品')
     for (const no of ['FENORD000002', 'FENORD000003']) {
       expect(card(w, no).find('.pay').exists()).toBe(false)
       expect(card(w, no).find('.cancel').exists()).toBe(false)
@@ -414,13 +414,18 @@ describe('orders page (pages/orders)', () => {
     await tap(card(w, 'FENORD000001').find('.cancel'))
 
     expect(Taro.showModal).toHaveBeenCalledTimes(1)
-    expect(Taro.showModal.mock.calls[0]![0]).toMatchObject({ title: '取消订单' })
+    expect(Taro.showModal.mock.calls[0]![0]).toMatchObject({
+      title: '取消订单',
+      cancelText: '暂不取消',
+      confirmText: '取消订单',
+    })
     expect(taro.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /api/orders',
       'POST /api/orders/FENORD000001/cancel',
       'GET /api/orders',
     ])
-    expect(w.find('.message').text()).toBe('订单已取消')
+    expect(Taro.showToast).toHaveBeenCalledWith({ title: '订单已取消', icon: 'success' })
+    expect(w.find('.message').exists()).toBe(false)
     expect(card(w, 'FENORD000001').find('.cancel').exists()).toBe(false)
     expect(card(w, 'FENORD000001').find('.status').text()).toBe('已关闭')
   })
@@ -494,7 +499,8 @@ describe('order page (pages/order)', () => {
     await tap(w.find('.actions .cancel'))
 
     expect(taro.requests[1]!.path).toBe(`/api/orders/${NO}/cancel`)
-    expect(w.find('.message').text()).toBe('订单已取消')
+    expect(Taro.showToast).toHaveBeenCalledWith({ title: '订单已取消', icon: 'success' })
+    expect(w.find('.message').exists()).toBe(false)
     expect(w.find('.big-status').text()).toBe('已关闭')
     expect(w.find('.actions').exists()).toBe(false)
   })

@@ -176,7 +176,8 @@ describe('order actions', () => {
     const closed = withStatus('CLOSED', { orderNo: 'FENPAY000001' })
     taro.onRequest(routes({ 'POST /api/orders/FENPAY000001/cancel': ok(closed) }))
 
-    await expect(confirmAndCancel(ORDER)).resolves.toEqual({ order: closed, message: '订单已取消' })
+    await expect(confirmAndCancel(ORDER)).resolves.toEqual({ order: closed, message: '' })
+    expect(Taro.showToast).toHaveBeenCalledWith({ title: '订单已取消', icon: 'success' })
     expect(Taro.showModal).toHaveBeenCalledTimes(1)
     expect(Taro.showModal.mock.calls[0]![0]).toMatchObject({ title: '取消订单' })
     expect(taro.requestsTo('/api/orders/FENPAY000001/cancel', 'POST')).toHaveLength(1)

@@ -116,6 +116,22 @@ describe('withSandbox', () => {
     await expect(sandboxed.login()).rejects.toThrow('沙箱登录失败')
   })
 
+  it('keeps the sandbox shopper across launches, and 切换用户 makes a new one (bug 1)', async () => {
+    taro.answer(ok({ code: 'c1', openid: 'o-device' }))
+    await sandboxed.login()
+    expect(taro.requests[0]!.body).toEqual({})
+
+    taro.answer(ok({ code: 'c2', openid: 'o-device' }))
+    await sandboxed.login()
+    expect(taro.requests[1]!.body).toEqual({ openid: 'o-device' })
+
+    sandboxed.switchUser!()
+    taro.answer(ok({ code: 'c3', openid: 'o-new' }))
+    await sandboxed.login()
+    expect(taro.requests[2]!.body).toEqual({})
+    expect(weappPlatform.switchUser).toBeUndefined()
+  })
+
   it('requestPayment opens the cashier page; its answer goes to the sandbox, leaves the page, then settles', async () => {
     const result = sandboxed.requestPayment(params, paying)
     expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/pages/sandbox-cashier/index' })

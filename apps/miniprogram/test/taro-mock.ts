@@ -93,11 +93,19 @@ const Taro = {
   navigateTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'navigateTo:ok' })),
   redirectTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'redirectTo:ok' })),
   navigateBack: vi.fn(async (_o?: { delta?: number }) => ({ errMsg: 'navigateBack:ok' })),
-  showModal: vi.fn(async (_o: { title?: string; content?: string }) => ({
-    confirm: modalConfirm,
-    cancel: !modalConfirm,
-    errMsg: 'showModal:ok',
-  })),
+  showToast: vi.fn(async (_o: { title: string; icon?: string }) => ({ errMsg: 'showToast:ok' })),
+  showModal: vi.fn(
+    async (_o: {
+      title?: string
+      content?: string
+      cancelText?: string
+      confirmText?: string
+    }) => ({
+      confirm: modalConfirm,
+      cancel: !modalConfirm,
+      errMsg: 'showModal:ok',
+    }),
+  ),
   getStorageSync: vi.fn((key: string): unknown => (storage.has(key) ? storage.get(key) : '')),
   setStorageSync: vi.fn((key: string, value: unknown) => {
     storage.set(key, value)

@@ -1,3 +1,4 @@
+export * from './describe'
 export * from './enums'
 export * from './errors'
 export * from './money'

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { ERROR_CODES, ORDER_STATUSES, ORDER_STATUS_LABELS, formatFen, isFen, schemas } from '../src'
+import {
+  ERROR_CODES,
+  ORDER_STATUSES,
+  ORDER_STATUS_LABELS,
+  describeItems,
+  formatFen,
+  isFen,
+  schemas,
+} from '../src'
 
 describe('money', () => {
   it('formats integer fen as yuan without float error', () => {
@@ -81,5 +89,23 @@ describe('enums and codes', () => {
 
   it('give every error code a 4xx or 5xx status', () => {
     for (const status of Object.values(ERROR_CODES)) expect(status).toBeGreaterThanOrEqual(400)
+  })
+})
+
+describe('describeItems', () => {
+  it('counts units, and does not call one line of 2 "等2件"', () => {
+    expect(describeItems([{ title: '拿铁', quantity: 1 }])).toBe('拿铁')
+    expect(describeItems([{ title: '拿铁', quantity: 2 }])).toBe('拿铁 ×2')
+    expect(
+      describeItems([
+        { title: '拿铁', quantity: 2 },
+        { title: '摩卡', quantity: 1 },
+      ]),
+    ).toBe('拿铁 等3件商品')
+    expect(describeItems([])).toBe('Fen 订单')
+  })
+
+  it("stays within WeChat's 127 characters", () => {
+    expect([...describeItems([{ title: '咖'.repeat(300), quantity: 1 }])]).toHaveLength(127)
   })
 })

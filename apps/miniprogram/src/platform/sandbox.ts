@@ -20,6 +20,9 @@ async function sandboxCall<T>(path: string, body: unknown): Promise<{ status: nu
   return { status: res.statusCode, data: res.data as T }
 }
 
+/** Where the device keeps its sandbox shopper's openid. */
+const SANDBOX_OPENID_KEY = 'fen.sandbox.openid'
+
 /** A payment waiting for the cashier page's answer. */
 export interface CashierRequest {
   params: RequestPaymentParams
@@ -66,10 +69,20 @@ export function withSandbox(base: Platform): Platform {
   return {
     // In a browser the sandbox's cashier makes JSAPI possible too.
     channels: base.channels.includes('jsapi') ? base.channels : ['jsapi', ...base.channels],
+    // The device keeps its sandbox shopper: asking for a code without an openid makes a new
+    // shopper each time, and a reload (H5) or a DevTools recompile would find no orders.
     async login() {
-      const r = await sandboxCall<{ code: string }>('/__sandbox/login-codes', {})
+      const openid = (Taro.getStorageSync(SANDBOX_OPENID_KEY) as string | undefined) || undefined
+      const r = await sandboxCall<{ code: string; openid: string }>(
+        '/__sandbox/login-codes',
+        openid ? { openid } : {},
+      )
       if (r.status !== 200 || !r.data?.code) throw new Error('沙箱登录失败')
+      if (r.data.openid) Taro.setStorageSync(SANDBOX_OPENID_KEY, r.data.openid)
       return r.data.code
+    },
+    switchUser() {
+      Taro.removeStorageSync(SANDBOX_OPENID_KEY)
     },
     requestPayment(params, order) {
       waiting?.settle({ status: 'cancelled' })

@@ -24,6 +24,8 @@ export interface Platform {
   requestPayment(params: RequestPaymentParams, order: PayingOrder): Promise<PayOutcome>
   /** A QR image (data URL) for a Native `code_url`; only where Native is a channel. */
   qrImage?(codeUrl: string): Promise<string>
+  /** Sandbox only: forget this device's shopper, so that the next login makes a new one (切换用户). */
+  switchUser?(): void
   /** Sandbox only: pay (or fail) a Native `code_url` as a scanning shopper would. */
   simulateScan?(codeUrl: string, result: 'SUCCESS' | 'PAYERROR'): Promise<void>
 }

@@ -1,6 +1,12 @@
 import { createHash, randomInt } from 'node:crypto'
 import { loggable } from '../logger'
-import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
+import {
+  describeItems,
+  type CreateOrderRequest,
+  type Order,
+  type PayChannel,
+  type PayResponse,
+} from '@fen/shared'
 import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { AppError } from '../errors'
 import { lockUser } from '../repositories/users'
@@ -200,7 +206,7 @@ export class OrderService {
     const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
     const input = {
       orderNo,
-      description: describe(items),
+      description: describeItems(items),
       totalFen: order.totalFen,
       expiresAt: order.expiresAt,
       notifyUrl: `${this.ctx.config.publicBaseUrl}/api/pay/notify`,
@@ -303,14 +309,6 @@ export class OrderService {
     const delivery = await findDelivery(this.ctx.db, order.orderNo)
     return orderView(order, items.get(order.orderNo) ?? [], delivery)
   }
-}
-
-/** What the shopper's WeChat bill shows: the first item, and how many more (≤ 127 characters). */
-function describe(items: { title: string; quantity: number }[]): string {
-  const first = items[0]?.title ?? 'Fen 订单'
-  const count = items.reduce((n, i) => n + i.quantity, 0)
-  const text = count > 1 ? `${first} 等${count}件商品` : first
-  return [...text].slice(0, 127).join('')
 }
 
 /** WeChat's "this out_trade_no was used with other parameters" (v3 OUT_TRADE_NO_USED; v2 201 商户订单号重复). */
