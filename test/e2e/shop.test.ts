@@ -97,6 +97,12 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     const detail = await adminOrder(orderNo)
     expect(detail.status).toBe('PAID')
     expect(detail.totalFen).toBe(11880)
+
+    // Bug 2: the browser's back button after 支付成功 showed a blank page (every page hidden).
+    await page.goBack()
+    await settle()
+    await page.locator('.product').first().waitFor({ state: 'visible', timeout: 10_000 })
+    expect(page.url()).toContain('/pages/index/index')
   })
 
   it('pays by Native QR while the test scans it through the sandbox → 支付成功', async () => {

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
 import { outcomeOf, weappPlatform } from '@/platform/weapp'
 import { h5Platform } from '@/platform/h5'
-import { answerCashier, pendingCashier, withSandbox } from '@/platform/sandbox'
+import { answerCashier, cashierUnloaded, pendingCashier, withSandbox } from '@/platform/sandbox'
 import type { PayingOrder, PayOutcome } from '@/platform'
 import { taro } from './taro-mock'
 import { jsapiAnswer, ok } from './fixtures'
@@ -101,6 +102,14 @@ describe('h5Platform', () => {
 describe('withSandbox', () => {
   const sandboxed = withSandbox(weappPlatform)
 
+  // Leaving the cashier unloads its page, as Taro does once the exit is over.
+  beforeEach(() => {
+    Taro.navigateBack.mockImplementation(async () => {
+      cashierUnloaded()
+      return { errMsg: 'navigateBack:ok' }
+    })
+  })
+
   it('adds nothing to weapp channels and keeps jsapi first for H5', () => {
     expect(sandboxed.channels).toEqual(['jsapi'])
     expect(withSandbox(h5Platform).channels).toEqual(['jsapi', 'native'])
@@ -147,6 +156,24 @@ describe('withSandbox', () => {
     expect(Taro.navigateBack).toHaveBeenCalledTimes(1)
     expect(pendingCashier()).toBeUndefined()
     expect(Taro.requestPayment).not.toHaveBeenCalled()
+  })
+
+  it('settles only once the cashier page has unloaded, not when navigateBack resolves (bug 2)', async () => {
+    Taro.navigateBack.mockImplementationOnce(async () => ({ errMsg: 'navigateBack:ok' }))
+    let settled = false
+    const result = sandboxed.requestPayment(params, paying).then((o) => {
+      settled = true
+      return o
+    })
+    taro.answer(ok({ errMsg: 'requestPayment:ok' }))
+    const answered = answerCashier('SUCCESS')
+    await vi.waitFor(() => expect(Taro.navigateBack).toHaveBeenCalledTimes(1))
+    await flushPromises()
+    expect(settled).toBe(false)
+
+    cashierUnloaded()
+    await expect(answered).resolves.toEqual({ status: 'paid' })
+    await expect(result).resolves.toEqual({ status: 'paid' })
   })
 
   it('a cashier closed without a choice (unload) cancels without navigating back', async () => {

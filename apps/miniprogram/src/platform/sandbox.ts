@@ -59,9 +59,38 @@ export async function answerCashier(
   } catch {
     outcome = { status: 'failed', reason: '无法连接沙箱' }
   }
-  if (leave) await Taro.navigateBack()
+  if (leave) {
+    const gone = cashierGone()
+    await Taro.navigateBack()
+    await gone
+  }
   current.settle(outcome)
   return outcome
+}
+
+let onCashierUnloaded: (() => void) | undefined
+
+/** The cashier page's onUnload: its exit is over. */
+export function cashierUnloaded(): void {
+  onCashierUnloaded?.()
+  onCashierUnloaded = undefined
+}
+
+/**
+ * Resolves when the cashier page has unloaded. H5's navigateBack resolves as soon as it has asked
+ * the history to go back, while the page's exit animation still runs; a redirectTo (to the result
+ * page) issued then left the checkout page stationed and hidden, and the browser's back button
+ * later showed a blank page (bug 2). The page's onUnload comes when the exit is over, on weapp and
+ * H5 alike. Bounded at 3 s so that a lost unload never hangs a payment.
+ */
+function cashierGone(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const fallback = setTimeout(resolve, 3000)
+    onCashierUnloaded = () => {
+      clearTimeout(fallback)
+      resolve()
+    }
+  })
 }
 
 /** Wraps a platform so that WeChat's side is the sandbox. */
