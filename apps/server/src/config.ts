@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import {
+  BACKUP_BASE_URLS,
   DEFAULT_BASE_URL,
   DEFAULT_WECHAT_API_BASE_URL,
   isProductionUrl,
@@ -79,6 +80,11 @@ export interface Config {
      */
     platformCertificates: boolean
     baseUrl: string
+    /**
+     * Failover host of APIv3 (WECHATPAY_BACKUP_BASE_URL): a request that got no HTTP answer from
+     * `baseUrl` is sent once more here. undefined: off. APIv2 has no backup.
+     */
+    backupBaseUrl: string | undefined
   }
   /** The URL of the Fen sandbox the WeChat settings came from, if any. */
   sandboxUrl: string | undefined
@@ -128,6 +134,7 @@ const KNOWN = [
   'NOTIFY_MAX_IN_FLIGHT',
   'ORDER_MAX_QUANTITY_PER_LINE',
   'FEN_SANDBOX_URL',
+  'WECHATPAY_BACKUP_BASE_URL',
 ] as const
 
 /** The known setting `name` is most likely a typo of, if any. */
@@ -216,6 +223,10 @@ const Env = z.object({
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
   FEN_SANDBOX_URL: url,
+  // A URL, or `off` (no failover).
+  WECHATPAY_BACKUP_BASE_URL: optional.pipe(
+    z.union([z.literal('off'), z.url({ protocol: /^https?$/ })]).optional(),
+  ),
 })
 
 // What `GET /__sandbox/merchant` gives us (a type only: nothing of the sandbox runs in the server).
@@ -231,6 +242,7 @@ type SandboxMerchant = Pick<
   | 'platformMode'
   | 'platformPublicKeyId'
   | 'platformPublicKey'
+  | 'backupBaseUrl'
 >
 
 /**
@@ -278,6 +290,16 @@ export async function loadConfig(
 
   const apiBaseUrl = e.WECHAT_API_BASE_URL ?? e.FEN_SANDBOX_URL ?? DEFAULT_WECHAT_API_BASE_URL
   const payBaseUrl = e.WECHATPAY_BASE_URL ?? e.FEN_SANDBOX_URL ?? DEFAULT_BASE_URL
+  const backupBaseUrl = backupOf(e, payBaseUrl, sandbox)
+  if (backupBaseUrl) {
+    const [backup, base] = [new URL(backupBaseUrl), new URL(payBaseUrl)]
+    if (backup.origin === base.origin)
+      problems.push('WECHATPAY_BACKUP_BASE_URL: must be another host than WECHATPAY_BASE_URL')
+    if (backup.pathname.replace(/\/+$/, '') !== base.pathname.replace(/\/+$/, ''))
+      problems.push(
+        'WECHATPAY_BACKUP_BASE_URL: must have the same path as WECHATPAY_BASE_URL (the path is signed)',
+      )
+  }
   const appid = required('WECHAT_APPID', e.WECHAT_APPID ?? sandbox?.appid)
   const appSecret = required('WECHAT_APPSECRET', e.WECHAT_APPSECRET ?? sandbox?.appSecret)
   const mchid = required('WECHATPAY_MCHID', e.WECHATPAY_MCHID ?? sandbox?.mchid)
@@ -363,6 +385,7 @@ export async function loadConfig(
     for (const [name, value] of [
       ['WECHATPAY_BASE_URL', payBaseUrl],
       ['WECHAT_API_BASE_URL', apiBaseUrl],
+      ...(backupBaseUrl ? [['WECHATPAY_BACKUP_BASE_URL', backupBaseUrl] as const] : []),
     ] as const) {
       if (test && isProductionUrl(value)) {
         problems.push(
@@ -462,6 +485,7 @@ export async function loadConfig(
       publicKey,
       platformCertificates,
       baseUrl: payBaseUrl,
+      backupBaseUrl,
     },
     sandboxUrl: e.FEN_SANDBOX_URL,
     warnings,
@@ -510,6 +534,23 @@ function pushSettings(
     problems.push('WECHAT_PUSH_TOKEN: 3 to 32 letters and digits (as the console requires)')
   if (aesKey) check(problems, 'WECHAT_PUSH_AES_KEY', () => loadEncodingAESKey(aesKey))
   return token && aesKey ? { token, aesKey } : undefined
+}
+
+/**
+ * WECHATPAY_BACKUP_BASE_URL: `off`, a URL, or by default the known backup of the base URL's host
+ * (`https://api2.mch.weixin.qq.com` for WeChat Pay's production host) or, when the base URL is the
+ * sandbox's, the sandbox's backup host if it runs one; otherwise none.
+ */
+function backupOf(
+  e: { WECHATPAY_BACKUP_BASE_URL?: string | undefined; FEN_SANDBOX_URL?: string | undefined },
+  payBaseUrl: string,
+  sandbox: SandboxMerchant | undefined,
+): string | undefined {
+  if (e.WECHATPAY_BACKUP_BASE_URL === 'off') return undefined
+  if (e.WECHATPAY_BACKUP_BASE_URL) return e.WECHATPAY_BACKUP_BASE_URL
+  if (sandbox && payBaseUrl === e.FEN_SANDBOX_URL) return sandbox.backupBaseUrl
+  const base = new URL(payBaseUrl)
+  return base.pathname.replace(/\/+$/, '') === '' ? BACKUP_BASE_URLS[base.origin] : undefined
 }
 
 /** Message push settings of sandbox mode when the sandbox reports none; refused in production. */

@@ -52,6 +52,7 @@ const wxpay = new WechatPay({
   privateKey: config.wechatpay.privateKey,
   apiV3Key: config.wechatpay.apiV3Key,
   baseUrl: config.wechatpay.baseUrl,
+  ...(config.wechatpay.backupBaseUrl ? { backupBaseUrl: config.wechatpay.backupBaseUrl } : {}),
   platform: platformKeys(config.wechatpay),
 })
 const v2 =
@@ -99,6 +100,7 @@ const listening = () => {
       url,
       database: database.kind,
       wechatpay: config.wechatpay.baseUrl,
+      wechatpayBackup: config.wechatpay.backupBaseUrl,
       api: config.wechatpay.apiVersion,
       sandbox: Boolean(config.sandboxUrl),
     },

@@ -127,6 +127,7 @@ describe('sandbox mode (FEN_SANDBOX_URL)', () => {
       publicKey: { id: merchant.platformPublicKeyId, pem: merchant.platformPublicKey },
       platformCertificates: false,
       baseUrl: SANDBOX_URL,
+      backupBaseUrl: undefined,
     } satisfies Config['wechatpay'])
     expect(config.port).toBe(3000)
     expect(config.publicBaseUrl).toBe('http://127.0.0.1:3000')

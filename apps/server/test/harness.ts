@@ -289,6 +289,8 @@ async function harnessIn(
     privateKey: m.merchantPrivateKey,
     apiV3Key: m.apiV3Key,
     baseUrl: sandbox.url,
+    // As main.ts: the sandbox's backup host when it runs one (`sandbox: { backupPort: 0 }`).
+    ...(config.wechatpay.backupBaseUrl ? { backupBaseUrl: config.wechatpay.backupBaseUrl } : {}),
     retryDelayMs: 0,
     timeoutMs: wechatTimeoutMs,
     platform: platformKeys(config.wechatpay),

@@ -109,12 +109,12 @@ export function newCallRecord(
     method: call.method,
     path: call.path,
   }
-  if (call.query) record.query = call.query
+  if (call.query) record.query = redactQuery(call.query)
   const no = orderOf(store, call.path, call.params, call.body)
   if (no !== undefined) record.out_trade_no = no
   if (call.fault !== undefined) record.fault = call.fault
   if (call.host !== undefined) record.host = call.host
-  if (call.body.length > 0) record.request_body = clip(call.body.toString('utf8'))
+  if (call.body.length > 0) record.request_body = clip(redactBody(call.body.toString('utf8')))
   return record
 }
 
@@ -122,15 +122,40 @@ export function newCallRecord(
 const TEXTUAL = /^(application\/(json|xml)|text\/)/
 
 /**
+ * Credentials a call record never shows, even the sandbox's: the access_token (query of every
+ * mini-program API call, answer of stable_token), the appsecret (stable_token's body,
+ * jscode2session's query) and the login answer's session_key. Their values read `[redacted]`.
+ */
+const SECRET_NAMES = ['access_token', 'secret', 'appsecret', 'session_key']
+const SECRET_QUERY = new RegExp(`(^|&)(${SECRET_NAMES.join('|')})=[^&]*`, 'g')
+const SECRET_JSON = new RegExp(
+  `("(?:${SECRET_NAMES.join('|')})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`,
+  'g',
+)
+
+/** A query string with each credential's value replaced. */
+export function redactQuery(query: string): string {
+  return query.replace(SECRET_QUERY, '$1$2=[redacted]')
+}
+
+/** A JSON (or form-encoded) body with each credential's value replaced; other text as it is. */
+export function redactBody(text: string): string {
+  const json = text.replace(SECRET_JSON, '$1[redacted]"')
+  // A form body (`a=1&secret=…`) is a query by another name.
+  return /^[\w.%-]+=/.test(json) && !json.includes('\n') ? redactQuery(json) : json
+}
+
+/**
  * An answer's body as a call record keeps it: text cut at {@link BODY_CHARS}, a binary body as its
- * size. A login answer's `session_key` is replaced: logs never hold session keys, even sandbox ones.
+ * size. Credentials are replaced ({@link redactBody}): logs never hold tokens, secrets or session
+ * keys, even sandbox ones.
  */
 export function answerText(payload: string | Buffer, contentType: string | undefined): string {
   if (typeof payload !== 'string' && !TEXTUAL.test(contentType ?? '')) {
     return `<${payload.length} bytes, ${contentType ?? 'no type'}>`
   }
   const text = typeof payload === 'string' ? payload : payload.toString('utf8')
-  return clip(text.replace(/("session_key"\s*:\s*")[^"]*"/g, '$1[redacted]"'))
+  return clip(redactBody(text))
 }
 
 function clip(text: string): string {

@@ -120,7 +120,7 @@ export class AccessTokenManager {
    */
   async refresh(options: { rejected?: string; forceRefresh?: boolean } = {}): Promise<string> {
     if (options.forceRefresh) {
-      const token = await this.#fetchAndSave(true)
+      const token = await this.#fetchAndSave(true, options.rejected)
       return token.accessToken
     }
     if (this.#cached?.accessToken === options.rejected) this.#cached = undefined
@@ -157,15 +157,22 @@ export class AccessTokenManager {
       this.#cached = stored
       return stored
     }
-    return this.#fetchAndSave(false)
+    return this.#fetchAndSave(false, rejected)
   }
 
-  async #fetchAndSave(forceRefresh: boolean): Promise<AccessToken> {
+  /**
+   * Fetches a token and stores it. Newest wins: another instance may have stored a newer token
+   * meanwhile, and that winner is used — unless it is the token WeChat just rejected. That can
+   * happen: the store keeps whichever expires later, and a rejected token saved by an instance
+   * whose clock runs ahead (or counted from an earlier send) can "expire later" than the fresh one.
+   * Then the freshly fetched token is used (and cached here) although the store kept the other.
+   */
+  async #fetchAndSave(forceRefresh: boolean, rejected?: string): Promise<AccessToken> {
     const fetched = await this.#fetch(forceRefresh)
-    // Newest wins: another instance may have stored a newer token meanwhile; use the winner.
     const winner = await this.#store.save(this.appid, fetched)
-    this.#cached = winner
-    return winner
+    const use = rejected !== undefined && winner.accessToken === rejected ? fetched : winner
+    this.#cached = use
+    return use
   }
 
   async #fetch(forceRefresh: boolean): Promise<AccessToken> {
