@@ -7,6 +7,7 @@ import {
   type OutboxRow,
 } from '../repositories/events'
 import type { ServiceContext } from '../services/context'
+import { deliverToSinksOnce, fanOut } from './sinks'
 
 /** An event as the shop's handler receives it. Delivered at least once: handlers must be idempotent by `id`. */
 export interface OutboxDelivery {
@@ -44,7 +45,12 @@ export async function dispatchOnce(
   ctx: ServiceContext,
   handler: OutboxHandler,
   options: { handlerTimeoutMs?: number } = {},
-): Promise<{ delivered: number; failed: number }> {
+): Promise<{
+  delivered: number
+  failed: number
+  /** Deliveries to webhooks and NATS in this run. */
+  sinks: { delivered: number; failed: number }
+}> {
   const timeoutMs = options.handlerTimeoutMs ?? HANDLER_TIMEOUT_MS
   const started = performance.now()
   let delivered = 0
@@ -85,6 +91,11 @@ export async function dispatchOnce(
   }
   for (;;) {
     const due = await claimDueEvents(ctx.db, ctx.clock(), LEASE_MS, BATCH)
+    // Webhooks and NATS get their own delivery rows, one insert per batch (see jobs/sinks.ts).
+    await fanOut(
+      ctx,
+      due.map((e) => e.id),
+    )
     const byOrder = new Map<string, OutboxRow[]>()
     for (const e of due) byOrder.set(e.orderNo, [...(byOrder.get(e.orderNo) ?? []), e])
     await eachWithConcurrency([...byOrder.values()], CONCURRENCY, async (events) => {
@@ -92,12 +103,13 @@ export async function dispatchOnce(
     })
     if (due.length < BATCH || performance.now() - started > RUN_BUDGET_MS) break
   }
-  ctx.metrics.outboxRuns.inc({ result: failed ? 'partial' : 'ok' })
-  return { delivered, failed }
+  const sinks = await deliverToSinksOnce(ctx)
+  ctx.metrics.outboxRuns.inc({ result: failed || sinks.failed ? 'partial' : 'ok' })
+  return { delivered, failed, sinks }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */
-async function eachWithConcurrency<T>(
+export async function eachWithConcurrency<T>(
   items: T[],
   limit: number,
   work: (item: T) => Promise<void>,
