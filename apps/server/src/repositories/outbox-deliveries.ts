@@ -147,3 +147,12 @@ export async function requeueWebhooks(
       .where(and(eq(outboxDeliveries.eventId, eventId), like(outboxDeliveries.sink, 'webhook:%')))
   })
 }
+
+/** The outbox event `id`, if there is one. */
+export async function findEvent(
+  db: Db,
+  id: number,
+): Promise<typeof outboxEvents.$inferSelect | undefined> {
+  const [row] = await db.select().from(outboxEvents).where(eq(outboxEvents.id, id))
+  return row
+}
