@@ -53,14 +53,17 @@ it('each event is stored once on the stream, even when its publish is retried', 
   await h.dispatch()
   expect((await jsm.streams.info(STREAM)).config.subjects).toEqual([`${PREFIX}.>`])
   const deliveries = async () =>
-    (await h.admin<{ id: number; deliveries?: { status: string; attempts: number }[] }[]>(
-      'GET',
-      '/api/admin/events',
-    )).body.filter((e) => e.id === first.id || e.id === second.id)
+    (
+      await h.admin<{ id: number; deliveries?: { status: string; attempts: number }[] }[]>(
+        'GET',
+        '/api/admin/events',
+      )
+    ).body.filter((e) => e.id === first.id || e.id === second.id)
   // One of the two publishes "failed" and is pending a retry; the other is delivered.
-  expect(
-    (await deliveries()).map((e) => e.deliveries![0]!.status).sort(),
-  ).toEqual(['delivered', 'pending'])
+  expect((await deliveries()).map((e) => e.deliveries![0]!.status).sort()).toEqual([
+    'delivered',
+    'pending',
+  ])
 
   h.advance(10)
   await h.dispatch()

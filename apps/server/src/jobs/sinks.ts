@@ -74,9 +74,13 @@ export function createSinks(config: Config['events'], logger: Logger): EventSink
         const { js } = await jetstream()
         // Nats-Msg-Id: the stream drops a repeat within its duplicate window (2 min by default),
         // so a publish retried after a lost ack is stored once.
-        await js.publish(`${config.nats!.subjectPrefix}.${event.type}`, new TextEncoder().encode(body), {
-          msgID: String(event.id),
-        })
+        await js.publish(
+          `${config.nats!.subjectPrefix}.${event.type}`,
+          new TextEncoder().encode(body),
+          {
+            msgID: String(event.id),
+          },
+        )
         return
       }
       const url = sink.slice('webhook:'.length)

@@ -8,11 +8,7 @@ import type {
 import { AppError } from '../errors'
 import { deliveriesOf, findDelivery } from '../repositories/deliveries'
 import { listEvents, notificationsOf } from '../repositories/events'
-import {
-  deliveriesOfEvents,
-  findEvent,
-  requeueWebhooks,
-} from '../repositories/outbox-deliveries'
+import { deliveriesOfEvents, findEvent, requeueWebhooks } from '../repositories/outbox-deliveries'
 import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
 import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
