@@ -45,12 +45,7 @@ export async function dispatchOnce(
   ctx: ServiceContext,
   handler: OutboxHandler,
   options: { handlerTimeoutMs?: number } = {},
-): Promise<{
-  delivered: number
-  failed: number
-  /** Deliveries to webhooks and NATS in this run. */
-  sinks: { delivered: number; failed: number }
-}> {
+): Promise<{ delivered: number; failed: number }> {
   const timeoutMs = options.handlerTimeoutMs ?? HANDLER_TIMEOUT_MS
   const started = performance.now()
   let delivered = 0
@@ -105,7 +100,8 @@ export async function dispatchOnce(
   }
   const sinks = await deliverToSinksOnce(ctx)
   ctx.metrics.outboxRuns.inc({ result: failed || sinks.failed ? 'partial' : 'ok' })
-  return { delivered, failed, sinks }
+  // Counts of the in-process handler only (sink deliveries are in GET /api/admin/events).
+  return { delivered, failed }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */
