@@ -6,6 +6,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import { AppError } from './errors'
 import { CertificateRefresher, type PlatformCertificateSource } from './jobs/certificates'
+import { createSinks } from './jobs/sinks'
 import { loggable, type Logger } from './logger'
 import { createMetrics, type Metrics } from './metrics'
 import { uploadBacklog } from './repositories/deliveries'
@@ -72,6 +73,7 @@ export function createServices(deps: AppDeps): Services {
     clock,
     logger: deps.logger,
     metrics,
+    sinks: createSinks(deps.config.events, deps.logger),
   }
   const refunds = new RefundService(ctx)
   const payments = new PaymentService(ctx, refunds, deps.notifications)

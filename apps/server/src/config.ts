@@ -90,6 +90,14 @@ export interface Config {
   sandboxUrl: string | undefined
   /** Things worth saying at start (dev defaults in sandbox mode). */
   warnings: string[]
+  /** Where the outbox sends events besides the in-process handler (jobs/sinks.ts). */
+  events: {
+    /** WEBHOOK_URLS: each gets every event, signed with `webhookSecret`. */
+    webhookUrls: string[]
+    webhookSecret: string | undefined
+    /** EVENTS_NATS_URL: JetStream; subjects `<subjectPrefix>.<type>` on `stream` (made if missing). */
+    nats: { url: string; stream: string; subjectPrefix: string } | undefined
+  }
 }
 
 /** A wrong or missing setting. The message lists every problem, one per line. */
@@ -135,6 +143,11 @@ const KNOWN = [
   'ORDER_MAX_QUANTITY_PER_LINE',
   'FEN_SANDBOX_URL',
   'WECHATPAY_BACKUP_BASE_URL',
+  'WEBHOOK_URLS',
+  'WEBHOOK_SECRET',
+  'EVENTS_NATS_URL',
+  'EVENTS_NATS_STREAM',
+  'EVENTS_NATS_SUBJECT_PREFIX',
 ] as const
 
 /** The known setting `name` is most likely a typo of, if any. */
@@ -226,6 +239,21 @@ const Env = z.object({
   // A URL, or `off` (no failover).
   WECHATPAY_BACKUP_BASE_URL: optional.pipe(
     z.union([z.literal('off'), z.url({ protocol: /^https?$/ })]).optional(),
+  ),
+  WEBHOOK_URLS: optional,
+  WEBHOOK_SECRET: optional,
+  EVENTS_NATS_URL: optional.pipe(z.url({ protocol: /^(nats|tls)$/ }).optional()),
+  EVENTS_NATS_STREAM: optional.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (a JetStream stream name)')
+      .optional(),
+  ),
+  EVENTS_NATS_SUBJECT_PREFIX: optional.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards')
+      .optional(),
   ),
 })
 
@@ -448,6 +476,8 @@ export async function loadConfig(
 
   const push = pushSettings(e, sandbox, production, problems)
 
+  const events = eventSettings(e, production, problems)
+
   const proxyHops =
     e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY ?? 0)
 
@@ -489,6 +519,58 @@ export async function loadConfig(
     },
     sandboxUrl: e.FEN_SANDBOX_URL,
     warnings,
+    events,
+  }
+}
+
+/**
+ * Webhooks and NATS (docs/operations.md, "Events to the shop's own systems"). Webhook URLs are
+ * http(s), https only in production; they need a secret of at least 32 characters to sign with.
+ */
+function eventSettings(
+  e: {
+    WEBHOOK_URLS?: string | undefined
+    WEBHOOK_SECRET?: string | undefined
+    EVENTS_NATS_URL?: string | undefined
+    EVENTS_NATS_STREAM?: string | undefined
+    EVENTS_NATS_SUBJECT_PREFIX?: string | undefined
+  },
+  production: boolean,
+  problems: string[],
+): Config['events'] {
+  const webhookUrls = (e.WEBHOOK_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+  for (const u of webhookUrls) {
+    let protocol: string | undefined
+    try {
+      protocol = new URL(u).protocol
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'https:' && (production || protocol !== 'http:'))
+      problems.push(
+        `WEBHOOK_URLS: each must be an ${production ? 'https' : 'http(s)'} URL (${webhookUrls.indexOf(u) + 1}. is not)`,
+      )
+  }
+  const secret = e.WEBHOOK_SECRET
+  if (webhookUrls.length > 0 && !secret)
+    problems.push('WEBHOOK_SECRET: required with WEBHOOK_URLS (at least 32 characters)')
+  else if (secret && secret.length < 32) problems.push('WEBHOOK_SECRET: at least 32 characters')
+  else if (production && secret && isWeakSecret(secret))
+    problems.push(`WEBHOOK_SECRET: too weak (${WEAK_SECRET_RULE})`)
+  return {
+    webhookUrls,
+    webhookSecret: secret,
+    nats: e.EVENTS_NATS_URL
+      ? {
+          url: e.EVENTS_NATS_URL,
+          stream: e.EVENTS_NATS_STREAM ?? 'FEN_EVENTS',
+          // Two streams may not share subjects: a second shop on one NATS needs its own prefix.
+          subjectPrefix: e.EVENTS_NATS_SUBJECT_PREFIX ?? 'fen.events',
+        }
+      : undefined,
   }
 }
 

@@ -139,6 +139,7 @@ async function shutdown(signal: string) {
   const drained = new Promise<void>((resolve) => server.close(() => resolve()))
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref())
   await Promise.all([Promise.race([drained, deadline]), ...jobs.map((j) => j.stop())])
+  await services.ctx.sinks?.close()
   await database.close()
   process.exit(0)
 }

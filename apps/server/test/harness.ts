@@ -414,6 +414,7 @@ async function harnessIn(
         server.closeAllConnections()
         server.close(() => resolve())
       })
+      await services.ctx.sinks?.close()
       await release()
     },
   }

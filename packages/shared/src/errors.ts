@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   /** Something failed on our side (500). Nothing is half-written. */
   INTERNAL: 500,
+  /** No such outbox event (404). */
+  EVENT_NOT_FOUND: 404,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

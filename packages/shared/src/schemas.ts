@@ -195,6 +195,18 @@ export const OutboxEvent = z.object({
   orderNo: OrderNo,
   createdAt: isoTime,
   deliveredAt: isoTime.nullable(),
+  /** Its deliveries to webhooks (`webhook:<url>`) and NATS (`nats`), when any is configured. */
+  deliveries: z
+    .array(
+      z.object({
+        sink: z.string(),
+        attempts: z.number().int(),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        lastError: z.string().optional(),
+        nextAttemptAt: isoTime.optional(),
+      }),
+    )
+    .optional(),
 })
 export const OutboxEventList = z.array(OutboxEvent)
 
@@ -212,3 +224,6 @@ export const AdminOrderDetail = AdminOrder.extend({
   notifications: z.array(NotificationRecord),
   events: z.array(OutboxEvent),
 })
+
+/** An outbox event's id in a path (`/api/admin/events/:id/redeliver`). */
+export const EventId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)

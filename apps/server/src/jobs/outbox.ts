@@ -7,6 +7,7 @@ import {
   type OutboxRow,
 } from '../repositories/events'
 import type { ServiceContext } from '../services/context'
+import { deliverToSinksOnce, fanOut } from './sinks'
 
 /** An event as the shop's handler receives it. Delivered at least once: handlers must be idempotent by `id`. */
 export interface OutboxDelivery {
@@ -85,6 +86,11 @@ export async function dispatchOnce(
   }
   for (;;) {
     const due = await claimDueEvents(ctx.db, ctx.clock(), LEASE_MS, BATCH)
+    // Webhooks and NATS get their own delivery rows, one insert per batch (see jobs/sinks.ts).
+    await fanOut(
+      ctx,
+      due.map((e) => e.id),
+    )
     const byOrder = new Map<string, OutboxRow[]>()
     for (const e of due) byOrder.set(e.orderNo, [...(byOrder.get(e.orderNo) ?? []), e])
     await eachWithConcurrency([...byOrder.values()], CONCURRENCY, async (events) => {
@@ -92,12 +98,14 @@ export async function dispatchOnce(
     })
     if (due.length < BATCH || performance.now() - started > RUN_BUDGET_MS) break
   }
-  ctx.metrics.outboxRuns.inc({ result: failed ? 'partial' : 'ok' })
+  const sinks = await deliverToSinksOnce(ctx)
+  ctx.metrics.outboxRuns.inc({ result: failed || sinks.failed ? 'partial' : 'ok' })
+  // Counts of the in-process handler only (sink deliveries are in GET /api/admin/events).
   return { delivered, failed }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */
-async function eachWithConcurrency<T>(
+export async function eachWithConcurrency<T>(
   items: T[],
   limit: number,
   work: (item: T) => Promise<void>,

@@ -36,5 +36,9 @@ export function adminRoutes(admin: AdminService, adminToken: string): Router {
     const { orderNo } = parse(schemas.AdminEventsQuery, ctx.query)
     ctx.body = await admin.events(orderNo)
   })
+  r.post('/events/:id/redeliver', async (ctx) => {
+    ctx.body = await admin.redeliver(parse(schemas.EventId, ctx.params.id))
+    ctx.status = 202
+  })
   return r
 }

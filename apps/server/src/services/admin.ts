@@ -8,6 +8,7 @@ import type {
 import { AppError } from '../errors'
 import { deliveriesOf, findDelivery } from '../repositories/deliveries'
 import { listEvents, notificationsOf } from '../repositories/events'
+import { deliveriesOfEvents, findEvent, requeueWebhooks } from '../repositories/outbox-deliveries'
 import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
 import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
@@ -64,7 +65,7 @@ export class AdminService {
         receivedAt: n.receivedAt.toISOString(),
         ...(n.detail ? { detail: n.detail } : {}),
       })),
-      events: events.map(eventView),
+      events: events.map((e) => eventView(e)),
     }
   }
 
@@ -99,7 +100,23 @@ export class AdminService {
     return this.order(orderNo)
   }
 
+  /** Events with their deliveries to webhooks and NATS. */
   async events(orderNo: string | undefined): Promise<OutboxEvent[]> {
-    return (await listEvents(this.ctx.db, orderNo)).map(eventView)
+    const events = await listEvents(this.ctx.db, orderNo)
+    const deliveries = await deliveriesOfEvents(
+      this.ctx.db,
+      events.map((e) => e.id),
+    )
+    return events.map((e) => eventView(e, deliveries.get(e.id)))
+  }
+
+  /**
+   * Queues the event's webhook deliveries again, from now, whatever their state (a receiver that
+   * was down for more than the day of retries, or lost what it received). NATS is not re-sent.
+   */
+  async redeliver(id: number): Promise<{ id: number }> {
+    if (!(await findEvent(this.ctx.db, id))) throw new AppError('EVENT_NOT_FOUND', 'no such event')
+    await requeueWebhooks(this.ctx.db, id, this.ctx.sinks?.webhookNames ?? [], this.ctx.clock())
+    return { id }
   }
 }

@@ -1,5 +1,6 @@
 import type { MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from '../config'
+import type { EventSinks } from '../jobs/sinks'
 import type { Db } from '../db/client'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
@@ -16,4 +17,6 @@ export interface ServiceContext {
   clock: () => Date
   logger: Logger
   metrics: Metrics
+  /** Webhooks and NATS the outbox also delivers to; undefined when none is configured. */
+  sinks?: EventSinks | undefined
 }

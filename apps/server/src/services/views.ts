@@ -2,6 +2,7 @@ import type { AdminOrder, Delivery, Order, OutboxEvent, PayChannel, Refund } fro
 import type { DeliveryRow } from '../repositories/deliveries'
 import type { OrderItemRow, OrderRow } from '../repositories/orders'
 import type { OutboxRow } from '../repositories/events'
+import type { OutboxDeliveryRow } from '../repositories/outbox-deliveries'
 import type { RefundRow } from '../repositories/refunds'
 
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
@@ -66,12 +67,23 @@ export function refundView(r: RefundRow): Refund {
   }
 }
 
-export function eventView(e: OutboxRow): OutboxEvent {
+export function eventView(e: OutboxRow, deliveries: OutboxDeliveryRow[] = []): OutboxEvent {
   return {
     id: e.id,
     type: e.type as OutboxEvent['type'],
     orderNo: e.orderNo,
     createdAt: e.createdAt.toISOString(),
     deliveredAt: e.deliveredAt ? e.deliveredAt.toISOString() : null,
+    ...(deliveries.length
+      ? {
+          deliveries: deliveries.map((d) => ({
+            sink: d.sink,
+            attempts: d.attempts,
+            status: d.status as 'pending' | 'delivered' | 'failed',
+            ...(d.lastError ? { lastError: d.lastError } : {}),
+            ...(d.status === 'pending' ? { nextAttemptAt: d.nextAttemptAt.toISOString() } : {}),
+          })),
+        }
+      : {}),
   }
 }
