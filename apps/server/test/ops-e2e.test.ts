@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deliveries, products } from '../src/db/schema'
 import { startHarness, type Harness } from './harness'
+import { pushTo } from './support/push'
 
 let h: Harness
 let shopper: string
@@ -34,23 +35,9 @@ beforeAll(async () => {
     .values({ title: '手冲课程（线上）', priceFen: 990, stock: 1000, isVirtual: true })
     .returning()
   virtualProductId = p!.id
-  await pushOn()
+  await pushTo(h)
 })
 afterAll(() => h?.close())
-
-/** The sandbox's 消息推送 pointed at our endpoint, with our Token and key (安全模式). */
-async function pushOn(): Promise<void> {
-  const push = h.config.wechat.push!
-  const res = await h.control('POST', '/__sandbox/settings', {
-    push: {
-      url: `${h.url}/api/wechat/push`,
-      token: push.token,
-      encodingAESKey: push.aesKey,
-      format: 'json',
-    },
-  })
-  expect(res.status).toBe(200)
-}
 
 async function paidOrder(productId = 3): Promise<string> {
   const created = await h.api<Order>('POST', '/api/orders', {
@@ -197,7 +184,7 @@ describe('an access_token invalidated mid-run (40001)', () => {
       )
       expect(overview.body.stable.status).toBe('ok')
     } finally {
-      await pushOn()
+      await pushTo(h)
     }
   })
 })

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accessTokens, deliveries, products } from '../src/db/schema'
 import { DbAccessTokenStore } from '../src/repositories/access-tokens'
 import { startHarness, type ApiResponse, type Harness } from './harness'
+import { pushTo } from './support/push'
 
 let h: Harness
 let shopper: string
@@ -38,20 +39,6 @@ beforeAll(async () => {
   await pushTo(h)
 })
 afterAll(() => h?.close())
-
-/** Points the sandbox's 消息推送 at our endpoint, with our Token and key (安全模式). */
-async function pushTo(harness: Harness): Promise<void> {
-  const push = harness.config.wechat.push!
-  const res = await harness.control('POST', '/__sandbox/settings', {
-    push: {
-      url: `${harness.url}/api/wechat/push`,
-      token: push.token,
-      encodingAESKey: push.aesKey,
-      format: 'json',
-    },
-  })
-  expect(res.status).toBe(200)
-}
 
 function expectError(res: ApiResponse<unknown>, status: number, code: string): void {
   expect({ status: res.status, code: (res.body as ErrorBody).code }).toEqual({ status, code })
