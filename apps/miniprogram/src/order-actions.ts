@@ -1,7 +1,8 @@
 import Taro from '@tarojs/taro'
 import type { Order } from '@fen/shared'
-import { cancelOrder } from '@/api/orders'
+import { cancelOrder, confirmReceipt, receiptConfirmation } from '@/api/orders'
 import { describeError, payFor } from '@/pay'
+import { platform } from '@/platform'
 
 /**
  * 继续支付 and 取消订单, shared by the order list and the order page. Each returns a message to
@@ -34,6 +35,19 @@ export async function confirmAndCancel(order: Order): Promise<{ order?: Order; m
     const cancelled = await cancelOrder(order.orderNo)
     void Taro.showToast({ title: '订单已取消', icon: 'success' })
     return { order: cancelled, message: '' }
+  } catch (e) {
+    return { message: describeError(e) }
+  }
+}
+
+/** 确认收货: WeChat's page (or the sandbox's stand-in), then the server, which checks with WeChat. */
+export async function confirmReceiving(order: Order): Promise<{ order?: Order; message: string }> {
+  try {
+    const opened = await platform.openReceiptConfirm?.(await receiptConfirmation(order.orderNo))
+    if (opened !== 'opened') return { message: '' }
+    const done = await confirmReceipt(order.orderNo)
+    void Taro.showToast({ title: '已确认收货', icon: 'success' })
+    return { order: done, message: '' }
   } catch (e) {
     return { message: describeError(e) }
   }

@@ -125,6 +125,27 @@ describe('withSandbox', () => {
     await expect(sandboxed.login()).rejects.toThrow('沙箱登录失败')
   })
 
+  it("确认收货: the sandbox's stand-in sheet confirms at the sandbox; declining sends nothing", async () => {
+    const c = {
+      businessType: 'weappOrderConfirm' as const,
+      extraData: { merchant_id: '1900000001', merchant_trade_no: 'FENSBX000001' },
+    }
+    taro.answer(ok({}))
+    await expect(sandboxed.openReceiptConfirm!(c)).resolves.toBe('opened')
+    expect(taro.requests[0]!.url).toBe('http://sandbox.test/__sandbox/confirm-receipt')
+    expect(taro.requests[0]!.body).toEqual({ out_trade_no: 'FENSBX000001' })
+    expect(Taro.openBusinessView).not.toHaveBeenCalled()
+
+    taro.confirm(false)
+    await expect(sandboxed.openReceiptConfirm!(c)).resolves.toBe('cancelled')
+    expect(taro.requests).toHaveLength(1)
+
+    // In WeChat: the real wx.openBusinessView with the server's parameters.
+    await expect(weappPlatform.openReceiptConfirm!(c)).resolves.toBe('opened')
+    expect(Taro.openBusinessView).toHaveBeenCalledWith(c)
+    expect(h5Platform.openReceiptConfirm).toBeUndefined()
+  })
+
   it('keeps the sandbox shopper across launches, and 切换用户 makes a new one (bug 1)', async () => {
     taro.answer(ok({ code: 'c1', openid: 'o-device' }))
     await sandboxed.login()

@@ -93,6 +93,9 @@ const Taro = {
   navigateTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'navigateTo:ok' })),
   redirectTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'redirectTo:ok' })),
   navigateBack: vi.fn(async (_o?: { delta?: number }) => ({ errMsg: 'navigateBack:ok' })),
+  openBusinessView: vi.fn(async (_o: { businessType: string; extraData: unknown }) => ({
+    errMsg: 'openBusinessView:ok',
+  })),
   showToast: vi.fn(async (_o: { title: string; icon?: string }) => ({ errMsg: 'showToast:ok' })),
   showModal: vi.fn(
     async (_o: {

@@ -86,6 +86,28 @@ async function lastSeq(): Promise<number> {
 }
 
 describe('shipping by express, completed by the settlement push', () => {
+  it("the shopper's wx.openBusinessView parameters: only once shipped, only for their own order", async () => {
+    const no = await paidOrder()
+    const early = await h.api('GET', `/api/orders/${no}/confirm-receipt`, { token: shopper })
+    expect(early.status).toBe(409)
+    expect(early.body).toMatchObject({ code: 'RECEIPT_NOT_CONFIRMED' })
+
+    await h.admin('POST', `/api/admin/orders/${no}/ship`, {
+      logisticsType: 'express',
+      expressCompany: 'ZTO',
+      trackingNo: 'ZT1234567890124',
+    })
+    const params = await h.api('GET', `/api/orders/${no}/confirm-receipt`, { token: shopper })
+    expect(params.status).toBe(200)
+    expect(params.body).toEqual({
+      businessType: 'weappOrderConfirm',
+      extraData: { merchant_id: h.config.wechatpay.mchid, merchant_trade_no: no },
+    })
+    const stranger = await h.login()
+    const theirs = await h.api('GET', `/api/orders/${no}/confirm-receipt`, { token: stranger })
+    expect(theirs.status).toBe(404)
+  })
+
   it('pay → admin ships by express → get_order says 已发货 (2) → shopper confirms → push → COMPLETED', async () => {
     const no = await paidOrder()
     const shipped = await h.admin<AdminOrderDetail>('POST', `/api/admin/orders/${no}/ship`, {

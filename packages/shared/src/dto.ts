@@ -20,3 +20,4 @@ export type NotificationRecord = z.infer<typeof s.NotificationRecord>
 export type OutboxEvent = z.infer<typeof s.OutboxEvent>
 export type AdminOrder = z.infer<typeof s.AdminOrder>
 export type AdminOrderDetail = z.infer<typeof s.AdminOrderDetail>
+export type ReceiptConfirmation = z.infer<typeof s.ReceiptConfirmation>

@@ -227,3 +227,12 @@ export const AdminOrderDetail = AdminOrder.extend({
 
 /** An outbox event's id in a path (`/api/admin/events/:id/redeliver`). */
 export const EventId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+
+/**
+ * What the mini-program passes to `wx.openBusinessView` for 确认收货 (weappOrderConfirm): the
+ * merchant and our order number, from `GET /api/orders/:orderNo/confirm-receipt`.
+ */
+export const ReceiptConfirmation = z.object({
+  businessType: z.literal('weappOrderConfirm'),
+  extraData: z.object({ merchant_id: z.string(), merchant_trade_no: z.string() }),
+})

@@ -1,4 +1,10 @@
-import type { CreateOrderRequest, Order, PayChannel, PayResponse } from '@fen/shared'
+import type {
+  CreateOrderRequest,
+  Order,
+  PayChannel,
+  PayResponse,
+  ReceiptConfirmation,
+} from '@fen/shared'
 import { request } from '@/http/request'
 
 /**
@@ -38,4 +44,16 @@ export function payOrder(orderNo: string, channel: PayChannel): Promise<PayRespo
 /** `POST /api/orders/:orderNo/cancel`: closed at WeChat, then here; stock released. */
 export function cancelOrder(orderNo: string): Promise<Order> {
   return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/cancel`, { method: 'POST' })
+}
+
+/** `GET /api/orders/:orderNo/confirm-receipt`: what wx.openBusinessView needs (shipped orders only). */
+export function receiptConfirmation(orderNo: string): Promise<ReceiptConfirmation> {
+  return request<ReceiptConfirmation>(`/api/orders/${encodeURIComponent(orderNo)}/confirm-receipt`)
+}
+
+/** `POST /api/orders/:orderNo/confirm-receipt`: the server checks with WeChat's get_order. */
+export function confirmReceipt(orderNo: string): Promise<Order> {
+  return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/confirm-receipt`, {
+    method: 'POST',
+  })
 }

@@ -110,6 +110,21 @@ export function withSandbox(base: Platform): Platform {
       if (r.data.openid) Taro.setStorageSync(SANDBOX_OPENID_KEY, r.data.openid)
       return r.data.code
     },
+    // WeChat's 确认收货 page, played by a modal and the sandbox (the shopper confirms there).
+    async openReceiptConfirm(c) {
+      const { confirm } = await Taro.showModal({
+        title: '模拟确认收货',
+        content: '沙箱：代替微信的确认收货页。确认后，沙箱记下“已确认收货”。',
+        cancelText: '暂不确认',
+        confirmText: '确认收货',
+      })
+      if (!confirm) return 'cancelled'
+      const r = await sandboxCall<{ message?: string }>('/__sandbox/confirm-receipt', {
+        out_trade_no: c.extraData.merchant_trade_no,
+      })
+      if (r.status !== 200) throw new Error(r.data?.message ?? '沙箱确认收货失败')
+      return 'opened'
+    },
     switchUser() {
       Taro.removeStorageSync(SANDBOX_OPENID_KEY)
     },

@@ -1,4 +1,4 @@
-import type { PayChannel, RequestPaymentParams } from '@fen/shared'
+import type { PayChannel, ReceiptConfirmation, RequestPaymentParams } from '@fen/shared'
 
 /** How a `wx.requestPayment` ended, as the shop needs to know it. */
 export type PayOutcome =
@@ -24,6 +24,12 @@ export interface Platform {
   requestPayment(params: RequestPaymentParams, order: PayingOrder): Promise<PayOutcome>
   /** A QR image (data URL) for a Native `code_url`; only where Native is a channel. */
   qrImage?(codeUrl: string): Promise<string>
+  /**
+   * 确认收货: `wx.openBusinessView({businessType: 'weappOrderConfirm'})` (weapp; the sandbox's
+   * stand-in sheet in sandbox builds). 'opened' does not mean confirmed: WeChat's page can be left
+   * without confirming, so the server checks with get_order. Absent where it cannot exist (H5).
+   */
+  openReceiptConfirm?(c: ReceiptConfirmation): Promise<'opened' | 'cancelled'>
   /** Sandbox only: forget this device's shopper, so that the next login makes a new one (切换用户). */
   switchUser?(): void
   /** Sandbox only: pay (or fail) a Native `code_url` as a scanning shopper would. */

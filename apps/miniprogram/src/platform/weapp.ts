@@ -34,4 +34,16 @@ export const weappPlatform: Platform = {
       return outcomeOf((e as { errMsg?: string })?.errMsg)
     }
   },
+  async openReceiptConfirm(c) {
+    try {
+      // Taro's types list only the 微信支付分 business types, not weappOrderConfirm.
+      await Taro.openBusinessView({
+        businessType: c.businessType,
+        extraData: c.extraData as unknown as Taro.openBusinessView.Option['extraData'],
+      })
+      return 'opened'
+    } catch {
+      return 'cancelled'
+    }
+  },
 }

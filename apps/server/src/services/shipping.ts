@@ -1,4 +1,10 @@
-import type { AdminOrder, LogisticsTypeName, Order, ShipOrderRequest } from '@fen/shared'
+import type {
+  AdminOrder,
+  LogisticsTypeName,
+  Order,
+  ReceiptConfirmation,
+  ShipOrderRequest,
+} from '@fen/shared'
 import {
   DecryptionError,
   DeliveryMode,
@@ -297,6 +303,19 @@ export class ShippingService {
    * `wx.openBusinessView`. Never taken on the client's word: `get_order` must say receipt was
    * confirmed (3, 6 or 4), else RECEIPT_NOT_CONFIRMED. Idempotent.
    */
+  /** The shopper's order, shipped: what `wx.openBusinessView` (weappOrderConfirm) needs. */
+  async receiptConfirmation(userId: number, orderNo: string): Promise<ReceiptConfirmation> {
+    const order = await findUserOrder(this.ctx.db, userId, orderNo)
+    if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+    if (!(await findDelivery(this.ctx.db, orderNo))) {
+      throw new AppError('RECEIPT_NOT_CONFIRMED', '订单尚未发货，不能确认收货')
+    }
+    return {
+      businessType: 'weappOrderConfirm',
+      extraData: { merchant_id: this.ctx.config.wechatpay.mchid, merchant_trade_no: orderNo },
+    }
+  }
+
   async confirmReceipt(userId: number, orderNo: string): Promise<Order> {
     const order = await findUserOrder(this.ctx.db, userId, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
