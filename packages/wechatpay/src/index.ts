@@ -148,6 +148,16 @@ export {
   type TradeBillRequest,
   type TradeBillType,
 } from './resources/bills'
+export {
+  BillDigestError,
+  parseBill,
+  parseFundFlowBill,
+  parseTradeBill,
+  yuanToFen,
+  type FundFlowBillRow,
+  type ParsedBill,
+  type TradeBillRow,
+} from './resources/bill-csv'
 export { Certificates } from './resources/certificates'
 export {
   downloadPlatformCertificates,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import type { WechatPayClient } from '../core/client'
-import { WechatPayError } from '../core/errors'
+import { BillDigestError } from './bill-csv'
 import type { CallOptions } from './transactions'
 
 /**
@@ -97,7 +97,7 @@ export class Bills {
     const content = isGzip ? gunzipSync(res.body) : res.body
     const digest = createHash('sha1').update(content).digest('hex')
     if (bill.hash_type !== 'SHA1' || digest !== bill.hash_value.toLowerCase()) {
-      throw new WechatPayError(`bill file digest ${digest} does not match ${bill.hash_value}`)
+      throw new BillDigestError(bill.hash_value, digest)
     }
     return content
   }
