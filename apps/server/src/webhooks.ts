@@ -1,7 +1,7 @@
 /**
- * Fen's webhook signature, for the server that signs and for the shop's systems that receive:
- * `import { verifyWebhookSignature } from '@fen/server/webhooks'` (Node's crypto only, nothing
- * else of the server). The scheme is Stripe's: header `Fen-Signature: t=<unix seconds>,v1=<hex>`,
+ * Fen's webhook signature, for the server that signs and for the shop's systems that receive.
+ * This file imports only Node's crypto, so a receiver can copy it whole (the server package is
+ * private and not published: there is nothing to install). The scheme is Stripe's: header `Fen-Signature: t=<unix seconds>,v1=<hex>`,
  * where v1 is HMAC-SHA256 with WEBHOOK_SECRET of `<t>.<raw body>`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
