@@ -183,3 +183,12 @@ export async function outboxBacklog(
     oldestSeconds: oldest ? Math.max(0, Math.floor((now.getTime() - oldest.getTime()) / 1000)) : 0,
   }
 }
+
+/** The outbox event `id`, if there is one. */
+export async function findEvent(
+  db: Db,
+  id: number,
+): Promise<typeof outboxEvents.$inferSelect | undefined> {
+  const [row] = await db.select().from(outboxEvents).where(eq(outboxEvents.id, id))
+  return row
+}

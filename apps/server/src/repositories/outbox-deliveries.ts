@@ -48,8 +48,6 @@ export async function claimDueDeliveries(
       .limit(limit)
       .for('update', { skipLocked: true })
     if (due.length === 0) return []
-    const lease = new Date(now.getTime() + leaseMs)
-    const claimed: DueDelivery[] = []
     const ids = [...new Set(due.map((d) => d.eventId))]
     const events = new Map(
       (
@@ -65,15 +63,15 @@ export async function claimDueDeliveries(
           .where(inArray(outboxEvents.id, ids))
       ).map((e) => [e.id, e]),
     )
-    for (const d of due) {
-      const [row] = await tx
-        .update(outboxDeliveries)
-        .set({ leaseUntil: lease })
-        .where(key(d.eventId, d.sink))
-        .returning()
-      claimed.push({ ...row!, event: events.get(d.eventId)! })
-    }
+    // One UPDATE for the batch (the rows are locked above), not one per delivery.
+    const claimed = await tx
+      .update(outboxDeliveries)
+      .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
+      .where(or(...due.map((d) => key(d.eventId, d.sink))))
+      .returning()
     return claimed
+      .sort((a, b) => a.eventId - b.eventId)
+      .map((row) => ({ ...row, event: events.get(row.eventId)! }))
   })
 }
 
@@ -146,13 +144,4 @@ export async function requeueWebhooks(
       })
       .where(and(eq(outboxDeliveries.eventId, eventId), like(outboxDeliveries.sink, 'webhook:%')))
   })
-}
-
-/** The outbox event `id`, if there is one. */
-export async function findEvent(
-  db: Db,
-  id: number,
-): Promise<typeof outboxEvents.$inferSelect | undefined> {
-  const [row] = await db.select().from(outboxEvents).where(eq(outboxEvents.id, id))
-  return row
 }
