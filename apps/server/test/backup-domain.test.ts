@@ -3,11 +3,11 @@
  * failing over to the sandbox's backup host when the primary gives no HTTP answer (the
  * `unreachable` fault) — never after an HTTP status such as a 5xx.
  */
-import { randomBytes } from 'node:crypto'
 import { generateSandboxKeys, merchantView, type SandboxMerchant } from '@fen/sandbox'
 import type { AdminOrderDetail, Order, PayResponse } from '@fen/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config'
+import { loadConfig } from '../src/config'
+import { configRefusal, realMerchantEnv } from './support/config'
 import { startHarness, type Harness } from './harness'
 
 let merchant: SandboxMerchant
@@ -15,33 +15,12 @@ beforeAll(async () => {
   merchant = merchantView(await generateSandboxKeys())
 })
 
-/** A real merchant's configuration (no sandbox, a key without the FENTEST prefix). */
-function realEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    WECHAT_APPID: merchant.appid,
-    WECHAT_APPSECRET: merchant.appSecret,
-    WECHATPAY_MCHID: merchant.mchid,
-    WECHATPAY_SERIAL_NO: merchant.merchantSerialNo,
-    WECHATPAY_PRIVATE_KEY: merchant.merchantPrivateKey,
-    WECHATPAY_APIV3_KEY: 'R' + randomBytes(24).toString('hex').slice(0, 31),
-    JWT_SECRET: randomBytes(24).toString('base64url'),
-    ADMIN_TOKEN: randomBytes(16).toString('base64url'),
-    PUBLIC_BASE_URL: 'https://shop.example.com',
-    ...overrides,
-  }
-}
+const realEnv = (overrides: Record<string, string> = {}) => realMerchantEnv(merchant, overrides)
 
 const SANDBOX_URL = 'http://127.0.0.1:3100'
 const sandboxEnv = { FEN_SANDBOX_URL: SANDBOX_URL, WECHATPAY_API_VERSION: 'v3' }
 
-async function refused(env: Record<string, string>): Promise<string> {
-  const e = await loadConfig(env).then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(e).toBeInstanceOf(ConfigError)
-  return (e as ConfigError).message
-}
+const refused = configRefusal
 
 describe('WECHATPAY_BACKUP_BASE_URL', () => {
   it("defaults to api2.mch.weixin.qq.com with WeChat Pay's production host", async () => {

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto'
 import { generateSandboxKeys, merchantView, type SandboxMerchant } from '@fen/sandbox'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, DEV_PUSH_AES_KEY, DEV_PUSH_TOKEN, loadConfig } from '../src/config'
+import { DEV_PUSH_AES_KEY, DEV_PUSH_TOKEN, loadConfig } from '../src/config'
+import { configRefusal, realMerchantEnv } from './support/config'
 
 let merchant: SandboxMerchant
 beforeAll(async () => {
@@ -14,32 +15,16 @@ beforeAll(async () => {
 
 /** A production configuration that loads; each test spoils one setting. */
 function production(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
+  return realMerchantEnv(merchant, {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgres://fen@db.internal:5432/fen',
-    WECHAT_APPID: merchant.appid,
-    WECHAT_APPSECRET: merchant.appSecret,
-    WECHATPAY_MCHID: merchant.mchid,
-    WECHATPAY_SERIAL_NO: merchant.merchantSerialNo,
-    WECHATPAY_PRIVATE_KEY: merchant.merchantPrivateKey,
-    WECHATPAY_APIV3_KEY: 'R' + randomBytes(24).toString('hex').slice(0, 31),
-    JWT_SECRET: randomBytes(24).toString('base64url'),
-    ADMIN_TOKEN: randomBytes(16).toString('base64url'),
-    PUBLIC_BASE_URL: 'https://shop.example.com',
     WECHAT_PUSH_TOKEN: 'shopPushToken2026',
     WECHAT_PUSH_AES_KEY: randomBytes(32).toString('base64').slice(0, 43),
     ...overrides,
-  }
+  })
 }
 
-async function problems(env: Record<string, string>): Promise<string> {
-  const e = await loadConfig(env).then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(e).toBeInstanceOf(ConfigError)
-  return (e as ConfigError).message
-}
+const problems = configRefusal
 
 describe('NODE_ENV', () => {
   it('a production configuration loads', async () => {
