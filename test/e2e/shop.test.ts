@@ -125,6 +125,30 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     expect((await adminOrder(orderNo)).status).toBe('PAID')
   })
 
+  it('shipped → 确认收货 in the sandbox stand-in of wx.openBusinessView → 已完成', async () => {
+    const orderNo = await checkout({ 0: 1 })
+    await page.locator('.pay-jsapi').click()
+    await page.locator('.cashier .confirm').waitFor()
+    await settle()
+    await page.locator('.cashier .confirm').click()
+    await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
+    const shipped = await h.admin('POST', `/api/admin/orders/${orderNo}/ship`, {
+      logisticsType: 'express',
+      expressCompany: 'ZTO',
+      trackingNo: 'ZT1234567890123',
+    })
+    expect(shipped.status).toBe(200)
+
+    await page.goto(`${web.url}/#/pages/order/index?orderNo=${orderNo}`)
+    await page.locator('.confirm-receipt').waitFor({ timeout: 15_000 })
+    await page.locator('.confirm-receipt').click()
+    expect(await page.locator('.taro-modal__title').textContent()).toBe('模拟确认收货')
+    await page.locator('.taro-model__confirm').click()
+    await page.locator('[data-status="COMPLETED"]').waitFor({ timeout: 15_000 })
+    expect(await page.locator('.big-status').textContent()).toBe('已完成')
+    expect((await adminOrder(orderNo)).status).toBe('COMPLETED')
+  })
+
   it('a reload keeps the sandbox shopper; 切换用户 makes a new one (bug 1)', async () => {
     const orderNo = await checkout({ 0: 1 })
     await page.reload()
