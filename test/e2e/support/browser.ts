@@ -109,6 +109,8 @@ export function describeInBrowser(name: string, suite: () => void): void {
       })
     })
   } else {
+    // Only where no Chromium is installed and the browser is not required (a newcomer's
+    // `pnpm test`): CI sets FEN_REQUIRE_BROWSER=1 (.ci/run), so there it runs or fails, never skips.
     describe.skip(name, suite)
   }
 }
