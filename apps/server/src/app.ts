@@ -14,6 +14,7 @@ import { outboxBacklog } from './repositories/events'
 import { countByStatus } from './repositories/orders'
 import { countRefundsByStatus } from './repositories/refunds'
 import { adminRoutes } from './routes/admin'
+import { adminStatic } from './routes/admin-static'
 import { authRoutes } from './routes/auth'
 import { healthRoutes } from './routes/health'
 import { notifyRoutes } from './routes/notify'
@@ -170,6 +171,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       },
     }),
   )
+  if (deps.config.adminStaticDir) app.use(adminStatic(deps.config.adminStaticDir))
   for (const router of [
     healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),
