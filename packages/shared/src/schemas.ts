@@ -103,8 +103,37 @@ export const PayResponse = z.discriminatedUnion('channel', [
 
 // ---- admin ---------------------------------------------------------------------------------
 
-export const AdminOrdersQuery = z.object({ status: z.enum(ORDER_STATUSES).optional() })
-export const AdminEventsQuery = z.object({ orderNo: OrderNo.optional() })
+/**
+ * Every admin list is a page: `limit` (1–200, default 50) rows, newest first, and `nextCursor` to
+ * pass back as `cursor` for the next page (null on the last). A cursor is opaque: it names the last
+ * row seen, so rows inserted meanwhile never shift the pages (see apps/server/src/services/cursor.ts).
+ */
+export const AdminPageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+})
+
+/** A calendar day in Beijing time (China Standard Time, UTC+8). */
+export const BeijingDate = z.iso.date('日期格式应为 YYYY-MM-DD')
+
+export const AdminOrdersQuery = AdminPageQuery.extend({
+  status: z.enum(ORDER_STATUSES).optional(),
+  /** Created on or after this Beijing day… */
+  from: BeijingDate.optional(),
+  /** …and on or before this one. */
+  to: BeijingDate.optional(),
+  /** The whole order number. */
+  orderNo: OrderNo.optional(),
+  /** The last characters of the shopper's openid, as customer service reads them out. */
+  openidSuffix: z
+    .string()
+    .regex(/^[0-9A-Za-z_-]{1,64}$/, 'openid 尾号只能包含字母、数字、下划线和连字符')
+    .optional(),
+})
+export const AdminEventsQuery = AdminPageQuery.extend({ orderNo: OrderNo.optional() })
+export const AdminRefundsQuery = AdminPageQuery.extend({
+  status: z.enum(REFUND_STATUSES).optional(),
+})
 
 export const AdminRefundRequest = z.object({
   amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -188,7 +217,6 @@ export const OutboxEvent = z.object({
     )
     .optional(),
 })
-export const OutboxEventList = z.array(OutboxEvent)
 
 export const AdminOrder = Order.extend({
   userId: z.number().int(),
@@ -196,7 +224,35 @@ export const AdminOrder = Order.extend({
   transactionId: z.string().optional(),
   apiVersion: z.enum(['v3', 'v2']),
 })
-export const AdminOrderList = z.array(AdminOrder)
+/** A page of an admin list. */
+const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() })
+
+export const AdminOrderPage = page(AdminOrder)
+export const OutboxEventPage = page(OutboxEvent)
+export const AdminRefund = Refund.extend({ orderNo: OrderNo })
+export const AdminRefundPage = page(AdminRefund)
+
+/** `GET /api/admin/summary`: the dashboard. "Today" is the Beijing day. */
+export const AdminSummary = z.object({
+  today: z.object({
+    /** Orders created today. */
+    orders: z.number().int(),
+    /** Payments received today. */
+    paidFen: fen,
+    /** Refunds that reached the shopper today. */
+    refundedFen: fen,
+  }),
+  byStatus: z.record(z.enum(ORDER_STATUSES), z.number().int()),
+  /** Outbox events not yet delivered to the shop's handler. */
+  outboxBacklog: z.number().int(),
+  /** WeChat Pay notifications we refused (amount/appid mismatch, unknown order): for review. */
+  notificationFailures: z.number().int(),
+  /** Notifications that failed signature verification since this server instance started. */
+  signatureFailures: z.number().int(),
+  /** The latest reconciliation run (see the reconciliation endpoints), or null before the first. */
+  reconciliation: z.unknown().nullable(),
+})
 
 export const AdminOrderDetail = AdminOrder.extend({
   payments: z.array(Payment),
