@@ -92,6 +92,7 @@ const Taro = {
   ),
   navigateTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'navigateTo:ok' })),
   redirectTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'redirectTo:ok' })),
+  reLaunch: vi.fn(async (_o: { url: string }) => ({ errMsg: 'reLaunch:ok' })),
   navigateBack: vi.fn(async (_o?: { delta?: number }) => ({ errMsg: 'navigateBack:ok' })),
   openBusinessView: vi.fn(async (_o: { businessType: string; extraData: unknown }) => ({
     errMsg: 'openBusinessView:ok',
@@ -147,6 +148,7 @@ export const {
   requestPayment,
   navigateTo,
   redirectTo,
+  reLaunch,
   navigateBack,
   showModal,
   getStorageSync,
@@ -163,6 +165,7 @@ const fns = [
   Taro.requestPayment,
   Taro.navigateTo,
   Taro.redirectTo,
+  Taro.reLaunch,
   Taro.navigateBack,
   Taro.showModal,
   Taro.getStorageSync,

@@ -4,7 +4,6 @@ import type * as s from './schemas'
 /** The TypeScript types of the API bodies, inferred from the schemas (never kept by hand). */
 export type LoginRequest = z.infer<typeof s.LoginRequest>
 export type LoginResponse = z.infer<typeof s.LoginResponse>
-export type Product = z.infer<typeof s.Product>
 export type CreateOrderRequest = z.infer<typeof s.CreateOrderRequest>
 export type OrderItem = z.infer<typeof s.OrderItem>
 export type Order = z.infer<typeof s.Order>

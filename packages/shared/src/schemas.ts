@@ -6,6 +6,10 @@ import {
   PAY_CHANNELS,
   REFUND_STATUSES,
 } from './enums'
+import { fen, isoTime, ProductId, text } from './fields'
+
+export { ProductId } from './fields'
+export * from './catalogue'
 
 /**
  * The request and response bodies of the Fen API. The server parses every request with these and
@@ -13,21 +17,6 @@ import {
  * Times are ISO 8601 strings in UTC; money is integer fen.
  */
 
-/** Text that can travel to WeChat: WeChat refuses 4-byte UTF-8 (most emoji). */
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((s) => !/[\u{10000}-\u{10FFFF}]/u.test(s), '不支持表情符号等四字节字符')
-    // NUL and half of a UTF-16 pair: PostgreSQL cannot store either (JSON can escape both). The SDK
-    // refuses the same in notifications (`unstorable` in packages/wechatpay/src/notify/parse.ts).
-    .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), '含有无法保存的字符')
-
-const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
-const isoTime = z.iso.datetime()
-
-export const ProductId = z.number().int().positive().max(2_147_483_647)
 /** An order number is WeChat's `out_trade_no`: 6–32 of `[0-9A-Za-z_-|*]`. */
 export const OrderNo = z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/, '订单号格式不正确')
 
@@ -40,16 +29,7 @@ export const LoginResponse = z.object({
   user: z.object({ id: z.number().int().positive() }),
 })
 
-// ---- catalogue -----------------------------------------------------------------------------
-
-export const Product = z.object({
-  id: ProductId,
-  title: z.string(),
-  priceFen: fen,
-  stock: z.number().int().nonnegative(),
-  imageUrl: z.string().optional(),
-})
-export const ProductList = z.array(Product)
+// ---- catalogue: see ./catalogue.ts ---------------------------------------------------------
 
 // ---- orders --------------------------------------------------------------------------------
 
