@@ -14,6 +14,7 @@ import type {
 } from '@fen/shared'
 import { formatBeijingTime } from '@fen/wechatpay'
 import { eq } from 'drizzle-orm'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { billFiles } from '../src/db/schema'
 import { reconcileOnce } from '../src/jobs/reconciliation'
@@ -21,11 +22,19 @@ import { latestReconciliation } from '../src/repositories/reconciliation'
 import { ADMIN_TOKEN, startHarness, type Harness } from './harness'
 
 let h: Harness
+/** What the server logged, as JSON lines (the harness logs nothing). */
+const logged: { level: number; msg: string; [field: string]: unknown }[] = []
 
 beforeAll(async () => {
   // Earlier than WeChat's 10:00, so the job meets STATEMENT_CREATING first.
   h = await startHarness({ env: { RECONCILE_AFTER: '09:30' } })
+  h.services.ctx.logger = pino(
+    { level: 'info' },
+    { write: (line) => logged.push(JSON.parse(line)) },
+  )
 })
+
+const alerts = (prefix: string) => logged.filter((l) => l.msg.startsWith(`ALERT: ${prefix}`))
 afterAll(() => h?.close())
 
 const today = () => formatBeijingTime(h.now()).slice(0, 10)
@@ -190,6 +199,9 @@ describe('the reconciliation job', () => {
       },
     ])
     expect(found.discrepancies.some((d) => d.outRefundNo === refundA)).toBe(false)
+    const [alert, ...more] = alerts('reconciliation found discrepancies')
+    expect(more).toEqual([])
+    expect(alert).toMatchObject({ level: 50, date: day, kinds: { amount_differs: 1 } })
     expect(await metric('fen_reconciliation_discrepancies{kind="amount_differs"}')).toEqual([
       'fen_reconciliation_discrepancies{kind="amount_differs"} 1',
     ])
@@ -295,6 +307,9 @@ describe('the reconciliation job', () => {
     const refused = await runNow(day)
     expect(refused.status).toBe(502)
     expect(refused.body).toMatchObject({ code: 'WECHAT_ERROR' })
+    expect(alerts('bill file digest mismatch')).toEqual([
+      expect.objectContaining({ level: 50, date: day }),
+    ])
     expect((await getResult(day)).body.status).toBe('not_run')
     expect(await h.database.db.select().from(billFiles).where(eq(billFiles.billDate, day))).toEqual(
       [],
