@@ -126,6 +126,7 @@ describe('bill edits', () => {
       { bill_date: '2026-01-01', kind: 'amount', out_trade_no: 'A123456' },
       { bill_date: '2026-01-01', kind: 'foreign', amount: 1, out_refund_no: 'R1' },
       { bill_date: '1 Jan', kind: 'foreign', amount: 1 },
+      { bill_date: '2026-02-30', kind: 'foreign', amount: 1 },
     ]) {
       const r = await control<ErrorBody>(f.sb.url, 'POST', '/bill-edits', bad)
       expect({ status: r.status, code: r.json.code }).toEqual({

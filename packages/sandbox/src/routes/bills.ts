@@ -275,7 +275,7 @@ export function fundFlowBillCsv(sandbox: Sandbox, billDate: string, accountType:
 }
 
 /** `YYYY-MM-DD` naming a real day (`Date.parse` would accept 2026-02-30). */
-function isCalendarDate(s: string): boolean {
+export function isCalendarDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false
   const d = new Date(`${s}T00:00:00Z`)
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s

@@ -12,6 +12,7 @@ import { newLoginCode, newOpenid, newTransactionId } from '../ids'
 import type { PlatformMode } from '../keys'
 import type { Route, SandboxReply, SandboxRequest } from '../http'
 import type { BillEdit, Order } from '../state'
+import { isCalendarDate } from './bills'
 import { refundView } from './refunds'
 import {
   applyWeixinSettings,
@@ -83,7 +84,7 @@ const payTarget = z
 
 const billEdit = z
   .object({
-    bill_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD'),
+    bill_date: z.string().refine(isCalendarDate, 'YYYY-MM-DD, a real day'),
     kind: z.enum(['amount', 'drop', 'foreign']),
     out_trade_no: z.string().min(1).max(32).optional(),
     out_refund_no: z.string().min(1).max(64).optional(),
@@ -412,7 +413,6 @@ export const controlRoutes: Route[] = [
       const b = parse(billEdit, req)
       const { sandbox } = req
       const at = Date.parse(`${b.bill_date}T12:00:00+08:00`)
-      if (Number.isNaN(at)) throw new WechatError(400, 'INVALID_INPUT', 'bill_date: not a day')
       const row = {
         outTradeNo: b.out_trade_no!,
         ...(b.out_refund_no ? { outRefundNo: b.out_refund_no } : {}),
