@@ -1,6 +1,6 @@
 // How the console shows money, times and statuses (简体中文, Beijing time).
-import type { OrderStatus, RefundStatus } from '@fen/shared'
-import type { DiscrepancyKind, ReconciliationResult, RefundRequestView } from './types'
+import type { DiscrepancyKind, OrderStatus, ReconciliationResult, RefundStatus } from '@fen/shared'
+import type { RefundRequestView } from './types'
 
 /** Integer fen as yuan, `¥12.34` (negative amounts keep their sign). */
 export function yuan(fen: number | undefined | null): string {

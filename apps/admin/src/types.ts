@@ -1,5 +1,5 @@
-// Shapes of the admin API that @fen/shared does not (yet) export: refund requests and
-// reconciliation are built by other parts of the server, to the contract in docs/api.md.
+// Shapes of the admin API that @fen/shared does not (yet) export: refund requests are built by
+// another part of the server, to the contract in docs/api.md.
 
 export type Page<T> = { items: T[]; nextCursor: string | null }
 
@@ -13,25 +13,4 @@ export interface RefundRequestView {
   refundNo?: string
   createdAt: string
   decidedAt?: string
-}
-
-export type DiscrepancyKind =
-  'missing_here' | 'missing_at_wechat' | 'amount_differs' | 'status_differs' | 'no_statement'
-
-export interface Discrepancy {
-  kind: DiscrepancyKind
-  outTradeNo?: string
-  outRefundNo?: string
-  transactionId?: string
-  oursFen?: number
-  theirsFen?: number
-  detail: string
-}
-
-export interface ReconciliationResult {
-  date: string
-  status: 'matched' | 'discrepancies' | 'not_ready' | 'no_bill' | 'not_run'
-  ranAt?: string
-  counts: { ours: number; theirs: number; matched: number; discrepancies: number }
-  discrepancies: Discrepancy[]
 }
