@@ -7,7 +7,8 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AdminOrderDetail, Order } from '@fen/shared'
+import type { AdminOrderDetail, Order, ReconciliationResult } from '@fen/shared'
+import { formatBeijingTime } from '@fen/wechatpay'
 import { ADMIN_TOKEN, startHarness, type Harness } from '@fen/server/test/harness'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
@@ -183,5 +184,48 @@ describeInBrowser('the operator console, in Chromium', () => {
       trackingNo: 'ZT7788990011',
     })
     await shot('order-shipped')
+  })
+
+  // Last: it moves the clocks to the next morning (WeChat's bill of a day is ready from 10:00).
+  it('shows a planted discrepancy on the reconciliation page after 重新对账', async () => {
+    const day = formatBeijingTime(h.now()).slice(0, 10)
+    const orderNo = await paidOrder(2)
+    const { totalFen } = await adminOrder(orderNo)
+    // WeChat's bill says this order was paid 1.00 yuan more than it was.
+    const plant = await h.control('POST', '/__sandbox/bill-edits', {
+      bill_date: day,
+      kind: 'amount',
+      out_trade_no: orderNo,
+      amount: totalFen + 100,
+    })
+    expect(plant.status).toBe(201)
+    const seconds = (Date.parse(`${day}T10:05:00+08:00`) + 86_400_000 - h.now().getTime()) / 1000
+    h.advance(seconds)
+    expect((await h.control('POST', '/__sandbox/clock', { advanceSeconds: seconds })).status).toBe(
+      200,
+    )
+
+    await signIn()
+    await page.getByText('今日订单').waitFor()
+    await page.goto(`${h.url}/admin/reconciliation?date=${day}`)
+    await expect.poll(() => page.locator('[data-test=recon-status]').textContent()).toBe('尚未对账')
+    await page.locator('[data-test=rerun]').click()
+    await confirm()
+    await expect.poll(() => page.locator('[data-test=recon-status]').textContent()).toBe('存在差异')
+    const row = page
+      .locator('[data-test=discrepancies] .el-table__body tr')
+      .filter({ hasText: orderNo })
+    await row.waitFor()
+    expect(await row.textContent()).toContain('金额不一致')
+    expect(await row.textContent()).toContain(`¥${((totalFen + 100) / 100).toFixed(2)}`)
+    await shot('reconciliation')
+    const stored = await h.admin<ReconciliationResult>(
+      'GET',
+      `/api/admin/reconciliation?date=${day}`,
+    )
+    expect(stored.body.discrepancies.map((d) => [d.kind, d.outTradeNo])).toContainEqual([
+      'amount_differs',
+      orderNo,
+    ])
   })
 })
