@@ -66,6 +66,17 @@ export type PaymentScript = 'ok' | `fail${string}`
 
 let paymentScript: PaymentScript = 'ok'
 let modalConfirm = true
+/** What wx.chooseAddress answers with (its field names); undefined: the shopper backs out. */
+export interface WxAddress {
+  userName: string
+  telNumber: string
+  provinceName: string
+  cityName: string
+  countyName: string
+  detailInfo: string
+  postalCode?: string
+}
+let chosenAddress: WxAddress | undefined
 let routerParams: Record<string, string> = {}
 let loginCount = 0
 let loginCode: string | undefined
@@ -93,6 +104,16 @@ const Taro = {
   navigateTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'navigateTo:ok' })),
   redirectTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'redirectTo:ok' })),
   navigateBack: vi.fn(async (_o?: { delta?: number }) => ({ errMsg: 'navigateBack:ok' })),
+  switchTab: vi.fn(async (_o: { url: string }) => ({ errMsg: 'switchTab:ok' })),
+  setTabBarBadge: vi.fn(async (_o: { index: number; text: string }) => ({
+    errMsg: 'setTabBarBadge:ok',
+  })),
+  removeTabBarBadge: vi.fn(async (_o: { index: number }) => ({ errMsg: 'removeTabBarBadge:ok' })),
+  // wx.chooseAddress: the address set by taro.address(), or the shopper backs out.
+  chooseAddress: vi.fn(async () => {
+    if (!chosenAddress) throw { errMsg: 'chooseAddress:fail cancel' }
+    return { ...chosenAddress, errMsg: 'chooseAddress:ok' }
+  }),
   openBusinessView: vi.fn(async (_o: { businessType: string; extraData: unknown }) => ({
     errMsg: 'openBusinessView:ok',
   })),
@@ -148,6 +169,7 @@ export const {
   navigateTo,
   redirectTo,
   navigateBack,
+  switchTab,
   showModal,
   getStorageSync,
   setStorageSync,
@@ -164,6 +186,11 @@ const fns = [
   Taro.navigateTo,
   Taro.redirectTo,
   Taro.navigateBack,
+  Taro.switchTab,
+  Taro.setTabBarBadge,
+  Taro.removeTabBarBadge,
+  Taro.chooseAddress,
+  Taro.showToast,
   Taro.showModal,
   Taro.getStorageSync,
   Taro.setStorageSync,
@@ -196,6 +223,10 @@ export const taro = {
   confirm(yes: boolean): void {
     modalConfirm = yes
   },
+  /** The address wx.chooseAddress returns (undefined: the shopper backs out). */
+  address(a: WxAddress | undefined): void {
+    chosenAddress = a
+  },
   /** The page's query, as getCurrentInstance().router.params. */
   routerParams(params: Record<string, string>): void {
     routerParams = { ...params }
@@ -211,6 +242,7 @@ export const taro = {
     handler = undefined
     paymentScript = 'ok'
     modalConfirm = true
+    chosenAddress = undefined
     routerParams = {}
     loginCount = 0
     loginCode = undefined
