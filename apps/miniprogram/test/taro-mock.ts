@@ -103,6 +103,7 @@ const Taro = {
   ),
   navigateTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'navigateTo:ok' })),
   redirectTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'redirectTo:ok' })),
+  reLaunch: vi.fn(async (_o: { url: string }) => ({ errMsg: 'reLaunch:ok' })),
   navigateBack: vi.fn(async (_o?: { delta?: number }) => ({ errMsg: 'navigateBack:ok' })),
   switchTab: vi.fn(async (_o: { url: string }) => ({ errMsg: 'switchTab:ok' })),
   setTabBarBadge: vi.fn(async (_o: { index: number; text: string }) => ({
@@ -168,6 +169,7 @@ export const {
   requestPayment,
   navigateTo,
   redirectTo,
+  reLaunch,
   navigateBack,
   switchTab,
   showModal,
@@ -185,6 +187,7 @@ const fns = [
   Taro.requestPayment,
   Taro.navigateTo,
   Taro.redirectTo,
+  Taro.reLaunch,
   Taro.navigateBack,
   Taro.switchTab,
   Taro.setTabBarBadge,
