@@ -5,11 +5,11 @@ import type {
   LoginResponse,
   Order,
   OrderStatus,
+  HomeResponse,
   PayResponse,
   Product,
 } from '@fen/shared'
 import { ERROR_CODES } from '@fen/shared'
-import type { HomeView, ProductView } from '@/api/products'
 import type { RequestAnswer, RequestCall } from './taro-mock'
 
 export const TOKEN_KEY = 'fen.token'
@@ -92,7 +92,7 @@ export function routes(
 }
 
 /** The catalogue as the shop shows it: images, categories, specs (src/api/products.ts). */
-export const catalogue: ProductView[] = [
+export const catalogue: Product[] = [
   {
     id: 1,
     title: '冷萃咖啡',
@@ -113,15 +113,24 @@ export const catalogue: ProductView[] = [
     priceFen: 2990,
     stock: 2,
     imageUrl: '/static/products/drip-bags.svg',
+    images: ['/static/products/drip-bags.svg'],
     category: 'beans',
     description: '中深烘焙，热水一冲即得',
   },
-  { id: 3, title: '可颂', priceFen: 1200, stock: 0, category: 'bakery' },
+  {
+    id: 3,
+    title: '可颂',
+    priceFen: 1200,
+    stock: 0,
+    images: [],
+    category: 'bakery',
+    description: '法式黄油可颂',
+  },
 ]
 
-export const home: HomeView = {
+export const home: HomeResponse = {
   banners: [
-    { id: 1, title: '秋日冷萃上新', imageUrl: '/static/products/banner.svg', productId: 1 },
+    { id: 'autumn', title: '秋日冷萃上新', imageUrl: '/static/products/banner.svg', productId: 1 },
   ],
   categories: [
     { id: 'coffee', name: '咖啡' },

@@ -120,7 +120,7 @@ describe('home page (pages/index)', () => {
     expect(Taro.navigateTo).toHaveBeenLastCalledWith({ url: '/pages/product/index?id=1' })
   })
 
-  it('placeholders while loading; a failed load offers 重新加载, which clears the error', async () => {
+  it('placeholders while loading; a failed load offers 重试, which clears the error', async () => {
     let answer!: (a: ReturnType<typeof ok>) => void
     taro.answer(() => new Promise((r) => (answer = r)))
     const w = mount(HomePage)
@@ -128,11 +128,11 @@ describe('home page (pages/index)', () => {
     expect(w.find('.skeleton').exists()).toBe(true)
     answer(fail('INTERNAL', '服务暂时不可用'))
     await flushPromises()
-    expect(w.find('.retry-text').text()).toBe('服务暂时不可用')
+    expect(w.find('.retry-message').text()).toBe('服务暂时不可用')
 
     taro.answer(ok(home))
-    await tap(w.find('.retry-btn'))
-    expect(w.find('.retry').exists()).toBe(false)
+    await tap(w.find('.retry'))
+    expect(w.find('.retry-block').exists()).toBe(false)
     expect(w.findAll('.product')).toHaveLength(3)
   })
 })
@@ -195,7 +195,8 @@ describe('product page (pages/product)', () => {
     taro.routerParams({ id: '99' })
     taro.onRequest(routes({ 'GET /api/products': ok(catalogue) }))
     const w = await mounted(ProductPage)
-    expect(w.find('.retry-text').text()).toBe('这件商品已下架')
+    expect(w.find('.empty-text').text()).toBe('这件商品已下架，看看别的吧')
+    expect(w.find('.retry-block').exists()).toBe(false)
   })
 })
 
@@ -208,7 +209,7 @@ describe('cart page (pages/cart)', () => {
   it('empty: says so and leads back to 首页', async () => {
     serve()
     const w = await mounted(CartPage)
-    expect(w.find('.empty-title').text()).toBe('购物车还是空的')
+    expect(w.find('.empty-text').text()).toBe('购物车还是空的，挑一杯喜欢的咖啡吧')
     await tap(w.find('.go-shopping'))
     expect(Taro.switchTab).toHaveBeenCalledWith({ url: '/pages/index/index' })
   })

@@ -1,38 +1,14 @@
-import type { Product } from '@fen/shared'
+import type { HomeResponse, Product } from '@fen/shared'
 import { request } from '@/http/request'
 
-/** A choice the shopper makes on the detail page, e.g. 温度: 热 / 冰. */
-export interface ProductSpec {
-  name: string
-  options: string[]
-}
-
-/**
- * A product as the shop shows it. The catalogue fields beyond `Product` come with the server's
- * catalogue (`imageUrl` server-relative, `/static/products/…`: see `imageSrc`); they are optional
- * here so that a product without them still shows.
- */
-export type ProductView = Product & {
-  images?: string[]
-  category?: string
-  description?: string
-  specs?: ProductSpec[]
-}
-
-export interface HomeView {
-  banners: { id: string | number; title: string; imageUrl: string; productId?: number }[]
-  categories: { id: string; name: string }[]
-  products: ProductView[]
-}
-
 /** `GET /api/products`: the catalogue, priced by the server (fen). */
-export function listProducts(): Promise<ProductView[]> {
-  return request<ProductView[]>('/api/products', { auth: false })
+export function listProducts(): Promise<Product[]> {
+  return request<Product[]>('/api/products', { auth: false })
 }
 
 /** `GET /api/home`: banners, categories and the catalogue, in one call. */
-export function getHome(): Promise<HomeView> {
-  return request<HomeView>('/api/home', { auth: false })
+export function getHome(): Promise<HomeResponse> {
+  return request<HomeResponse>('/api/home', { auth: false })
 }
 
 /**

@@ -1,6 +1,6 @@
 import { computed, reactive, watch } from 'vue'
 import Taro from '@tarojs/taro'
-import type { ProductView } from '@/api/products'
+import type { Product } from '@fen/shared'
 
 /** The chosen options of a product's specs, e.g. {温度: '冰', 杯型: '大杯'}. */
 export type SpecChoice = Record<string, string>
@@ -48,7 +48,7 @@ function stored(): CartLine[] {
 
 const state = reactive({
   /** The catalogue as last loaded (home, detail or cart page). */
-  products: [] as ProductView[],
+  products: [] as Product[],
   lines: stored(),
   /** What 去结算 or 立即购买 hands to the checkout page. */
   checkout: [] as OrderLine[],
@@ -74,7 +74,7 @@ export const cart = {
    * Replaces the catalogue. A line whose product is no longer listed is dropped and a quantity
    * above the new stock is lowered, so the cart only ever holds what the shopper can order.
    */
-  setProducts(products: ProductView[]) {
+  setProducts(products: Product[]) {
     state.products = products
     state.lines = state.lines
       .map((l) => ({ ...l, quantity: Math.min(l.quantity, maxOf(l.productId)) }))
