@@ -83,7 +83,7 @@ describe('home page (pages/index)', () => {
     taro.onRequest(routes({ 'GET /api/home': ok(home) }))
     const w = await mounted(HomePage)
 
-    expect(w.find('.banner-title').text()).toBe('秋日冷萃上新')
+    expect(w.find('.banner-image').attributes('aria-label')).toBe('秋日冷萃上新')
     expect(w.find('.banner-image').attributes('src')).toBe(
       'http://api.test/static/products/banner.svg',
     )
