@@ -98,12 +98,12 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
       '轻食',
       '周边',
     ])
-    // Every card's picture loads from the server (through the H5 server's /static proxy).
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('.product .cover img')]
-        .slice(0, 2)
-        .every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0),
-    )
+    // Every card's picture loads from the server (through the H5 server's /static proxy): the
+    // first two, in view (the rest load lazily).
+    const firstCovers =
+      "[...document.querySelectorAll('.product .cover img')].slice(0, 2).filter((i) => i.complete && i.naturalWidth > 0).length"
+    await page.waitForFunction(`${firstCovers} === 2`, null, { timeout: 10_000 })
+    expect(await page.evaluate(firstCovers)).toBe(2)
     await shot('1-home')
 
     await openProduct(6) // 经典拿铁: 温度 热/冰, 杯型 中杯/大杯
