@@ -6,7 +6,7 @@ import type {
   ShipOrderRequest,
 } from '@fen/shared'
 import { AppError } from '../errors'
-import { deliveriesOf, findDelivery } from '../repositories/deliveries'
+import { findDelivery } from '../repositories/deliveries'
 import { findEvent, listEvents, notificationsOf } from '../repositories/events'
 import { deliveriesOfEvents, requeueWebhooks } from '../repositories/outbox-deliveries'
 import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
@@ -15,6 +15,7 @@ import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
 import type { RefundService } from './refunds'
 import type { ShippingService } from './shipping'
+import { adminOrderViews } from './order-views'
 import { adminOrderView, eventView, refundView } from './views'
 import { wechatFailure } from './wechat-errors'
 
@@ -28,13 +29,7 @@ export class AdminService {
   ) {}
 
   async orders(status: OrderStatus | undefined): Promise<AdminOrder[]> {
-    const rows = await listOrders(this.ctx.db, status)
-    const orderNos = rows.map((r) => r.orderNo)
-    const [items, deliveries] = await Promise.all([
-      itemsOf(this.ctx.db, orderNos),
-      deliveriesOf(this.ctx.db, orderNos),
-    ])
-    return rows.map((r) => adminOrderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)))
+    return adminOrderViews(this.ctx.db, await listOrders(this.ctx.db, status))
   }
 
   async order(orderNo: string): Promise<AdminOrderDetail> {
@@ -50,7 +45,7 @@ export class AdminService {
       findDelivery(db, orderNo),
     ])
     return {
-      ...adminOrderView(order, items.get(orderNo) ?? [], delivery),
+      ...adminOrderView(order, items.get(orderNo) ?? [], { delivery, refunds }),
       payments: payments.map((p) => ({
         transactionId: p.transactionId,
         amountFen: p.amountFen,
