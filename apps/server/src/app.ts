@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health'
 import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { productRoutes } from './routes/products'
+import { adminRefundRequestRoutes, refundRequestRoutes } from './routes/refund-requests'
 import { pushRoutes } from './routes/push'
 import { staticRoutes } from './routes/static'
 import { AdminService } from './services/admin'
@@ -26,6 +27,7 @@ import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
 import { OrderService } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
+import { RefundRequestService } from './services/refund-requests'
 import { RefundService } from './services/refunds'
 import { ShippingService } from './services/shipping'
 import type { PayGateway } from './wechat/gateway'
@@ -51,6 +53,7 @@ export interface Services {
   orders: OrderService
   payments: PaymentService
   refunds: RefundService
+  refundRequests: RefundRequestService
   shipping: ShippingService
   admin: AdminService
   /** Keeps the platform certificates fresh; undefined in public-key mode. */
@@ -85,6 +88,7 @@ export function createServices(deps: AppDeps): Services {
     orders: new OrderService(ctx, payments),
     payments,
     refunds,
+    refundRequests: new RefundRequestService(ctx, refunds),
     shipping,
     admin: new AdminService(ctx, payments, refunds, shipping),
     certificates: deps.platformCertificates
@@ -178,6 +182,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     staticRoutes(),
     orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, deps.config.adminToken),
+    refundRequestRoutes(services.refundRequests, services.auth),
+    adminRefundRequestRoutes(services.refundRequests, deps.config.adminToken),
   ]) {
     app.use(router.routes())
     app.use(router.allowedMethods())

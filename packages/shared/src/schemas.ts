@@ -9,10 +9,12 @@ import {
 import { fen, isoTime, ProductId, text } from './fields'
 
 import { Address, DeliveryMethod, LineSpec, Remark, TimelineEntry } from './checkout'
+import { RefundRequestView } from './refund-requests'
 
 export { ProductId } from './fields'
 export * from './catalogue'
 export * from './checkout'
+export * from './refund-requests'
 
 /**
  * The request and response bodies of the Fen API. The server parses every request with these and
@@ -115,6 +117,8 @@ export const Order = z.object({
   remark: z.string().optional(),
   /** What happened to the order, oldest first (built from its times, delivery and refunds). */
   timeline: z.array(TimelineEntry),
+  /** The shopper's refund requests, newest first; absent when there are none. */
+  refundRequests: z.array(RefundRequestView).optional(),
 })
 export const OrderList = z.array(Order)
 

@@ -6,17 +6,16 @@ import type {
   ShipOrderRequest,
 } from '@fen/shared'
 import { AppError } from '../errors'
-import { findDelivery } from '../repositories/deliveries'
 import { findEvent, listEvents, notificationsOf } from '../repositories/events'
 import { deliveriesOfEvents, requeueWebhooks } from '../repositories/outbox-deliveries'
-import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
+import { findOrder, listOrders, paymentsOf } from '../repositories/orders'
 import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
 import type { RefundService } from './refunds'
 import type { ShippingService } from './shipping'
 import { adminOrderViews } from './order-views'
-import { adminOrderView, eventView, refundView } from './views'
+import { eventView, refundView } from './views'
 import { wechatFailure } from './wechat-errors'
 
 /** What operators see and do: every order, its payments, refunds, notifications and events. */
@@ -36,16 +35,15 @@ export class AdminService {
     const db = this.ctx.db
     const order = await findOrder(db, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
-    const [items, payments, refunds, notifications, events, delivery] = await Promise.all([
-      itemsOf(db, [orderNo]),
+    const [[view], payments, refunds, notifications, events] = await Promise.all([
+      adminOrderViews(db, [order]),
       paymentsOf(db, orderNo),
       refundsOf(db, orderNo),
       notificationsOf(db, orderNo),
       listEvents(db, orderNo),
-      findDelivery(db, orderNo),
     ])
     return {
-      ...adminOrderView(order, items.get(orderNo) ?? [], { delivery, refunds }),
+      ...view!,
       payments: payments.map((p) => ({
         transactionId: p.transactionId,
         amountFen: p.amountFen,

@@ -8,6 +8,7 @@ import type {
   PayChannel,
   Product,
   Refund,
+  RefundRequestView,
   TimelineEntry,
 } from '@fen/shared'
 import type { BannerRow, CategoryRow } from '../repositories/catalogue'
@@ -16,12 +17,15 @@ import type { OrderItemRow, OrderRow } from '../repositories/orders'
 import type { OutboxRow } from '../repositories/events'
 import type { OutboxDeliveryRow } from '../repositories/outbox-deliveries'
 import type { ProductRow } from '../repositories/products'
+import type { RefundRequestRow } from '../repositories/refund-requests'
 import type { RefundRow } from '../repositories/refunds'
 
 /** What an order's view is built from besides its row and lines (see services/order-views.ts). */
 export interface OrderHistory {
   delivery?: DeliveryRow | undefined
   refunds?: RefundRow[]
+  /** Newest first. */
+  refundRequests?: RefundRequestRow[]
 }
 
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
@@ -50,18 +54,24 @@ export function orderView(o: OrderRow, items: OrderItemRow[], history: OrderHist
     deliveryMethod: o.deliveryMethod as Order['deliveryMethod'],
     ...(o.remark ? { remark: o.remark } : {}),
     timeline: timeline(o, history),
+    ...(history.refundRequests?.length
+      ? { refundRequests: history.refundRequests.map(refundRequestView) }
+      : {}),
   }
 }
 
 /**
  * The order's steps, in the order they happened: created, paid, shipped, received (WeChat reported
- * receipt confirmed), each refund that went through (a second payment's refund is not one of the
+ * receipt confirmed), each refund request the shopper made, each refund that went through (a second payment's refund is not one of the
  * order's), closed — a payment after close shows closed, then paid. Each `at` is the time as
  * recorded; the order of the steps also knows what must come after what, because WeChat's times
  * (payment, refund) have whole seconds and can read a little earlier than our own (created,
  * shipped) that preceded them.
  */
-function timeline(o: OrderRow, { delivery, refunds = [] }: OrderHistory): TimelineEntry[] {
+function timeline(
+  o: OrderRow,
+  { delivery, refunds = [], refundRequests = [] }: OrderHistory,
+): TimelineEntry[] {
   const steps: { kind: TimelineEntry['kind']; at: Date; sortAt: number }[] = []
   const add = (kind: TimelineEntry['kind'], at: Date | null | undefined, after: number) => {
     if (!at) return undefined
@@ -74,10 +84,15 @@ function timeline(o: OrderRow, { delivery, refunds = [] }: OrderHistory): Timeli
   const paid = add('paid', o.paidAt, created) ?? created
   const shipped = add('shipped', delivery?.shippedAt, paid) ?? paid
   add('received', o.completedAt, shipped)
+  for (const r of [...refundRequests].reverse()) add('refund_requested', r.createdAt, paid)
   for (const r of refunds) {
-    if (r.status === 'SUCCESS' && !r.paymentTransactionId) add('refunded', r.settledAt, shipped)
+    if (r.status === 'SUCCESS' && !r.paymentTransactionId) {
+      // After its own creation (ours), so after the shopper's request that led to it.
+      add('refunded', r.settledAt, Math.max(shipped, r.createdAt.getTime()))
+    }
   }
-  // Ties (equal times) keep the order added: created, closed, paid, shipped, received, refunded.
+  // Ties (equal times) keep the order added: created, closed, paid, shipped, received, requested,
+  // refunded.
   return steps
     .sort((a, b) => a.sortAt - b.sortAt)
     .map((s) => ({ kind: s.kind, at: s.at.toISOString() }))
@@ -134,6 +149,21 @@ export function adminOrderView(
     apiVersion: o.apiVersion as 'v3' | 'v2',
     ...(o.channel ? { channel: o.channel as PayChannel } : {}),
     ...(o.transactionId ? { transactionId: o.transactionId } : {}),
+  }
+}
+
+export function refundRequestView(r: RefundRequestRow): RefundRequestView {
+  return {
+    id: r.id,
+    orderNo: r.orderNo,
+    amountFen: r.amountFen,
+    reason: r.reason,
+    status: r.status as RefundRequestView['status'],
+    ...(r.rejectReason ? { rejectReason: r.rejectReason } : {}),
+    ...(r.refundNo ? { refundNo: r.refundNo } : {}),
+    ...(r.automatic ? { automatic: true as const } : {}),
+    createdAt: r.createdAt.toISOString(),
+    ...(r.decidedAt ? { decidedAt: r.decidedAt.toISOString() } : {}),
   }
 }
 
