@@ -7,7 +7,7 @@ import {
 } from '@fen/shared'
 import { AppError } from '../errors'
 import { loggable } from '../logger'
-import { lockOrder } from '../repositories/orders'
+import { findUserOrder, lockOrder } from '../repositories/orders'
 import {
   findRefundRequest,
   insertRefundRequest,
@@ -18,7 +18,6 @@ import {
   type RefundRequestRow,
 } from '../repositories/refund-requests'
 import { refundsOf } from '../repositories/refunds'
-import { findUserOrder } from '../repositories/orders'
 import type { ServiceContext } from './context'
 import { refundableFen, type RefundService } from './refunds'
 import { refundRequestView } from './views'
