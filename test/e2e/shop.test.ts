@@ -74,7 +74,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
   })
 
   it('lists the products, prices the order on the server, and pays through the sandbox cashier → 支付成功', async () => {
-    expect(await page.locator('.product').count()).toBe(5)
+    expect(await page.locator('.product').count()).toBe(12) // the demo catalogue (apps/server/src/catalogue/demo.ts)
     expect(await page.getByText('挂耳咖啡 10 包', { exact: true }).count()).toBe(1)
     await page.locator('.product .plus').nth(3).click()
     await page.locator('.product .plus').nth(3).click()
