@@ -253,6 +253,11 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
     expect(await page.locator('.message.error').count()).toBe(0)
     expect((await adminOrder(orderNo)).status).toBe('PAID')
+
+    // 返回首页 from a page outside the tab bar.
+    await page.locator('.to-home').click()
+    await atHome()
+    expect(page.url()).toContain('/pages/index/index')
   })
 
   it('a cancelled payment leaves the order payable; cancelling the order → 已关闭', async () => {
