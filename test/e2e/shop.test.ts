@@ -180,6 +180,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.locator('.cart-page').waitFor({ state: 'visible', timeout: 10_000 })
     // The ordered lines left the cart.
     await page.getByText('购物车还是空的', { exact: false }).waitFor({ timeout: 10_000 })
+    await shot('10-cart-empty')
   }, 90_000)
 
   it('立即购买 → 扫码支付 while the test scans the QR through the sandbox → 支付成功 → 查看订单', async () => {
@@ -282,7 +283,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
       .waitFor({ timeout: 10_000 })
     expect(await card.locator('.status').textContent()).toBe('已关闭')
     expect(await page.locator('.message.error').count()).toBe(0)
-    await shot('7-closed')
+    await shot('11-closed')
     const detail = await adminOrder(orderNo)
     expect(detail.status).toBe('CLOSED')
     expect(detail.events.map((e) => e.type)).toContain('order.closed')
@@ -297,7 +298,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     const message = page.locator('.message')
     await message.waitFor({ timeout: 10_000 })
     expect(await message.textContent()).toMatch(/^支付失败：.+/)
-    await shot('8-failed')
+    await shot('12-pay-failed')
     expect((await adminOrder(orderNo)).status).toBe('PENDING')
 
     // 继续支付 from the order page, through the cashier again.
