@@ -433,6 +433,11 @@ async function main() {
     show(tabs),
   )
   check(
+    'app.json declares chooseAddress in requiredPrivateInfos (WeChat refuses the call otherwise)',
+    (appJson.requiredPrivateInfos || []).includes('chooseAddress'),
+    show(appJson.requiredPrivateInfos),
+  )
+  check(
     'every tab icon is a PNG in the bundle',
     tabs.length > 0 &&
       tabs.every((t) =>
