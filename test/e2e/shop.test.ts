@@ -165,6 +165,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.locator('.cashier .confirm').click()
 
     await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
+    expect(await page.locator('.next-step').textContent()).toContain('发货')
     await shot('7-paid')
     const detail = await adminOrder(orderNo)
     expect(detail.status).toBe('PAID')
@@ -173,6 +174,11 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
       [4, 2],
       [6, 2],
     ])
+    // What the shopper chose went with the order: the address, 配送方式, 备注 and the latte's spec.
+    expect(detail.deliveryMethod).toBe('express')
+    expect(detail.address).toEqual(address)
+    expect(detail.remark).toBe('拿铁少冰')
+    expect(detail.items.find((i) => i.productId === 6)?.spec).toEqual({ 温度: '冰', 杯型: '中杯' })
 
     // Bug 2: the browser's back button after 支付成功 showed a blank page (every page hidden).
     await page.goBack()

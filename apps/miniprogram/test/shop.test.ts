@@ -449,6 +449,7 @@ describe('result page (pages/result)', () => {
     const w = await mounted(ResultPage)
     expect(taro.requestsTo(PATH, 'GET')).toHaveLength(1)
     expect(w.find('.ok').text()).toBe('支付成功')
+    expect(w.find('.next-step').text()).toBe('门店正在准备，请凭订单号到店取货') // 到店自取
     expect(w.find('.price').text()).toBe('¥69.80')
     expect(w.find('.refresh').exists()).toBe(false)
 
