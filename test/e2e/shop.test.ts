@@ -165,6 +165,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.locator('.cashier .confirm').click()
 
     await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
+    expect(await page.locator('.next-step').textContent()).toContain('发货')
     await shot('7-paid')
     const detail = await adminOrder(orderNo)
     expect(detail.status).toBe('PAID')
@@ -173,6 +174,11 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
       [4, 2],
       [6, 2],
     ])
+    // What the shopper chose went with the order: the address, 配送方式, 备注 and the latte's spec.
+    expect(detail.deliveryMethod).toBe('express')
+    expect(detail.address).toEqual(address)
+    expect(detail.remark).toBe('拿铁少冰')
+    expect(detail.items.find((i) => i.productId === 6)?.spec).toEqual({ 温度: '冰', 杯型: '中杯' })
 
     // Bug 2: the browser's back button after 支付成功 showed a blank page (every page hidden).
     await page.goBack()
@@ -180,6 +186,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.locator('.cart-page').waitFor({ state: 'visible', timeout: 10_000 })
     // The ordered lines left the cart.
     await page.getByText('购物车还是空的', { exact: false }).waitFor({ timeout: 10_000 })
+    await shot('10-cart-empty')
   }, 90_000)
 
   it('立即购买 → 扫码支付 while the test scans the QR through the sandbox → 支付成功 → 查看订单', async () => {
@@ -253,6 +260,11 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
     expect(await page.locator('.message.error').count()).toBe(0)
     expect((await adminOrder(orderNo)).status).toBe('PAID')
+
+    // 返回首页 from a page outside the tab bar.
+    await page.locator('.to-home').click()
+    await atHome()
+    expect(page.url()).toContain('/pages/index/index')
   })
 
   it('a cancelled payment leaves the order payable; cancelling the order → 已关闭', async () => {
@@ -277,7 +289,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
       .waitFor({ timeout: 10_000 })
     expect(await card.locator('.status').textContent()).toBe('已关闭')
     expect(await page.locator('.message.error').count()).toBe(0)
-    await shot('7-closed')
+    await shot('11-closed')
     const detail = await adminOrder(orderNo)
     expect(detail.status).toBe('CLOSED')
     expect(detail.events.map((e) => e.type)).toContain('order.closed')
@@ -292,7 +304,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     const message = page.locator('.message')
     await message.waitFor({ timeout: 10_000 })
     expect(await message.textContent()).toMatch(/^支付失败：.+/)
-    await shot('8-failed')
+    await shot('12-pay-failed')
     expect((await adminOrder(orderNo)).status).toBe('PENDING')
 
     // 继续支付 from the order page, through the cashier again.

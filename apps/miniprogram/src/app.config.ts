@@ -20,6 +20,8 @@ export default defineAppConfig({
     navigationBarTextStyle: 'black',
     backgroundColor: '#f6f7f9',
   },
+  // WeChat refuses wx.chooseAddress (the checkout's 收货地址) unless the app declares it.
+  requiredPrivateInfos: ['chooseAddress'],
   // The 购物车 badge (cart units) is set at run time: src/stores/cart.ts. Icons must be PNG
   // (weapp takes no SVG here): scripts/tab-icons.mjs draws them.
   tabBar: {

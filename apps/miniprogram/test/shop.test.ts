@@ -400,10 +400,12 @@ describe('checkout page (pages/checkout)', () => {
     expect(w.find('.total').text()).toBe('¥56.00')
   })
 
-  it('nothing to check out: 提交订单 is disabled and sends nothing', async () => {
+  it('nothing to check out: says so, leads to the cart and sends nothing', async () => {
     const w = await mounted(CheckoutPage)
-    expect(w.find('.submit').classes()).toContain('disabled')
-    await tap(w.find('.submit'))
+    expect(w.find('.empty-text').text()).toBe('还没有要结算的商品')
+    expect(w.find('.submit').exists()).toBe(false)
+    await tap(w.find('.to-cart'))
+    expect(Taro.switchTab).toHaveBeenCalledWith({ url: '/pages/cart/index' })
     expect(taro.requests).toHaveLength(0)
   })
 
@@ -447,6 +449,7 @@ describe('result page (pages/result)', () => {
     const w = await mounted(ResultPage)
     expect(taro.requestsTo(PATH, 'GET')).toHaveLength(1)
     expect(w.find('.ok').text()).toBe('支付成功')
+    expect(w.find('.next-step').text()).toBe('门店正在准备，请凭订单号到店取货') // 到店自取
     expect(w.find('.price').text()).toBe('¥69.80')
     expect(w.find('.refresh').exists()).toBe(false)
 

@@ -7,33 +7,12 @@ import type {
 } from '@fen/shared'
 import { request } from '@/http/request'
 
-/** Where an express order goes (the server validates it and ships to it). */
-export interface ShippingAddress {
-  name: string
-  phone: string
-  province: string
-  city: string
-  district: string
-  detail: string
-  postalCode?: string
-}
-
-/** 快递 to an address, or 到店自取 (no address). */
-export type DeliveryMethod = 'express' | 'pickup'
-
-/** What the shopper orders: lines (a spec each, when chosen) and how it reaches them. */
-export interface OrderDraft {
-  items: (CreateOrderRequest['items'][number] & { spec?: Record<string, string> })[]
-  deliveryMethod: DeliveryMethod
-  address?: ShippingAddress
-  remark?: string
-}
-
 /**
- * `POST /api/orders`: the server prices the order (the client never sends an amount). The
- * Idempotency-Key makes a retried submission return the same order.
+ * `POST /api/orders`: the lines (a spec each, when chosen), 配送方式, the address (express) and a
+ * remark. The server prices the order (the client never sends an amount) and validates the address.
+ * The Idempotency-Key makes a retried submission return the same order.
  */
-export function createOrder(draft: OrderDraft, idempotencyKey: string): Promise<Order> {
+export function createOrder(draft: CreateOrderRequest, idempotencyKey: string): Promise<Order> {
   return request<Order>('/api/orders', {
     method: 'POST',
     body: draft,

@@ -1,5 +1,4 @@
-import type { PayChannel, ReceiptConfirmation, RequestPaymentParams } from '@fen/shared'
-import type { ShippingAddress } from '@/api/orders'
+import type { Address, PayChannel, ReceiptConfirmation, RequestPaymentParams } from '@fen/shared'
 
 /** How a `wx.requestPayment` ended, as the shop needs to know it. */
 export type PayOutcome =
@@ -35,7 +34,7 @@ export interface Platform {
    * WeChat's own address book (`wx.chooseAddress`): the shopper picks or adds one; undefined when
    * they back out. Absent in a browser (H5), where the checkout page asks with a form.
    */
-  chooseAddress?(): Promise<ShippingAddress | undefined>
+  chooseAddress?(): Promise<Address | undefined>
   /** Sandbox only: forget this device's shopper, so that the next login makes a new one (切换用户). */
   switchUser?(): void
   /** Sandbox only: pay (or fail) a Native `code_url` as a scanning shopper would. */
