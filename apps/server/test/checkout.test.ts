@@ -4,7 +4,14 @@
  * order views that carry them with pictures and a timeline; the address's phone, masked, as the
  * express shipment's contact at WeChat; the timeline through payment, shipping and a refund.
  */
-import type { AdminOrder, AdminOrderDetail, ErrorBody, Order, PayResponse } from '@fen/shared'
+import type {
+  AdminOrder,
+  AdminOrderDetail,
+  AdminOrderPage,
+  ErrorBody,
+  Order,
+  PayResponse,
+} from '@fen/shared'
 import { count } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { orderItems, orders, products } from '../src/db/schema'
@@ -260,8 +267,8 @@ describe('after checkout', () => {
     expect(refunded.timeline[3]!.at).toBe(refunded.refunds[0]!.settledAt)
     const mine = await h.api<Order>('GET', `/api/orders/${no}`, { token: shopper })
     expect(mine.body.timeline).toEqual(refunded.timeline)
-    const list = await h.admin<AdminOrder[]>('GET', '/api/admin/orders')
-    expect(list.body.find((o) => o.orderNo === no)?.timeline).toEqual(refunded.timeline)
+    const list = await h.admin<AdminOrderPage>('GET', `/api/admin/orders?orderNo=${no}`)
+    expect(list.body.items.map((o) => o.timeline)).toEqual([refunded.timeline])
   })
 
   it('a cancelled order: created, then closed', async () => {
