@@ -170,6 +170,9 @@ describeInBrowser('the operator console, in Chromium', () => {
     await page.getByText('今日订单').waitFor()
     await page.goto(`${h.url}/admin/orders/${orderNo}`)
     await page.locator('[data-test=ship]').click()
+    // The order is 到店自提 (the default delivery method), so the dialog starts there: pick 快递.
+    await page.locator('[data-test=ship-type]').click()
+    await page.locator('.el-select-dropdown__item', { hasText: '快递' }).click()
     await page.locator('[data-test=ship-carrier]').fill('ZTO')
     await page.locator('[data-test=ship-tracking]').fill('ZT7788990011')
     await page.locator('[data-test=ship-submit]').click()
@@ -184,6 +187,36 @@ describeInBrowser('the operator console, in Chromium', () => {
       trackingNo: 'ZT7788990011',
     })
     await shot('order-shipped')
+  })
+
+  it('approves a shopper’s refund request; the refund starts', async () => {
+    const orderNo = await paidOrder(4)
+    const asked = await h.api<{ id: number; status: string; amountFen: number }>(
+      'POST',
+      `/api/orders/${orderNo}/refund-requests`,
+      { token: shopper, body: { reason: '不想要了' } },
+    )
+    expect(asked.status).toBe(201)
+    expect(asked.body.status).toBe('pending')
+    await signIn()
+    await page.getByText('今日订单').waitFor()
+    await page.goto(`${h.url}/admin/refund-requests`)
+    const row = page
+      .locator('[data-test=request-list] .el-table__body tr')
+      .filter({ hasText: orderNo })
+    await row.waitFor()
+    await shot('refund-requests')
+    await row.locator('[data-test=approve]').click()
+    await confirm()
+    await expect.poll(() => row.count()).toBe(0) // gone from 待审核
+    await h.until(async () => (await adminOrder(orderNo)).refunds.length === 1)
+    const detail = await adminOrder(orderNo)
+    expect(detail.refunds[0]).toMatchObject({ amountFen: asked.body.amountFen, automatic: false })
+    await page.locator('.el-radio-button', { hasText: '已同意' }).click()
+    await page
+      .locator('[data-test=request-list] .el-table__body tr')
+      .filter({ hasText: orderNo })
+      .waitFor()
   })
 
   // Last: it moves the clocks to the next morning (WeChat's bill of a day is ready from 10:00).

@@ -23,6 +23,8 @@ beforeAll(async () => {
 afterAll(() => h?.close())
 
 type Answer<T> = ApiResponse<T & ErrorBody>
+/** A page of the admin list. */
+type Page = { items: RefundRequestView[]; nextCursor: string | null }
 
 function expectError(res: ApiResponse<unknown>, status: number, code: string): void {
   expect({ status: res.status, code: (res.body as ErrorBody).code }).toEqual({ status, code })
@@ -107,11 +109,8 @@ describe('a request, approved', () => {
     // One pending request per order.
     expectError(await ask(o.orderNo, { reason: '再申请一次' }), 409, 'REFUND_REQUEST_PENDING')
 
-    const pending = await h.admin<RefundRequestView[]>(
-      'GET',
-      '/api/admin/refund-requests?status=pending',
-    )
-    expect(pending.body[0]).toEqual(req)
+    const pending = await h.admin<Page>('GET', '/api/admin/refund-requests?status=pending')
+    expect(pending.body.items[0]).toEqual(req)
 
     const approved = await approve(req.id)
     expect(approved.status).toBe(200)
@@ -374,20 +373,32 @@ describe('refused requests: a 4xx, nothing written', () => {
 })
 
 describe('the admin list', () => {
-  it('newest first, filtered by status, at most `limit`', async () => {
-    const all = await h.admin<RefundRequestView[]>('GET', '/api/admin/refund-requests?limit=200')
+  it('newest first, filtered by status, a page of `limit` with a cursor to the next', async () => {
+    const all = await h.admin<Page>('GET', '/api/admin/refund-requests?limit=200')
     expect(all.status).toBe(200)
-    expect(all.body.length).toBeGreaterThan(3)
-    const times = all.body.map((r) => r.createdAt)
+    expect(all.body.nextCursor).toBeNull()
+    expect(all.body.items.length).toBeGreaterThan(3)
+    const times = all.body.items.map((r) => r.createdAt)
     expect(times).toEqual([...times].sort().reverse())
-    const one = await h.admin<RefundRequestView[]>('GET', '/api/admin/refund-requests?limit=1')
-    expect(one.body).toEqual([all.body[0]])
-    const rejected = await h.admin<RefundRequestView[]>(
-      'GET',
-      '/api/admin/refund-requests?status=rejected',
+    // Walking pages of 1 gives the same list, each request once.
+    const walked: RefundRequestView[] = []
+    let cursor: string | null = null
+    do {
+      const path = `/api/admin/refund-requests?limit=1${cursor ? `&cursor=${cursor}` : ''}`
+      const page: ApiResponse<Page> = await h.admin<Page>('GET', path)
+      walked.push(...page.body.items)
+      cursor = page.body.nextCursor
+    } while (cursor)
+    expect(walked).toEqual(all.body.items)
+    const rejected = await h.admin<Page>('GET', '/api/admin/refund-requests?status=rejected')
+    expect(rejected.body.items.length).toBeGreaterThan(0)
+    expect(rejected.body.items.every((r) => r.status === 'rejected')).toBe(true)
+    const bad = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', 'x'])).toString('base64url')
+    expectError(
+      await h.admin('GET', `/api/admin/refund-requests?cursor=${bad}`),
+      400,
+      'INVALID_INPUT',
     )
-    expect(rejected.body.length).toBeGreaterThan(0)
-    expect(rejected.body.every((r) => r.status === 'rejected')).toBe(true)
   })
 })
 

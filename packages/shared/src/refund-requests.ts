@@ -44,6 +44,8 @@ export type RefundRequestView = z.infer<typeof RefundRequestView>
 export const AdminRefundRequestsQuery = z.object({
   status: z.enum(REFUND_REQUEST_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** The `nextCursor` of the page before (see the admin lists' pages). */
+  cursor: z.string().min(1).max(200).optional(),
 })
 
 /** A refund request's id in a path. */

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm'
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { RefundRequestStatus } from '@fen/shared'
 import type { Db } from '../db/client'
 import { refundRequests } from '../db/schema'
@@ -43,17 +43,26 @@ export async function refundRequestsOfOrders(
   return map
 }
 
+/** A page of requests, newest first, after the cursor's (created_at, id); `limit + 1` rows. */
 export function listRefundRequests(
   db: Db,
   status: RefundRequestStatus | undefined,
+  after: { at: Date; id: number } | undefined,
   limit: number,
 ): Promise<RefundRequestRow[]> {
   return db
     .select()
     .from(refundRequests)
-    .where(status ? eq(refundRequests.status, status) : undefined)
+    .where(
+      and(
+        status ? eq(refundRequests.status, status) : undefined,
+        after
+          ? sql`(${refundRequests.createdAt}, ${refundRequests.id}) < (${after.at.toISOString()}::timestamptz, ${after.id})`
+          : undefined,
+      ),
+    )
     .orderBy(desc(refundRequests.createdAt), desc(refundRequests.id))
-    .limit(limit)
+    .limit(limit + 1)
 }
 
 /** pending → approved with its refund, once. Undefined when it was not pending. */

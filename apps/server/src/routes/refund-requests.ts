@@ -36,8 +36,8 @@ export function adminRefundRequestRoutes(
   const id = (v: unknown) => parse(schemas.RefundRequestId, v)
 
   r.get('/', async (ctx) => {
-    const { status, limit } = parse(schemas.AdminRefundRequestsQuery, ctx.query)
-    ctx.body = await requests.list(status, limit)
+    const { status, limit, cursor } = parse(schemas.AdminRefundRequestsQuery, ctx.query)
+    ctx.body = await requests.list(status, { limit, cursor })
   })
   r.post('/:id/approve', async (ctx) => {
     ctx.body = await requests.approve(id(ctx.params.id))

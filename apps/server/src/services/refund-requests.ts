@@ -20,6 +20,7 @@ import {
 import { refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import { refundableFen, type RefundService } from './refunds'
+import { decodeTimeCursor, encodeTimeCursor, toPage } from './cursor'
 import { refundRequestView } from './views'
 import { wechatFailure } from './wechat-errors'
 
@@ -119,8 +120,25 @@ export class RefundRequestService {
   }
 
   /** For operators: newest first. */
-  async list(status: RefundRequestStatus | undefined, limit: number): Promise<RefundRequestView[]> {
-    return (await listRefundRequests(this.ctx.db, status, limit)).map(refundRequestView)
+  /** A page of requests, newest first (cursor: services/cursor.ts, keyed by created_at and id). */
+  async list(
+    status: RefundRequestStatus | undefined,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ items: RefundRequestView[]; nextCursor: string | null }> {
+    const after = decodeTimeCursor(page.cursor)
+    const id = after ? Number(after.key) : undefined
+    if (after && !(Number.isSafeInteger(id) && id! > 0)) {
+      throw new AppError('INVALID_INPUT', '翻页游标无效，请从第一页重新查询')
+    }
+    const rows = await listRefundRequests(
+      this.ctx.db,
+      status,
+      after ? { at: after.at, id: id! } : undefined,
+      page.limit,
+    )
+    return toPage(rows, page.limit, refundRequestView, (r) =>
+      encodeTimeCursor(r.createdAt, String(r.id)),
+    )
   }
 
   /** An operator approves: the refund starts. Approving an approved request again is a no-op. */
