@@ -6,6 +6,7 @@ export default defineAppConfig({
     'pages/index/index',
     'pages/checkout/index',
     'pages/result/index',
+    'pages/mine/index',
     'pages/orders/index',
     'pages/order/index',
     ...(sandbox ? ['pages/sandbox-cashier/index'] : []),

@@ -6,6 +6,7 @@ import type {
   ReceiptConfirmation,
 } from '@fen/shared'
 import { request } from '@/http/request'
+import type { OrderView, RefundRequestView } from './order-view'
 
 /**
  * `POST /api/orders`: the server prices the order (the client never sends an amount). The
@@ -23,14 +24,14 @@ export function createOrder(
 }
 
 /** `GET /api/orders`: mine, newest first. */
-export function listOrders(): Promise<Order[]> {
-  return request<Order[]>('/api/orders')
+export function listOrders(): Promise<OrderView[]> {
+  return request<OrderView[]>('/api/orders')
 }
 
 /** `GET /api/orders/:orderNo` (the server checks WeChat when a pending order is a few seconds stale). */
-export function getOrder(orderNo: string): Promise<Order> {
+export function getOrder(orderNo: string): Promise<OrderView> {
   if (!orderNo) return Promise.reject(new Error('缺少订单号'))
-  return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}`)
+  return request<OrderView>(`/api/orders/${encodeURIComponent(orderNo)}`)
 }
 
 /** `POST /api/orders/:orderNo/pay`: `wx.requestPayment` parameters (jsapi) or a `code_url` (native). */
@@ -56,4 +57,25 @@ export function confirmReceipt(orderNo: string): Promise<Order> {
   return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/confirm-receipt`, {
     method: 'POST',
   })
+}
+
+/**
+ * `POST /api/orders/:orderNo/refund-requests`: 申请退款 (the amount defaults, on the server, to what
+ * is left refundable). The Idempotency-Key makes a retried submission one request.
+ */
+export function requestRefund(
+  orderNo: string,
+  body: { amountFen?: number; reason: string },
+  idempotencyKey: string,
+): Promise<RefundRequestView> {
+  return request<RefundRequestView>(`/api/orders/${encodeURIComponent(orderNo)}/refund-requests`, {
+    method: 'POST',
+    body,
+    headers: { 'idempotency-key': idempotencyKey },
+  })
+}
+
+/** `GET /api/orders/:orderNo/refund-requests`: this order's refund requests and their progress. */
+export function listRefundRequests(orderNo: string): Promise<RefundRequestView[]> {
+  return request<RefundRequestView[]>(`/api/orders/${encodeURIComponent(orderNo)}/refund-requests`)
 }
