@@ -18,7 +18,7 @@ import { roundOrder } from './report'
 import { generateSandboxKeys, type SandboxKeys } from '@fen/sandbox'
 import { openDatabase, type Database } from '../apps/server/src/db/client'
 import { orderItems, orders, users } from '../apps/server/src/db/schema'
-import { seedDemoProducts } from '../apps/server/src/repositories/products'
+import { seedDemoCatalogue } from '../apps/server/src/repositories/catalogue'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export { pg }
@@ -84,7 +84,7 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   const url = own.toString()
   const database = await openDatabase({ url })
   await database.migrate()
-  await seedDemoProducts(database.db)
+  await seedDemoCatalogue(database.db)
   const pool = benchPool({ connectionString: url, max: SERVER_POOL_SIZE })
   return {
     name,

@@ -150,18 +150,23 @@ describe('an order nobody pays', () => {
   it('a later sweep does nothing more', async () => {
     const stock = await stockOf(h, PRODUCT)
     const delivered = h.delivered.length
-    const closed = await h.admin<Order[]>('GET', '/api/admin/orders?status=CLOSED')
-    expect(closed.body).toHaveLength(3)
+    const closed = await h.admin<{ items: Order[] }>('GET', '/api/admin/orders?status=CLOSED')
+    expect(closed.body.items).toHaveLength(3)
 
     pastExpiry()
     expect(await h.sweep()).toEqual({ orders: 0, refunds: 0, errors: 0 })
     expect(await h.dispatch()).toEqual({ delivered: 0, failed: 0 })
     expect(h.delivered).toHaveLength(delivered)
     expect(await stockOf(h, PRODUCT)).toBe(stock)
-    const after = await h.admin<Order[]>('GET', '/api/admin/orders')
-    expect(after.body.map((o) => o.status).sort()).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'PAID'])
-    const events = await h.admin<{ type: string }[]>('GET', '/api/admin/events')
-    expect(events.body.map((e) => e.type).sort()).toEqual([
+    const after = await h.admin<{ items: Order[] }>('GET', '/api/admin/orders')
+    expect(after.body.items.map((o) => o.status).sort()).toEqual([
+      'CLOSED',
+      'CLOSED',
+      'CLOSED',
+      'PAID',
+    ])
+    const events = await h.admin<{ items: { type: string }[] }>('GET', '/api/admin/events')
+    expect(events.body.items.map((e) => e.type).sort()).toEqual([
       'order.closed',
       'order.closed',
       'order.closed',

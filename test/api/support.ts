@@ -91,7 +91,7 @@ export async function adminOrder(h: Harness, orderNo: string): Promise<AdminOrde
 }
 
 /** How long to wait for an asynchronous effect (a notification) before failing: generous for CI. */
-export const WAIT_MS = 10_000
+export const WAIT_MS = 30_000
 
 /** Polls the admin detail (no sync) until the order reaches `status`. */
 export function untilStatus(

@@ -14,9 +14,9 @@ import type { RequestAnswer, RequestCall } from './taro-mock'
 export const TOKEN_KEY = 'fen.token'
 
 export const products: Product[] = [
-  { id: 1, title: '手冲咖啡豆', priceFen: 2990, stock: 5 },
-  { id: 2, title: '马克杯', priceFen: 1500, stock: 2 },
-  { id: 3, title: '滤纸', priceFen: 5, stock: 0 },
+  { id: 1, title: '手冲咖啡豆', priceFen: 2990, stock: 5, images: [], description: '' },
+  { id: 2, title: '马克杯', priceFen: 1500, stock: 2, images: [], description: '' },
+  { id: 3, title: '滤纸', priceFen: 5, stock: 0, images: [], description: '' },
 ]
 
 export function order(overrides: Partial<Order> = {}): Order {

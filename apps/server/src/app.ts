@@ -20,6 +20,7 @@ import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { productRoutes } from './routes/products'
 import { pushRoutes } from './routes/push'
+import { staticRoutes } from './routes/static'
 import { AdminService } from './services/admin'
 import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
@@ -174,6 +175,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),
     productRoutes(deps.database.db),
+    staticRoutes(),
     orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, deps.config.adminToken),
   ]) {

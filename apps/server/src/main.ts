@@ -12,7 +12,7 @@ import { every } from './jobs/runner'
 import { shipOnce } from './jobs/shipping'
 import { sweepOnce } from './jobs/sweeper'
 import { createLogger, loggable } from './logger'
-import { seedDemoProducts } from './repositories/products'
+import { seedDemoCatalogue } from './repositories/catalogue'
 import { V2Gateway, V3Gateway, miniProgramClient } from './wechat/gateway'
 
 let config
@@ -36,7 +36,7 @@ const database = await openDatabase({
 })
 try {
   await database.migrate()
-  await seedDemoProducts(database.db)
+  await seedDemoCatalogue(database.db)
 } catch (e) {
   // The usual first-run mistake (wrong host, database down): one line an operator can act on.
   const setting = config.databaseUrl ? 'DATABASE_URL' : 'FEN_DATA_DIR'

@@ -4,11 +4,11 @@
  */
 import {
   schemas,
-  type AdminOrder,
   type AdminOrderDetail,
+  type AdminOrderPage,
   type ErrorBody,
   type Order,
-  type OutboxEvent,
+  type OutboxEventPage,
   type Refund,
 } from '@fen/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -158,29 +158,33 @@ describe('the admin token', () => {
 
 describe('orders', () => {
   it('GET /api/admin/orders lists every order', async () => {
-    const res = await h.admin<AdminOrder[]>('GET', '/api/admin/orders')
+    const res = await h.admin<AdminOrderPage>('GET', '/api/admin/orders')
     expect(res.status).toBe(200)
-    const list = schemas.AdminOrderList.parse(res.body)
-    const nos = list.map((o) => o.orderNo)
+    const list = schemas.AdminOrderPage.parse(res.body)
+    expect(list.nextCursor).toBeNull()
+    const nos = list.items.map((o) => o.orderNo)
     expect(nos).toContain(paid.orderNo)
     expect(nos).toContain(pending.orderNo)
   })
 
   it('?status=PAID filters', async () => {
-    const res = await h.admin<AdminOrder[]>('GET', '/api/admin/orders?status=PAID')
+    const res = await h.admin<AdminOrderPage>('GET', '/api/admin/orders?status=PAID')
     expect(res.status).toBe(200)
-    expect(res.body.length).toBeGreaterThan(0)
-    expect(res.body.every((o) => o.status === 'PAID')).toBe(true)
-    expect(res.body.map((o) => o.orderNo)).toContain(paid.orderNo)
-    expect(res.body.map((o) => o.orderNo)).not.toContain(pending.orderNo)
+    const items = res.body.items
+    expect(items.length).toBeGreaterThan(0)
+    expect(items.every((o) => o.status === 'PAID')).toBe(true)
+    expect(items.map((o) => o.orderNo)).toContain(paid.orderNo)
+    expect(items.map((o) => o.orderNo)).not.toContain(pending.orderNo)
 
-    const pendings = await h.admin<AdminOrder[]>('GET', '/api/admin/orders?status=PENDING')
-    expect(pendings.body.map((o) => o.orderNo)).toEqual(expect.arrayContaining([pending.orderNo]))
-    expect(pendings.body.every((o) => o.status === 'PENDING')).toBe(true)
+    const pendings = await h.admin<AdminOrderPage>('GET', '/api/admin/orders?status=PENDING')
+    expect(pendings.body.items.map((o) => o.orderNo)).toEqual(
+      expect.arrayContaining([pending.orderNo]),
+    )
+    expect(pendings.body.items.every((o) => o.status === 'PENDING')).toBe(true)
 
-    const none = await h.admin<AdminOrder[]>('GET', '/api/admin/orders?status=REFUNDED')
+    const none = await h.admin<AdminOrderPage>('GET', '/api/admin/orders?status=REFUNDED')
     expect(none.status).toBe(200)
-    expect(none.body).toEqual([])
+    expect(none.body).toEqual({ items: [], nextCursor: null })
   })
 
   it('a bad status → 400 INVALID_INPUT', async () => {
@@ -467,25 +471,25 @@ describe('sync', () => {
 
 describe('events', () => {
   it('GET /api/admin/events?orderNo= lists that order’s events only', async () => {
-    const res = await h.admin<OutboxEvent[]>('GET', `/api/admin/events?orderNo=${paid.orderNo}`)
+    const res = await h.admin<OutboxEventPage>('GET', `/api/admin/events?orderNo=${paid.orderNo}`)
     expect(res.status).toBe(200)
-    const events = schemas.OutboxEventList.parse(res.body)
-    expect(events.map((e) => e.type)).toEqual(['order.paid', 'order.refunded', 'order.refunded'])
+    const events = schemas.OutboxEventPage.parse(res.body).items
+    expect(events.map((e) => e.type)).toEqual(['order.refunded', 'order.refunded', 'order.paid'])
     expect(events.every((e) => e.orderNo === paid.orderNo)).toBe(true)
-    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b))
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => b - a))
   })
 
   it('without orderNo: every order’s events, newest first', async () => {
-    const res = await h.admin<OutboxEvent[]>('GET', '/api/admin/events')
+    const res = await h.admin<OutboxEventPage>('GET', '/api/admin/events?limit=200')
     expect(res.status).toBe(200)
-    const events = schemas.OutboxEventList.parse(res.body)
+    const events = schemas.OutboxEventPage.parse(res.body).items
     const orders = new Set(events.map((e) => e.orderNo))
     expect(orders.size).toBeGreaterThanOrEqual(3) // paid, the cancelled one, the synced one
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['order.closed']))
     expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => b - a))
   })
 
-  it('without orderNo, past 200 events: the newest 200', async () => {
+  it('past a page of events: the newest `limit`, then the next page from the cursor', async () => {
     for (let i = 0; i < 205; i++) {
       const orderNo = `MANY${String(i).padStart(6, '0')}`
       await enqueueEvent(h.database.db, {
@@ -496,17 +500,28 @@ describe('events', () => {
         at: h.now(),
       })
     }
-    const res = await h.admin<OutboxEvent[]>('GET', '/api/admin/events')
-    const events = schemas.OutboxEventList.parse(res.body)
-    expect(events).toHaveLength(200)
-    expect(events[0]!.orderNo).toBe('MANY000204')
-    expect(events[199]!.orderNo).toBe('MANY000005')
+    const res = await h.admin<OutboxEventPage>('GET', '/api/admin/events?limit=200')
+    const first = schemas.OutboxEventPage.parse(res.body)
+    expect(first.items).toHaveLength(200)
+    expect(first.items[0]!.orderNo).toBe('MANY000204')
+    expect(first.items[199]!.orderNo).toBe('MANY000005')
+    const next = await h.admin<OutboxEventPage>(
+      'GET',
+      `/api/admin/events?limit=5&cursor=${first.nextCursor}`,
+    )
+    expect(next.body.items.map((e) => e.orderNo)).toEqual([
+      'MANY000004',
+      'MANY000003',
+      'MANY000002',
+      'MANY000001',
+      'MANY000000',
+    ])
   })
 
-  it('an order with no events → []; a malformed orderNo → 400', async () => {
+  it('an order with no events → no items; a malformed orderNo → 400', async () => {
     const res = await h.admin('GET', `/api/admin/events?orderNo=${pending.orderNo}`)
     expect(res.status).toBe(200)
-    expect(res.body).toEqual([])
+    expect(res.body).toEqual({ items: [], nextCursor: null })
     expectError(await h.admin('GET', '/api/admin/events?orderNo=x'), 400, 'INVALID_INPUT')
   })
 })

@@ -54,11 +54,10 @@ it('each event is stored once on the stream, even when its publish is retried', 
   expect((await jsm.streams.info(STREAM)).config.subjects).toEqual([`${PREFIX}.>`])
   const deliveries = async () =>
     (
-      await h.admin<{ id: number; deliveries?: { status: string; attempts: number }[] }[]>(
-        'GET',
-        '/api/admin/events',
-      )
-    ).body.filter((e) => e.id === first.id || e.id === second.id)
+      await h.admin<{
+        items: { id: number; deliveries?: { status: string; attempts: number }[] }[]
+      }>('GET', '/api/admin/events')
+    ).body.items.filter((e) => e.id === first.id || e.id === second.id)
   // One of the two publishes "failed" and is pending a retry; the other is delivered.
   expect((await deliveries()).map((e) => e.deliveries![0]!.status).sort()).toEqual([
     'delivered',

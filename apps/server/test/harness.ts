@@ -33,7 +33,7 @@ import { dispatchOnce, type OutboxDelivery } from '../src/jobs/outbox'
 import { shipOnce } from '../src/jobs/shipping'
 import { sweepOnce } from '../src/jobs/sweeper'
 import { createLogger } from '../src/logger'
-import { seedDemoProducts } from '../src/repositories/products'
+import { seedDemoCatalogue } from '../src/repositories/catalogue'
 import { V2Gateway, V3Gateway, miniProgramClient, type PayGateway } from '../src/wechat/gateway'
 import type { HarnessProvided } from './global-setup'
 
@@ -211,7 +211,7 @@ async function worldFor(options: HarnessOptions): Promise<{
       port: 0,
     })
     const { database, url, drop } = await freshDatabase()
-    await seedDemoProducts(database.db)
+    await seedDemoCatalogue(database.db)
     return {
       sandbox,
       database,

@@ -117,12 +117,12 @@ async function payAtWechat(token: string, orderNo: string): Promise<Order> {
 }
 
 describe('the catalogue', () => {
-  it('GET /api/products lists the 5 seeded products with integer priceFen', async () => {
+  it('GET /api/products lists the seeded products with integer priceFen', async () => {
     const res = await h.api<Product[]>('GET', '/api/products')
     expect(res.status).toBe(200)
     const list = schemas.ProductList.parse(res.body)
-    expect(list.map((p) => p.id)).toEqual([1, 2, 3, 4, 5])
-    expect(list.map((p) => p.priceFen)).toEqual([5900, 8900, 3900, 2990, 1])
+    expect(list.map((p) => p.id).slice(0, 5)).toEqual([1, 2, 3, 4, 5])
+    expect(list.map((p) => p.priceFen).slice(0, 5)).toEqual([5900, 8900, 3900, 2990, 1])
     for (const p of list) {
       expect(Number.isInteger(p.priceFen)).toBe(true)
       expect(Number.isInteger(p.stock)).toBe(true)

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { ErrorBody, OutboxEvent } from '@fen/shared'
+import type { ErrorBody, OutboxEvent, OutboxEventPage } from '@fen/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SINK_BACKOFF_S } from '../src/jobs/sinks'
 import { signWebhook, verifyWebhookSignature } from '../src/webhooks'
@@ -53,8 +53,8 @@ afterAll(async () => {
 const of = (id: number) => received.filter((r) => r.headers['fen-event-id'] === String(id))
 
 async function event(id: number): Promise<OutboxEvent> {
-  const res = await h.admin<OutboxEvent[]>('GET', '/api/admin/events')
-  return res.body.find((e) => e.id === id)!
+  const res = await h.admin<OutboxEventPage>('GET', '/api/admin/events?limit=200')
+  return res.body.items.find((e) => e.id === id)!
 }
 
 describe('webhook delivery', () => {

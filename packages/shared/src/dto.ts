@@ -4,7 +4,6 @@ import type * as s from './schemas'
 /** The TypeScript types of the API bodies, inferred from the schemas (never kept by hand). */
 export type LoginRequest = z.infer<typeof s.LoginRequest>
 export type LoginResponse = z.infer<typeof s.LoginResponse>
-export type Product = z.infer<typeof s.Product>
 export type CreateOrderRequest = z.infer<typeof s.CreateOrderRequest>
 export type OrderItem = z.infer<typeof s.OrderItem>
 export type Order = z.infer<typeof s.Order>
@@ -20,4 +19,10 @@ export type NotificationRecord = z.infer<typeof s.NotificationRecord>
 export type OutboxEvent = z.infer<typeof s.OutboxEvent>
 export type AdminOrder = z.infer<typeof s.AdminOrder>
 export type AdminOrderDetail = z.infer<typeof s.AdminOrderDetail>
+export type AdminOrdersQuery = z.input<typeof s.AdminOrdersQuery>
+export type AdminOrderPage = z.infer<typeof s.AdminOrderPage>
+export type OutboxEventPage = z.infer<typeof s.OutboxEventPage>
+export type AdminRefund = z.infer<typeof s.AdminRefund>
+export type AdminRefundPage = z.infer<typeof s.AdminRefundPage>
+export type AdminSummary = z.infer<typeof s.AdminSummary>
 export type ReceiptConfirmation = z.infer<typeof s.ReceiptConfirmation>

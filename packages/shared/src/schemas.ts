@@ -6,6 +6,10 @@ import {
   PAY_CHANNELS,
   REFUND_STATUSES,
 } from './enums'
+import { fen, isoTime, ProductId, text } from './fields'
+
+export { ProductId } from './fields'
+export * from './catalogue'
 
 /**
  * The request and response bodies of the Fen API. The server parses every request with these and
@@ -13,21 +17,6 @@ import {
  * Times are ISO 8601 strings in UTC; money is integer fen.
  */
 
-/** Text that can travel to WeChat: WeChat refuses 4-byte UTF-8 (most emoji). */
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((s) => !/[\u{10000}-\u{10FFFF}]/u.test(s), '不支持表情符号等四字节字符')
-    // NUL and half of a UTF-16 pair: PostgreSQL cannot store either (JSON can escape both). The SDK
-    // refuses the same in notifications (`unstorable` in packages/wechatpay/src/notify/parse.ts).
-    .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), '含有无法保存的字符')
-
-const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
-const isoTime = z.iso.datetime()
-
-export const ProductId = z.number().int().positive().max(2_147_483_647)
 /** An order number is WeChat's `out_trade_no`: 6–32 of `[0-9A-Za-z_-|*]`. */
 export const OrderNo = z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/, '订单号格式不正确')
 
@@ -40,16 +29,7 @@ export const LoginResponse = z.object({
   user: z.object({ id: z.number().int().positive() }),
 })
 
-// ---- catalogue -----------------------------------------------------------------------------
-
-export const Product = z.object({
-  id: ProductId,
-  title: z.string(),
-  priceFen: fen,
-  stock: z.number().int().nonnegative(),
-  imageUrl: z.string().optional(),
-})
-export const ProductList = z.array(Product)
+// ---- catalogue: see ./catalogue.ts ---------------------------------------------------------
 
 // ---- orders --------------------------------------------------------------------------------
 
@@ -123,8 +103,37 @@ export const PayResponse = z.discriminatedUnion('channel', [
 
 // ---- admin ---------------------------------------------------------------------------------
 
-export const AdminOrdersQuery = z.object({ status: z.enum(ORDER_STATUSES).optional() })
-export const AdminEventsQuery = z.object({ orderNo: OrderNo.optional() })
+/**
+ * Every admin list is a page: `limit` (1–200, default 50) rows, newest first, and `nextCursor` to
+ * pass back as `cursor` for the next page (null on the last). A cursor is opaque: it names the last
+ * row seen, so rows inserted meanwhile never shift the pages (see apps/server/src/services/cursor.ts).
+ */
+export const AdminPageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+})
+
+/** A calendar day in Beijing time (China Standard Time, UTC+8). */
+export const BeijingDate = z.iso.date('日期格式应为 YYYY-MM-DD')
+
+export const AdminOrdersQuery = AdminPageQuery.extend({
+  status: z.enum(ORDER_STATUSES).optional(),
+  /** Created on or after this Beijing day… */
+  from: BeijingDate.optional(),
+  /** …and on or before this one. */
+  to: BeijingDate.optional(),
+  /** The whole order number. */
+  orderNo: OrderNo.optional(),
+  /** The last characters of the shopper's openid, as customer service reads them out. */
+  openidSuffix: z
+    .string()
+    .regex(/^[0-9A-Za-z_-]{1,64}$/, 'openid 尾号只能包含字母、数字、下划线和连字符')
+    .optional(),
+})
+export const AdminEventsQuery = AdminPageQuery.extend({ orderNo: OrderNo.optional() })
+export const AdminRefundsQuery = AdminPageQuery.extend({
+  status: z.enum(REFUND_STATUSES).optional(),
+})
 
 export const AdminRefundRequest = z.object({
   amountFen: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -208,7 +217,6 @@ export const OutboxEvent = z.object({
     )
     .optional(),
 })
-export const OutboxEventList = z.array(OutboxEvent)
 
 export const AdminOrder = Order.extend({
   userId: z.number().int(),
@@ -216,7 +224,35 @@ export const AdminOrder = Order.extend({
   transactionId: z.string().optional(),
   apiVersion: z.enum(['v3', 'v2']),
 })
-export const AdminOrderList = z.array(AdminOrder)
+/** A page of an admin list. */
+const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() })
+
+export const AdminOrderPage = page(AdminOrder)
+export const OutboxEventPage = page(OutboxEvent)
+export const AdminRefund = Refund.extend({ orderNo: OrderNo })
+export const AdminRefundPage = page(AdminRefund)
+
+/** `GET /api/admin/summary`: the dashboard. "Today" is the Beijing day. */
+export const AdminSummary = z.object({
+  today: z.object({
+    /** Orders created today. */
+    orders: z.number().int(),
+    /** Payments received today. */
+    paidFen: fen,
+    /** Refunds that reached the shopper today. */
+    refundedFen: fen,
+  }),
+  byStatus: z.record(z.enum(ORDER_STATUSES), z.number().int()),
+  /** Outbox events not yet delivered to the shop's handler. */
+  outboxBacklog: z.number().int(),
+  /** WeChat Pay notifications we refused (amount/appid mismatch, unknown order): for review. */
+  notificationFailures: z.number().int(),
+  /** Notifications that failed signature verification since this server instance started. */
+  signatureFailures: z.number().int(),
+  /** The latest reconciliation run (see the reconciliation endpoints), or null before the first. */
+  reconciliation: z.unknown().nullable(),
+})
 
 export const AdminOrderDetail = AdminOrder.extend({
   payments: z.array(Payment),

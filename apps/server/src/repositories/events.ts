@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { OutboxEventType } from '@fen/shared'
 import type { Db } from '../db/client'
 import { notifications, outboxEvents } from '../db/schema'
@@ -64,19 +64,13 @@ export async function enqueueEvent(
     .onConflictDoNothing()
 }
 
-/**
- * One order's events, oldest first (an order has a handful); or, without `orderNo`, the newest
- * `limit` events of all, newest first.
- */
-export function listEvents(db: Db, orderNo: string | undefined, limit = 200): Promise<OutboxRow[]> {
-  if (orderNo) {
-    return db
-      .select()
-      .from(outboxEvents)
-      .where(eq(outboxEvents.orderNo, orderNo))
-      .orderBy(asc(outboxEvents.id))
-  }
-  return db.select().from(outboxEvents).orderBy(desc(outboxEvents.id)).limit(limit)
+/** One order's events, oldest first (an order has a handful). */
+export function listEvents(db: Db, orderNo: string): Promise<OutboxRow[]> {
+  return db
+    .select()
+    .from(outboxEvents)
+    .where(eq(outboxEvents.orderNo, orderNo))
+    .orderBy(asc(outboxEvents.id))
 }
 
 /** Claims undelivered events that are due, for one dispatcher, for `leaseMs` (see claimExpiredOrders). */

@@ -1,5 +1,4 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
-import type { OrderStatus } from '@fen/shared'
 import type { Db } from '../db/client'
 import { orderItems, orders, payments } from '../db/schema'
 
@@ -59,19 +58,6 @@ export function listUserOrders(db: Db, userId: number, limit = 50): Promise<Orde
     .select()
     .from(orders)
     .where(eq(orders.userId, userId))
-    .orderBy(desc(orders.createdAt))
-    .limit(limit)
-}
-
-export function listOrders(
-  db: Db,
-  status: OrderStatus | undefined,
-  limit = 100,
-): Promise<OrderRow[]> {
-  return db
-    .select()
-    .from(orders)
-    .where(status ? eq(orders.status, status) : undefined)
     .orderBy(desc(orders.createdAt))
     .limit(limit)
 }

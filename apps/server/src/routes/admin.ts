@@ -9,8 +9,8 @@ export function adminRoutes(admin: AdminService, adminToken: string): Router {
   const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
 
   r.get('/orders', async (ctx) => {
-    const { status } = parse(schemas.AdminOrdersQuery, ctx.query)
-    ctx.body = await admin.orders(status)
+    const { limit, cursor, ...filter } = parse(schemas.AdminOrdersQuery, ctx.query)
+    ctx.body = await admin.orders(filter, { limit, cursor })
   })
   r.get('/orders/:orderNo', async (ctx) => {
     ctx.body = await admin.order(orderNo(ctx.params.orderNo))
@@ -33,8 +33,15 @@ export function adminRoutes(admin: AdminService, adminToken: string): Router {
     ctx.body = await admin.sync(orderNo(ctx.params.orderNo))
   })
   r.get('/events', async (ctx) => {
-    const { orderNo } = parse(schemas.AdminEventsQuery, ctx.query)
-    ctx.body = await admin.events(orderNo)
+    const { orderNo, limit, cursor } = parse(schemas.AdminEventsQuery, ctx.query)
+    ctx.body = await admin.events(orderNo, { limit, cursor })
+  })
+  r.get('/refunds', async (ctx) => {
+    const { status, limit, cursor } = parse(schemas.AdminRefundsQuery, ctx.query)
+    ctx.body = await admin.refundList(status, { limit, cursor })
+  })
+  r.get('/summary', async (ctx) => {
+    ctx.body = await admin.summary()
   })
   r.post('/events/:id/redeliver', async (ctx) => {
     ctx.body = await admin.redeliver(parse(schemas.EventId, ctx.params.id))

@@ -1,19 +1,31 @@
 import Router from '@koa/router'
-import type { Product } from '@fen/shared'
+import type { HomeResponse } from '@fen/shared'
 import type { Db } from '../db/client'
+import { listBanners, listCategories } from '../repositories/catalogue'
 import { listActiveProducts } from '../repositories/products'
+import { bannerView, categoryView, productView } from '../services/views'
 
+/** The catalogue, public (no login): the product list and the home page. */
 export function productRoutes(db: Db): Router {
-  const r = new Router({ prefix: '/api/products' })
-  r.get('/', async (ctx) => {
-    const rows = await listActiveProducts(db)
-    ctx.body = rows.map((p): Product => ({
-      id: p.id,
-      title: p.title,
-      priceFen: p.priceFen,
-      stock: p.stock,
-      ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}),
-    }))
+  const r = new Router()
+  r.get('/api/products', async (ctx) => {
+    ctx.body = (await listActiveProducts(db)).map(productView)
+  })
+  r.get('/api/home', async (ctx) => {
+    const [banners, categories, products] = await Promise.all([
+      listBanners(db),
+      listCategories(db),
+      listActiveProducts(db),
+    ])
+    const onSale = new Set(products.map((p) => p.id))
+    const home: HomeResponse = {
+      banners: banners
+        .filter((b) => b.productId === null || onSale.has(b.productId))
+        .map(bannerView),
+      categories: categories.map(categoryView),
+      products: products.map(productView),
+    }
+    ctx.body = home
   })
   return r
 }

@@ -1,22 +1,65 @@
-import type {
-  AdminOrder,
-  AdminOrderDetail,
-  OrderStatus,
-  OutboxEvent,
-  ShipOrderRequest,
+import {
+  ORDER_STATUSES,
+  type AdminOrder,
+  type AdminOrderDetail,
+  type AdminOrderPage,
+  type AdminRefundPage,
+  type AdminSummary,
+  type OrderStatus,
+  type OutboxEventPage,
+  type RefundStatus,
+  type ShipOrderRequest,
 } from '@fen/shared'
 import { AppError } from '../errors'
 import { deliveriesOf, findDelivery } from '../repositories/deliveries'
-import { findEvent, listEvents, notificationsOf } from '../repositories/events'
+import {
+  countRejectedNotifications,
+  dayTotals,
+  listEventsPage,
+  listOrdersPage,
+  listRefundsPage,
+  type OrderFilter,
+} from '../repositories/admin-lists'
+import { findEvent, listEvents, notificationsOf, outboxBacklog } from '../repositories/events'
 import { deliveriesOfEvents, requeueWebhooks } from '../repositories/outbox-deliveries'
-import { findOrder, itemsOf, listOrders, paymentsOf } from '../repositories/orders'
+import { countByStatus, findOrder, itemsOf, paymentsOf } from '../repositories/orders'
 import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
+import {
+  decodeIdCursor,
+  decodeTimeCursor,
+  encodeIdCursor,
+  encodeTimeCursor,
+  toPage,
+} from './cursor'
 import type { PaymentService } from './payments'
 import type { RefundService } from './refunds'
 import type { ShippingService } from './shipping'
 import { adminOrderView, eventView, refundView } from './views'
 import { wechatFailure } from './wechat-errors'
+
+/** A page of an admin list: how many rows, and where the previous page ended. */
+export interface PageRequest {
+  limit: number
+  cursor?: string | undefined
+}
+
+export interface OrderListFilter {
+  status?: OrderStatus | undefined
+  /** Beijing days (YYYY-MM-DD), both included. */
+  from?: string | undefined
+  to?: string | undefined
+  orderNo?: string | undefined
+  openidSuffix?: string | undefined
+}
+
+const DAY_MS = 86_400_000
+
+/** The first instant of a Beijing day. */
+const beijingDayStart = (day: string) => new Date(`${day}T00:00:00+08:00`)
+
+/** The Beijing day of an instant, YYYY-MM-DD. */
+const beijingDay = (at: Date) => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 10)
 
 /** What operators see and do: every order, its payments, refunds, notifications and events. */
 export class AdminService {
@@ -25,16 +68,74 @@ export class AdminService {
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
     private readonly shipping: ShippingService,
+    /** The latest reconciliation result, for the summary (none before reconciliation exists). */
+    private readonly latestReconciliation: () => Promise<unknown> = async () => null,
   ) {}
 
-  async orders(status: OrderStatus | undefined): Promise<AdminOrder[]> {
-    const rows = await listOrders(this.ctx.db, status)
+  async orders(filter: OrderListFilter, page: PageRequest): Promise<AdminOrderPage> {
+    const f: OrderFilter = {
+      status: filter.status,
+      from: filter.from ? beijingDayStart(filter.from) : undefined,
+      until: filter.to ? new Date(beijingDayStart(filter.to).getTime() + DAY_MS) : undefined,
+      orderNo: filter.orderNo,
+      openidSuffix: filter.openidSuffix,
+    }
+    const rows = await listOrdersPage(this.ctx.db, f, decodeTimeCursor(page.cursor), page.limit)
     const orderNos = rows.map((r) => r.orderNo)
     const [items, deliveries] = await Promise.all([
       itemsOf(this.ctx.db, orderNos),
       deliveriesOf(this.ctx.db, orderNos),
     ])
-    return rows.map((r) => adminOrderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)))
+    return toPage(
+      rows,
+      page.limit,
+      (r) => adminOrderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)),
+      (r) => encodeTimeCursor(r.createdAt, r.orderNo),
+    )
+  }
+
+  async refundList(status: RefundStatus | undefined, page: PageRequest): Promise<AdminRefundPage> {
+    const rows = await listRefundsPage(
+      this.ctx.db,
+      status,
+      decodeTimeCursor(page.cursor),
+      page.limit,
+    )
+    return toPage(
+      rows,
+      page.limit,
+      (r) => ({ ...refundView(r), orderNo: r.orderNo }),
+      (r) => encodeTimeCursor(r.createdAt, r.outRefundNo),
+    )
+  }
+
+  /** The dashboard's figures; "today" is the Beijing day of the app clock. */
+  async summary(): Promise<AdminSummary> {
+    const db = this.ctx.db
+    const now = this.ctx.clock()
+    const start = beijingDayStart(beijingDay(now))
+    const [today, statuses, backlog, notificationFailures, signatures, reconciliation] =
+      await Promise.all([
+        dayTotals(db, start, new Date(start.getTime() + DAY_MS)),
+        countByStatus(db),
+        outboxBacklog(db, now),
+        countRejectedNotifications(db),
+        this.ctx.metrics.signatureFailures.get(),
+        this.latestReconciliation(),
+      ])
+    const byStatus = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<
+      OrderStatus,
+      number
+    >
+    for (const { status, count } of statuses) byStatus[status as OrderStatus] = count
+    return {
+      today,
+      byStatus,
+      outboxBacklog: backlog.pending,
+      notificationFailures,
+      signatureFailures: signatures.values.reduce((n, v) => n + v.value, 0),
+      reconciliation: reconciliation ?? null,
+    }
   }
 
   async order(orderNo: string): Promise<AdminOrderDetail> {
@@ -100,14 +201,24 @@ export class AdminService {
     return this.order(orderNo)
   }
 
-  /** Events with their deliveries to webhooks and NATS. */
-  async events(orderNo: string | undefined): Promise<OutboxEvent[]> {
-    const events = await listEvents(this.ctx.db, orderNo)
+  /** Events, newest first, with their deliveries to webhooks and NATS. */
+  async events(orderNo: string | undefined, page: PageRequest): Promise<OutboxEventPage> {
+    const events = await listEventsPage(
+      this.ctx.db,
+      orderNo,
+      decodeIdCursor(page.cursor),
+      page.limit,
+    )
     const deliveries = await deliveriesOfEvents(
       this.ctx.db,
       events.map((e) => e.id),
     )
-    return events.map((e) => eventView(e, deliveries.get(e.id)))
+    return toPage(
+      events,
+      page.limit,
+      (e) => eventView(e, deliveries.get(e.id)),
+      (e) => encodeIdCursor(e.id),
+    )
   }
 
   /**

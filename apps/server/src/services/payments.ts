@@ -34,6 +34,7 @@ import {
   touchSynced,
   type OrderRow,
 } from '../repositories/orders'
+import { applyNotifiedPayment } from '../repositories/notified-payments'
 import { findSecondPaymentRefund } from '../repositories/refunds'
 import { releaseStock } from '../repositories/products'
 import { orderStateOf, wechatTime, type WechatOrderState } from '../wechat/gateway'
@@ -257,6 +258,27 @@ export class PaymentService {
       return notification ? this.#storeIgnored(notification, report.orderNo) : 'ignored'
     }
     const now = this.ctx.clock()
+    if (
+      notification &&
+      report.state === 'SUCCESS' &&
+      report.transactionId &&
+      report.totalFen !== undefined &&
+      this.#ours(report)
+    ) {
+      const fast = await applyNotifiedPayment(this.ctx.db, {
+        notificationId: notification.id,
+        eventType: notification.eventType,
+        orderNo: report.orderNo,
+        transactionId: report.transactionId,
+        totalFen: report.totalFen,
+        payerOpenid: report.payerOpenid ?? null,
+        paidAt: report.successTime ?? now,
+        api: notification.api ?? 'v3',
+        at: now,
+      })
+      if (fast.kind === 'paid') return 'applied'
+      if (fast.kind === 'seen') return 'duplicate'
+    }
     const result = await this.ctx.db.transaction(async (tx) => {
       if (notification) {
         const fresh = await storeNotification(tx, {
@@ -289,6 +311,18 @@ export class PaymentService {
       await this.refunds.submit(result.refund)
     }
     return result.outcome
+  }
+
+  /**
+   * Whether the report is for our appid and mchid. A success with a transaction id of ours may try
+   * the one-statement path (applyNotifiedPayment); anything else, and anything that statement does
+   * not match, goes through the transaction below, which records why.
+   */
+  #ours(report: PaymentReport): boolean {
+    return (
+      report.appid === this.ctx.config.wechat.appid &&
+      report.mchid === this.ctx.config.wechatpay.mchid
+    )
   }
 
   /** The checks and writes of applyPayment, in its transaction (the notification already stored). */

@@ -1,8 +1,20 @@
-import type { AdminOrder, Delivery, Order, OutboxEvent, PayChannel, Refund } from '@fen/shared'
+import type {
+  AdminOrder,
+  Banner,
+  Category,
+  Delivery,
+  Order,
+  OutboxEvent,
+  PayChannel,
+  Product,
+  Refund,
+} from '@fen/shared'
+import type { BannerRow, CategoryRow } from '../repositories/catalogue'
 import type { DeliveryRow } from '../repositories/deliveries'
 import type { OrderItemRow, OrderRow } from '../repositories/orders'
 import type { OutboxRow } from '../repositories/events'
 import type { OutboxDeliveryRow } from '../repositories/outbox-deliveries'
+import type { ProductRow } from '../repositories/products'
 import type { RefundRow } from '../repositories/refunds'
 
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
@@ -24,6 +36,34 @@ export function orderView(o: OrderRow, items: OrderItemRow[], delivery?: Deliver
     ...(o.closedAt ? { closedAt: o.closedAt.toISOString() } : {}),
     ...(delivery ? { delivery: deliveryView(delivery) } : {}),
     ...(o.completedAt ? { completedAt: o.completedAt.toISOString() } : {}),
+  }
+}
+
+export function productView(p: ProductRow): Product {
+  return {
+    id: p.id,
+    title: p.title,
+    priceFen: p.priceFen,
+    stock: p.stock,
+    ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}),
+    images: p.images,
+    ...(p.category ? { category: p.category } : {}),
+    description: p.description,
+    ...(p.specs?.length ? { specs: p.specs } : {}),
+    ...(p.isVirtual ? { virtual: true as const } : {}),
+  }
+}
+
+export function categoryView(c: CategoryRow): Category {
+  return { id: c.id, name: c.name }
+}
+
+export function bannerView(b: BannerRow): Banner {
+  return {
+    id: b.id,
+    title: b.title,
+    imageUrl: b.imageUrl,
+    ...(b.productId !== null ? { productId: b.productId } : {}),
   }
 }
 

@@ -59,6 +59,10 @@ export const orders = pgTable(
     uniqueIndex('orders_user_idempotency').on(t.userId, t.idempotencyKey),
     index('orders_user_created').on(t.userId, t.createdAt),
     index('orders_status_expires').on(t.status, t.expiresAt),
+    // The admin list's pages (newest first, keyset on created_at then order_no), with and
+    // without a status filter.
+    index('orders_created').on(t.createdAt, t.orderNo),
+    index('orders_status_created').on(t.status, t.createdAt, t.orderNo),
   ],
 )
 
@@ -83,15 +87,20 @@ export const orderItems = pgTable(
 )
 
 /** Payments as WeChat reported them (one per order, normally). */
-export const payments = pgTable('payments', {
-  transactionId: text('transaction_id').primaryKey(),
-  orderNo: text('order_no')
-    .notNull()
-    .references(() => orders.orderNo),
-  amountFen: integer('amount_fen').notNull(),
-  payerOpenid: text('payer_openid'),
-  paidAt: ts('paid_at').notNull(),
-  /** notify or query */
-  source: text('source').notNull(),
-  createdAt: ts('created_at').notNull().defaultNow(),
-})
+export const payments = pgTable(
+  'payments',
+  {
+    transactionId: text('transaction_id').primaryKey(),
+    orderNo: text('order_no')
+      .notNull()
+      .references(() => orders.orderNo),
+    amountFen: integer('amount_fen').notNull(),
+    payerOpenid: text('payer_openid'),
+    paidAt: ts('paid_at').notNull(),
+    /** notify or query */
+    source: text('source').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  // The dashboard's money paid today.
+  (t) => [index('payments_paid_at').on(t.paidAt)],
+)

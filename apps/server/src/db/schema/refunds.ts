@@ -43,5 +43,9 @@ export const refunds = pgTable(
     // One refund per second payment, however often it is reported.
     uniqueIndex('refunds_payment_transaction').on(t.paymentTransactionId),
     index('refunds_order').on(t.orderNo),
+    // The admin refund list's pages (see orders_created) and the dashboard's refunds today.
+    index('refunds_created').on(t.createdAt, t.outRefundNo),
+    index('refunds_status_created').on(t.status, t.createdAt, t.outRefundNo),
+    index('refunds_settled').on(t.settledAt),
   ],
 )
