@@ -63,10 +63,7 @@ const listed = () =>
 
 async function openTab(label: string, expected: string[]) {
   await page.locator('.tab', { hasText: label }).click()
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('.order').length === n,
-    expected.length,
-  )
+  await expect.poll(() => page.locator('.order').count()).toBe(expected.length)
   expect((await listed()).sort()).toEqual([...expected].sort())
 }
 
@@ -92,8 +89,11 @@ describeInBrowser('the order centre (我的, 我的订单, the order page) in Ch
     await page.goto(`${web.url}/#/pages/mine/index`)
     await page.locator('.shopper-id').waitFor({ timeout: 20_000 })
     // Taro's H5 storage keeps each value as JSON {data}.
-    const stored = await page.evaluate(() => localStorage.getItem('fen.sandbox.openid'))
-    const openid = (JSON.parse(stored ?? '{}') as { data?: string }).data
+    const { origins } = await page.context().storageState()
+    const stored = origins
+      .flatMap((o) => o.localStorage)
+      .find((e) => e.name === 'fen.sandbox.openid')
+    const openid = (JSON.parse(stored?.value ?? '{}') as { data?: string }).data
     expect(openid).toBeTruthy()
     token = await h.login(openid)
   })
