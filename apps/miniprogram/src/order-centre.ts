@@ -76,7 +76,7 @@ export const SHOPPER_STATUS: Record<OrderStatus, string> = {
 export function statusHint(o: OrderView): string {
   switch (o.status) {
     case 'PENDING':
-      return '请在订单关闭前完成支付'
+      return `请在 ${shopTime(o.expiresAt).slice(11)} 前完成支付，逾时订单将自动关闭`
     case 'PAID':
       return o.deliveryMethod === 'express'
         ? '商家正在备货，发货后可查看物流'
@@ -139,13 +139,22 @@ export const REFUND_STAGE_LABELS: Record<RefundStage, string> = {
 }
 
 /**
- * Where a refund request stands. An approved request has started a refund at WeChat; it is
- * 已退款 once the order no longer has one in flight (status REFUNDING).
+ * Where a refund request stands. An approved request has started a refund at WeChat; it is 已退款
+ * once the order's refunded amount covers it and the approved requests decided before it (refunds
+ * complete asynchronously, and a failed one never adds to `refundedFen`).
  */
-export function refundStage(r: RefundRequestView, o: OrderView): RefundStage {
+export function refundStage(
+  r: RefundRequestView,
+  o: OrderView,
+  all: readonly RefundRequestView[],
+): RefundStage {
   if (r.status === 'pending') return 'reviewing'
   if (r.status === 'rejected') return 'rejected'
-  return o.status === 'REFUNDING' ? 'refunding' : 'refunded'
+  const decided = (x: RefundRequestView) => x.decidedAt ?? x.createdAt
+  const upToThis = all
+    .filter((x) => x.status === 'approved' && decided(x) <= decided(r))
+    .reduce((n, x) => n + x.amountFen, 0)
+  return upToThis <= o.refundedFen ? 'refunded' : 'refunding'
 }
 
 /** Statuses a shopper may ask a refund of (the server has the last word). */

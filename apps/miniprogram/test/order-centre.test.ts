@@ -102,13 +102,28 @@ describe('order centre rules (src/order-centre.ts)', () => {
     expect(ended.map((s) => s.label)).toEqual(['下单', '支付', '申请退款', '退款'])
   })
 
-  it('a refund request is 审核中, then 已同意·退款中 while the order refunds, then 已退款; or 已拒绝', () => {
-    expect(refundStage(request(), paid)).toBe('reviewing')
-    expect(refundStage(request({ status: 'approved' }), view({ status: 'REFUNDING' }))).toBe(
-      'refunding',
-    )
-    expect(refundStage(request({ status: 'approved' }), refunded)).toBe('refunded')
-    expect(refundStage(request({ status: 'rejected' }), paid)).toBe('rejected')
+  it('a refund request is 审核中, then 已同意·退款中 until the refunded amount covers it, then 已退款; or 已拒绝', () => {
+    const first = request({
+      id: 1,
+      status: 'approved',
+      amountFen: 1000,
+      decidedAt: '2026-11-22T09:10:00.000Z',
+    })
+    const second = request({
+      id: 2,
+      status: 'approved',
+      amountFen: 500,
+      decidedAt: '2026-11-22T09:20:00.000Z',
+    })
+    const both = [first, second]
+    expect(refundStage(request(), paid, [request()])).toBe('reviewing')
+    expect(refundStage(request({ status: 'rejected' }), paid, [])).toBe('rejected')
+    const partly = view({ status: 'PARTIALLY_REFUNDED', refundedFen: 1000 })
+    expect(refundStage(first, partly, both)).toBe('refunded')
+    expect(refundStage(second, partly, both)).toBe('refunding')
+    expect(
+      refundStage(second, view({ status: 'PARTIALLY_REFUNDED', refundedFen: 1500 }), both),
+    ).toBe('refunded')
   })
 
   it('what is left to refund excludes refunds and requests under review', () => {
