@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import Koa from 'koa'
 import { koaBody } from 'koa-body'
-import type { MiniProgramClient } from '@fen/wechatpay'
+import type { Bills, MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from './config'
 import type { Database } from './db/client'
 import { AppError } from './errors'
@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics'
 import { uploadBacklog } from './repositories/deliveries'
 import { outboxBacklog } from './repositories/events'
 import { countByStatus } from './repositories/orders'
+import { latestDiscrepancyCounts } from './repositories/reconciliation'
 import { countRefundsByStatus } from './repositories/refunds'
 import { adminRoutes } from './routes/admin'
 import { authRoutes } from './routes/auth'
@@ -21,11 +22,13 @@ import { orderRoutes } from './routes/orders'
 import { productRoutes } from './routes/products'
 import { pushRoutes } from './routes/push'
 import { staticRoutes } from './routes/static'
+import { reconciliationRoutes } from './routes/reconciliation'
 import { AdminService } from './services/admin'
 import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
 import { OrderService } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
+import { ReconciliationService } from './services/reconciliation'
 import { RefundService } from './services/refunds'
 import { ShippingService } from './services/shipping'
 import type { PayGateway } from './wechat/gateway'
@@ -39,6 +42,8 @@ export interface AppDeps {
   /** Login, shipping management; built by `miniProgramClient` (wechat/mini-program.ts). */
   miniProgram: MiniProgramClient
   notifications: NotificationParsers
+  /** WeChat Pay's bill APIs, for reconciliation (`wxpay.bills`; APIv3 in either API mode). */
+  bills: Bills
   /** Certificate mode's downloaded platform certificates (`wxpay.client.platformCertificates`). */
   platformCertificates?: PlatformCertificateSource | undefined
   clock?: () => Date
@@ -53,6 +58,7 @@ export interface Services {
   refunds: RefundService
   shipping: ShippingService
   admin: AdminService
+  reconciliation: ReconciliationService
   /** Keeps the platform certificates fresh; undefined in public-key mode. */
   certificates: CertificateRefresher | undefined
 }
@@ -65,6 +71,7 @@ export function createServices(deps: AppDeps): Services {
     refundsByStatus: () => countRefundsByStatus(db),
     outboxBacklog: () => outboxBacklog(db, clock()),
     shippingBacklog: () => uploadBacklog(db),
+    reconciliationDiscrepancies: () => latestDiscrepancyCounts(db),
   })
   const ctx: ServiceContext = {
     db,
@@ -87,6 +94,7 @@ export function createServices(deps: AppDeps): Services {
     refunds,
     shipping,
     admin: new AdminService(ctx, payments, refunds, shipping),
+    reconciliation: new ReconciliationService(ctx, deps.bills),
     certificates: deps.platformCertificates
       ? new CertificateRefresher(deps.platformCertificates, clock, deps.logger)
       : undefined,
@@ -178,6 +186,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     staticRoutes(),
     orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, deps.config.adminToken),
+    reconciliationRoutes(services.reconciliation, deps.config.adminToken),
   ]) {
     app.use(router.routes())
     app.use(router.allowedMethods())

@@ -98,6 +98,13 @@ export interface Config {
     /** EVENTS_NATS_URL: JetStream; subjects `<subjectPrefix>.<type>` on `stream` (made if missing). */
     nats: { url: string; stream: string; subjectPrefix: string } | undefined
   }
+  /** The daily reconciliation job (jobs/reconciliation.ts). */
+  reconcile: {
+    /** RECONCILE_ENABLED (default true): whether the job runs; the admin API works either way. */
+    enabled: boolean
+    /** RECONCILE_AFTER (default `10:00`): Beijing time of day from which yesterday is reconciled. */
+    after: string
+  }
 }
 
 /** A wrong or missing setting. The message lists every problem, one per line. */
@@ -148,6 +155,8 @@ const KNOWN = [
   'EVENTS_NATS_URL',
   'EVENTS_NATS_STREAM',
   'EVENTS_NATS_SUBJECT_PREFIX',
+  'RECONCILE_ENABLED',
+  'RECONCILE_AFTER',
 ] as const
 
 /** The known setting `name` is most likely a typo of, if any. */
@@ -254,6 +263,14 @@ const Env = z.object({
       .string()
       .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards')
       .optional(),
+  ),
+  RECONCILE_ENABLED: optional.pipe(z.enum(['true', 'false']).default('true')),
+  // WeChat's bills of day D are ready at 10:00 Beijing time on D+1.
+  RECONCILE_AFTER: optional.pipe(
+    z
+      .string()
+      .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'HH:MM, Beijing time (e.g. 10:00)')
+      .default('10:00'),
   ),
 })
 
@@ -520,6 +537,7 @@ export async function loadConfig(
     sandboxUrl: e.FEN_SANDBOX_URL,
     warnings,
     events,
+    reconcile: { enabled: e.RECONCILE_ENABLED === 'true', after: e.RECONCILE_AFTER },
   }
 }
 

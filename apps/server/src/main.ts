@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, platformKeys } from './config'
 import { openDatabase } from './db/client'
 import { dispatchOnce, type OutboxHandler } from './jobs/outbox'
 import { CERTIFICATE_JOB_INTERVAL_MS } from './jobs/certificates'
+import { RECONCILIATION_JOB_INTERVAL_MS, reconcileOnce } from './jobs/reconciliation'
 import { every } from './jobs/runner'
 import { shipOnce } from './jobs/shipping'
 import { sweepOnce } from './jobs/sweeper'
@@ -81,6 +82,7 @@ const deps = {
     ...(v2 ? { v2: (xml: string) => v2.parseNotification(xml) } : {}),
   },
   platformCertificates: wxpay.client.platformCertificates,
+  bills: wxpay.bills,
 }
 const services = createServices(deps)
 // Certificate mode: the list is downloaded before we listen, so the first notification verifies
@@ -120,6 +122,16 @@ const jobs = [
   ),
   every('outbox', 1_000, () => dispatchOnce(services.ctx, fulfil), logger),
   every('shipping', 5_000, () => shipOnce(services.ctx, services.shipping), logger),
+  ...(config.reconcile.enabled
+    ? [
+        every(
+          'reconciliation',
+          RECONCILIATION_JOB_INTERVAL_MS,
+          () => reconcileOnce(services.ctx, services.reconciliation),
+          logger,
+        ),
+      ]
+    : []),
   ...(services.certificates
     ? [
         every(

@@ -1,3 +1,4 @@
+import { DISCREPANCY_KINDS } from '@fen/shared'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
@@ -12,6 +13,8 @@ export interface MetricSources {
   outboxBacklog(): Promise<{ pending: number; oldestSeconds: number }>
   /** Shipping reports not yet accepted by WeChat, and those it refused for good. */
   shippingBacklog(): Promise<{ pending: number; gaveUp: number }>
+  /** The discrepancies of the latest reconciled day, by kind (none ran: empty). */
+  reconciliationDiscrepancies(): Promise<{ kind: string; count: number }[]>
 }
 
 export function createMetrics(sources: MetricSources) {
@@ -95,7 +98,25 @@ export function createMetrics(sources: MetricSources) {
       labelNames: ['action'] as const,
       registers: [registry],
     }),
+    reconciliationRuns: new Counter({
+      name: 'fen_reconciliation_runs_total',
+      help: 'Reconciliation runs by status: matched, discrepancies (alert), not_ready (retried), no_bill, failed (WeChat unreachable or a bill file digest mismatch; retried)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
   }
+  new Gauge({
+    name: 'fen_reconciliation_discrepancies',
+    help: 'Discrepancies of the latest reconciled day, by kind (missing_here, missing_at_wechat, amount_differs, status_differs, no_statement): alert on any',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset()
+      for (const kind of DISCREPANCY_KINDS) this.set({ kind }, 0)
+      for (const { kind, count } of await sources.reconciliationDiscrepancies())
+        this.set({ kind }, count)
+    },
+  })
   new Gauge({
     name: 'fen_shipping_uploads_pending',
     help: 'Shipped orders whose report WeChat has not accepted yet (the shipping job retries them)',

@@ -295,6 +295,21 @@ describe('refused settings', () => {
     expect(message).toMatch(/^PORT: /m)
   })
 
+  it('reconciliation runs by default from 10:00; RECONCILE_AFTER must be HH:MM', async () => {
+    expect((await loadConfig(realEnv(), fetchMerchant)).reconcile).toEqual({
+      enabled: true,
+      after: '10:00',
+    })
+    const set = await loadConfig(
+      realEnv({ RECONCILE_ENABLED: 'false', RECONCILE_AFTER: '11:30' }),
+      fetchMerchant,
+    )
+    expect(set.reconcile).toEqual({ enabled: false, after: '11:30' })
+    const message = await refused(realEnv({ RECONCILE_AFTER: '9:30', RECONCILE_ENABLED: 'yes' }))
+    expect(message).toMatch(/^RECONCILE_AFTER: .*HH:MM/m)
+    expect(message).toMatch(/^RECONCILE_ENABLED: /m)
+  })
+
   it('ORDER_TTL_SECONDS=5 is refused (below a minute)', async () => {
     const message = await refused(realEnv({ ORDER_TTL_SECONDS: '5' }))
     expect(message).toMatch(/^ORDER_TTL_SECONDS: .*60/m)

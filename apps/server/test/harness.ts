@@ -323,6 +323,7 @@ async function harnessIn(
       v2: (xml) => v2.parseNotification(xml),
     },
     platformCertificates: wxpay.client.platformCertificates,
+    bills: wxpay.bills,
     clock: () => new Date(Date.now() + clock.offsetMs),
   }
   const services = createServices(deps)

@@ -14,6 +14,7 @@ export const PATH_FAULTS = [
   'probe',
   'errcode',
   'unreachable',
+  'corrupt',
 ] as const
 /**
  * Kinds only the mini-program server APIs (`api.weixin.qq.com`: `/cgi-bin/…`, `/wxa/…`) take:
@@ -21,6 +22,11 @@ export const PATH_FAULTS = [
  * a while right after payment).
  */
 export const WEIXIN_ONLY_FAULTS: readonly string[] = ['errcode']
+/**
+ * Kinds only the bill download (`/v3/billdownload/file`) takes: `corrupt` answers the file with
+ * one byte changed, so its SHA1 differs from the `hash_value` of 申请账单 (a transfer gone wrong).
+ */
+export const BILL_DOWNLOAD_ONLY_FAULTS: readonly string[] = ['corrupt']
 /** Which of the sandbox's hosts a call reached: its main port, or the backup's (`backupPort`). */
 export type SandboxHost = 'primary' | 'backup'
 /** Faults notifications can be given (the next `count` notifications, or a `rate` of them). */

@@ -93,6 +93,32 @@ export interface LoginCode {
   errcode: number | undefined
 }
 
+/**
+ * A change to one day's trade bill, planted by `POST /__sandbox/bill-edits` so a merchant's
+ * reconciliation has something to find (WeChat's bill and the merchant's books disagreeing):
+ * - `amount`: the payment row of `outTradeNo` (or the refund row of `outRefundNo`) bills
+ *   `amountFen` instead of its real amount;
+ * - `drop`: that row is left out (with every row of a day dropped, the day has no bill);
+ * - `foreign`: a payment row of `amountFen` for an order the sandbox never saw (`outTradeNo`,
+ *   `transactionId`), booked at noon that day.
+ */
+export type BillEdit =
+  | {
+      billDate: string
+      kind: 'amount'
+      outTradeNo: string
+      outRefundNo?: string
+      amountFen: number
+    }
+  | { billDate: string; kind: 'drop'; outTradeNo: string; outRefundNo?: string }
+  | {
+      billDate: string
+      kind: 'foreign'
+      outTradeNo: string
+      transactionId: string
+      amountFen: number
+    }
+
 /** All sandbox state; `reset()` empties it. */
 export class Store {
   readonly orders = new Map<string, Order>()
@@ -102,7 +128,9 @@ export class Store {
   readonly refunds = new Map<string, Refund>()
   readonly loginCodes = new Map<string, LoginCode>()
   /** Bill download tokens → the file and when the token stops working (sandbox ms). */
-  readonly billFiles = new Map<string, { content: Buffer; expiresAt: number }>()
+  readonly billFiles = new Map<string, { content: Buffer; gzip: boolean; expiresAt: number }>()
+  /** The trade-bill edits armed by `POST /__sandbox/bill-edits`, in the order they were made. */
+  billEdits: BillEdit[] = []
 
   /** Creates an unpaid order (NOTPAY) and indexes it. */
   addOrder(init: NewOrder): Order {
@@ -152,6 +180,7 @@ export class Store {
     this.refunds.clear()
     this.loginCodes.clear()
     this.billFiles.clear()
+    this.billEdits = []
   }
 
   refundedFen(order: Order): number {

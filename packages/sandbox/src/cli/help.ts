@@ -185,7 +185,8 @@ Sandbox time drives order expiry, prepay life, login codes, notification retries
 
   add <kind> [target]   arms a fault. Path kinds: error500 error429 timeout reset probe
                         unreachable (the primary host only: no HTTP answer, so a client with a
-                        backup host goes there); target a path prefix, default "/".
+                        backup host goes there), corrupt (target /v3/billdownload only: the
+                        bill file no longer matches its SHA1); target a path prefix, default "/".
                         Notification kinds: drop duplicate
                         delay reorder probe; target "notifications" (the default for them).
                         probe needs a target.
@@ -201,7 +202,8 @@ Sandbox time drives order expiry, prepay life, login codes, notification retries
 
   add <类型> [目标]     注入故障。接口类：error500 error429 timeout reset probe unreachable
                         （unreachable 只作用于主域名：无 HTTP 应答，配置了备用域名的客户端
-                        会改发备用域名），目标为路径前缀，
+                        会改发备用域名）、corrupt（目标只能是 /v3/billdownload：账单文件与
+                        其 SHA1 摘要不符），目标为路径前缀，
                         默认 "/"。通知类：drop duplicate delay reorder probe，目标为
                         "notifications"（通知类的默认值）。probe 必须指定目标。
     --target <目标>     以选项代替位置参数指定目标

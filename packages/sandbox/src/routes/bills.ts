@@ -57,37 +57,59 @@ function billFile(b: BillBody): string {
 const onDay = (billDate: string, ms: number | undefined) =>
   ms !== undefined && formatBeijingTime(ms).slice(0, 10) === billDate
 
+/** What a trade-bill row shows of its payment: an order the sandbox holds, or a planted foreign one. */
+type BilledPayment = Pick<
+  Order,
+  | 'appid'
+  | 'mchid'
+  | 'transactionId'
+  | 'outTradeNo'
+  | 'payerOpenid'
+  | 'tradeType'
+  | 'bankType'
+  | 'currency'
+  | 'description'
+  | 'attach'
+>
+
+/** One row of a trade bill before it is written: `fen` is the amount it bills. */
+interface TradeRow {
+  at: number
+  payment: BilledPayment
+  refund?: Refund
+  fen: number
+}
+
 /**
  * The trade bill of one Beijing day, in WeChat's CSV layout (wechat-ops-api.md §4): UTF-8 with
  * BOM, a plain header row, one backtick-prefixed row per payment (by its success time) and per
  * refund (by its success time), then the summary. Amounts in yuan. Empty string: no trades, so no
  * bill (WeChat answers NO_STATEMENT_EXIST). The sandbox has no recharge coupons, so a
- * RECHARGE_REFUND bill never exists.
+ * RECHARGE_REFUND bill never exists. The day's bill edits (`POST /__sandbox/bill-edits`) are
+ * applied before the summary is added up, so the summary agrees with the rows, as WeChat's does.
  */
 export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: string): string {
   const type = PLAIN_TYPE[billType as TradeBillType] ?? 'ALL'
   if (type === 'RECHARGE_REFUND') return ''
-  const rows: string[] = []
-  let settled = 0
-  let refunded = 0
-  let fees = 0
-  let ordered = 0
-  let applied = 0
+  let rows: TradeRow[] = []
   for (const o of sandbox.store.orders.values()) {
-    if (type !== 'REFUND' && onDay(billDate, o.successTime)) {
-      settled += o.totalFen
-      ordered += o.totalFen
-      fees += o.totalFen * FEE_RATE
-      rows.push(billRow(o, o.successTime!))
-    }
+    if (type !== 'REFUND' && onDay(billDate, o.successTime))
+      rows.push({ at: o.successTime!, payment: o, fen: o.totalFen })
     if (type === 'SUCCESS') continue
     for (const r of o.refunds) {
       if (r.status !== 'SUCCESS' || !onDay(billDate, r.successTime)) continue
-      refunded += r.refundFen
-      applied += r.refundFen
-      fees -= r.refundFen * FEE_RATE
-      rows.push(billRow(o, r.successTime!, r))
+      rows.push({ at: r.successTime!, payment: o, refund: r, fen: r.refundFen })
     }
+  }
+  rows = applyBillEdits(sandbox, billDate, type, rows)
+  if (rows.length === 0) return ''
+  let settled = 0
+  let refunded = 0
+  let fees = 0
+  for (const row of rows) {
+    if (row.refund) refunded += row.fen
+    else settled += row.fen
+    fees += (row.refund ? -row.fen : row.fen) * FEE_RATE
   }
   const summary = line([
     rows.length,
@@ -95,15 +117,59 @@ export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: strin
     yuan(refunded),
     '0.00',
     (fees / 100).toFixed(5),
-    yuan(ordered),
-    yuan(applied),
+    yuan(settled),
+    yuan(refunded),
   ])
-  if (rows.length === 0) return ''
-  return billFile({ header: HEADER, rows, summaryHeader: SUMMARY_HEADER, summary })
+  return billFile({
+    header: HEADER,
+    rows: rows.map(billRow),
+    summaryHeader: SUMMARY_HEADER,
+    summary,
+  })
 }
 
-/** One row of the ALL layout: a payment, or (with `refund`) one of its refunds. */
-function billRow(o: Order, at: number, refund?: Refund): string {
+/** The rows of a day's bill after that day's edits: amounts changed, rows dropped, foreign rows added. */
+function applyBillEdits(
+  sandbox: Sandbox,
+  billDate: string,
+  type: 'ALL' | 'SUCCESS' | 'REFUND',
+  rows: TradeRow[],
+): TradeRow[] {
+  const is = (row: TradeRow, e: { outTradeNo: string; outRefundNo?: string | undefined }) =>
+    row.payment.outTradeNo === e.outTradeNo && row.refund?.outRefundNo === e.outRefundNo
+  let edited = rows
+  for (const e of sandbox.store.billEdits) {
+    if (e.billDate !== billDate) continue
+    if (e.kind === 'amount')
+      edited = edited.map((row) => (is(row, e) ? { ...row, fen: e.amountFen } : row))
+    else if (e.kind === 'drop') edited = edited.filter((row) => !is(row, e))
+    else if (type !== 'REFUND') {
+      edited = [
+        ...edited,
+        {
+          at: Date.parse(`${billDate}T12:00:00+08:00`),
+          payment: {
+            appid: sandbox.keys.appid,
+            mchid: sandbox.keys.mchid,
+            transactionId: e.transactionId,
+            outTradeNo: e.outTradeNo,
+            payerOpenid: undefined,
+            tradeType: 'JSAPI',
+            bankType: 'OTHERS',
+            currency: 'CNY',
+            description: '商品',
+            attach: undefined,
+          },
+          fen: e.amountFen,
+        },
+      ]
+    }
+  }
+  return edited
+}
+
+/** One row of the ALL layout: a payment, or one of its refunds, billing `fen`. */
+function billRow({ at, payment: o, refund, fen }: TradeRow): string {
   const time = formatBeijingTime(at).slice(0, 19).replace('T', ' ')
   return line([
     time,
@@ -118,20 +184,20 @@ function billRow(o: Order, at: number, refund?: Refund): string {
     refund ? 'REFUND' : 'SUCCESS',
     o.bankType ?? 'OTHERS',
     o.currency,
-    refund ? '0.00' : yuan(o.totalFen),
+    refund ? '0.00' : yuan(fen),
     '0.00',
     refund ? refund.refundId : '0',
     refund ? refund.outRefundNo : '0',
-    refund ? yuan(refund.refundFen) : '0.00',
+    refund ? yuan(fen) : '0.00',
     '0.00',
     refund ? 'ORIGINAL' : '',
     refund ? 'SUCCESS' : '',
     o.description,
     o.attach ?? '',
-    refund ? `-${fee(refund.refundFen)}` : fee(o.totalFen),
+    refund ? `-${fee(fen)}` : fee(fen),
     '0.60%',
-    yuan(o.totalFen),
-    refund ? yuan(refund.refundFen) : '0.00',
+    refund ? yuan(refund.order.totalFen) : yuan(fen),
+    refund ? yuan(fen) : '0.00',
     '',
   ])
 }
@@ -209,7 +275,7 @@ export function fundFlowBillCsv(sandbox: Sandbox, billDate: string, accountType:
 }
 
 /** `YYYY-MM-DD` naming a real day (`Date.parse` would accept 2026-02-30). */
-function isCalendarDate(s: string): boolean {
+export function isCalendarDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false
   const d = new Date(`${s}T00:00:00Z`)
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s
@@ -261,7 +327,8 @@ function issueBill(sandbox: Sandbox, csv: string, gzip: boolean): SandboxReply {
   const content = Buffer.from(csv, 'utf8')
   const token = randomBytes(24).toString('base64url')
   sandbox.store.billFiles.set(token, {
-    content: gzip ? gzipSync(content) : content,
+    content,
+    gzip,
     expiresAt: sandbox.clock.now() + DOWNLOAD_TTL_MS,
   })
   return {
@@ -272,6 +339,14 @@ function issueBill(sandbox: Sandbox, csv: string, gzip: boolean): SandboxReply {
       download_url: `${sandbox.baseUrl}/v3/billdownload/file?token=${token}`,
     },
   }
+}
+
+/** A copy of `content` with its middle byte changed (still UTF-8 often enough; only the digest matters). */
+function damaged(content: Buffer): Buffer {
+  const copy = Buffer.from(content)
+  const i = Math.floor(copy.length / 2)
+  copy[i] = copy[i]! ^ 0x01
+  return copy
 }
 
 export const billRoutes: Route[] = [
@@ -308,10 +383,13 @@ export const billRoutes: Route[] = [
       if (!file || req.sandbox.clock.now() > file.expiresAt) {
         throw new WechatError(400, 'INVALID_REQUEST', '下载地址已过期或不存在，请重新申请账单')
       }
+      // A `corrupt` fault: the file arrives damaged (one byte of the CSV changed, before gzip), so
+      // its SHA1 no longer matches the digest the bill API announced.
+      const content = req.fault?.kind === 'corrupt' ? damaged(file.content) : file.content
       // WeChat does not sign the file: its integrity is the digest from the first step.
       return {
         status: 200,
-        raw: file.content,
+        raw: file.gzip ? gzipSync(content) : content,
         contentType: 'application/octet-stream',
         unsigned: true,
       }

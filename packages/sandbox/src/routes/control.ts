@@ -2,11 +2,17 @@ import { buildPaySignMessage, signV2, type V2SignType } from '@fen/wechatpay'
 import { createVerify, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import { WechatError, decodePathParam } from '../errors'
-import { NOTIFICATION_FAULTS, PATH_FAULTS, WEIXIN_ONLY_FAULTS } from '../faults'
-import { newLoginCode, newOpenid } from '../ids'
+import {
+  BILL_DOWNLOAD_ONLY_FAULTS,
+  NOTIFICATION_FAULTS,
+  PATH_FAULTS,
+  WEIXIN_ONLY_FAULTS,
+} from '../faults'
+import { newLoginCode, newOpenid, newTransactionId } from '../ids'
 import type { PlatformMode } from '../keys'
 import type { Route, SandboxReply, SandboxRequest } from '../http'
-import type { Order } from '../state'
+import type { BillEdit, Order } from '../state'
+import { isCalendarDate } from './bills'
 import { refundView } from './refunds'
 import {
   applyWeixinSettings,
@@ -75,6 +81,39 @@ const payTarget = z
     message: 'secondPayment goes with result SUCCESS, without afterClose',
     path: ['secondPayment'],
   })
+
+const billEdit = z
+  .object({
+    bill_date: z.string().refine(isCalendarDate, 'YYYY-MM-DD, a real day'),
+    kind: z.enum(['amount', 'drop', 'foreign']),
+    out_trade_no: z.string().min(1).max(32).optional(),
+    out_refund_no: z.string().min(1).max(64).optional(),
+    amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .refine((e) => e.kind === 'foreign' || e.out_trade_no !== undefined, {
+    message: 'amount and drop name the row: out_trade_no (and out_refund_no for a refund row)',
+    path: ['out_trade_no'],
+  })
+  .refine((e) => e.kind === 'drop' || e.amount !== undefined, {
+    message: 'amount and foreign need amount (fen)',
+    path: ['amount'],
+  })
+  .refine((e) => e.kind !== 'foreign' || e.out_refund_no === undefined, {
+    message: 'a foreign row is a payment: no out_refund_no',
+    path: ['out_refund_no'],
+  })
+
+/** A bill edit as `/__sandbox/bill-edits` lists it. */
+function billEditView(e: BillEdit): object {
+  return {
+    bill_date: e.billDate,
+    kind: e.kind,
+    out_trade_no: e.outTradeNo,
+    ...('outRefundNo' in e && e.outRefundNo !== undefined ? { out_refund_no: e.outRefundNo } : {}),
+    ...('transactionId' in e ? { transaction_id: e.transactionId } : {}),
+    ...('amountFen' in e ? { amount: e.amountFen } : {}),
+  }
+}
 
 const requestPayment = z.object({
   appId: z.string(),
@@ -330,6 +369,13 @@ export const controlRoutes: Route[] = [
           `kind ${b.kind} is for the mini-program APIs: a target under /wxa/ or /cgi-bin/`,
         )
       }
+      if (BILL_DOWNLOAD_ONLY_FAULTS.includes(b.kind) && !b.target.startsWith('/v3/billdownload')) {
+        throw new WechatError(
+          400,
+          'INVALID_INPUT',
+          `kind ${b.kind} is for the bill download: target /v3/billdownload`,
+        )
+      }
       // The schema allows count or rate, not both; Faults counts 1 when neither is given.
       const { count, rate, seed, seconds, errcode } = b
       req.sandbox.faults.add({
@@ -358,6 +404,49 @@ export const controlRoutes: Route[] = [
     path: '/__sandbox/faults',
     kind: 'control',
     handler: ({ sandbox }) => json(sandbox.faults.list()),
+  },
+  {
+    method: 'POST',
+    path: '/__sandbox/bill-edits',
+    kind: 'control',
+    handler: (req) => {
+      const b = parse(billEdit, req)
+      const { sandbox } = req
+      const at = Date.parse(`${b.bill_date}T12:00:00+08:00`)
+      const row = {
+        outTradeNo: b.out_trade_no!,
+        ...(b.out_refund_no ? { outRefundNo: b.out_refund_no } : {}),
+      }
+      const edit: BillEdit =
+        b.kind === 'amount'
+          ? { billDate: b.bill_date, kind: 'amount', ...row, amountFen: b.amount! }
+          : b.kind === 'drop'
+            ? { billDate: b.bill_date, kind: 'drop', ...row }
+            : {
+                billDate: b.bill_date,
+                kind: 'foreign',
+                outTradeNo: b.out_trade_no ?? `FOREIGN${newTransactionId(at).slice(-12)}`,
+                transactionId: newTransactionId(at),
+                amountFen: b.amount!,
+              }
+      sandbox.store.billEdits.push(edit)
+      return json(billEditView(edit), 201)
+    },
+  },
+  {
+    method: 'GET',
+    path: '/__sandbox/bill-edits',
+    kind: 'control',
+    handler: ({ sandbox }) => json(sandbox.store.billEdits.map(billEditView)),
+  },
+  {
+    method: 'DELETE',
+    path: '/__sandbox/bill-edits',
+    kind: 'control',
+    handler: ({ sandbox }) => {
+      sandbox.store.billEdits = []
+      return { status: 204 }
+    },
   },
   {
     method: 'POST',

@@ -119,7 +119,7 @@ export async function getMerchant(base: string): Promise<MerchantView> {
 /** A call to the sandbox's own control API (`/__sandbox/…`): plain JSON, no signatures. */
 export async function control<T = Record<string, unknown>>(
   base: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<Answer<T>> {
