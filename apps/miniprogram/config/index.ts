@@ -82,6 +82,11 @@ export default defineConfig<'webpack5'>(async () => {
             target: process.env.FEN_SERVER_URL ?? 'http://127.0.0.1:3000',
             changeOrigin: true,
           },
+          // The catalogue's images, served by the Fen server (src/api/products.ts imageSrc).
+          '/static': {
+            target: process.env.FEN_SERVER_URL ?? 'http://127.0.0.1:3000',
+            changeOrigin: true,
+          },
           '/__sandbox': {
             target: process.env.FEN_SANDBOX_PROXY ?? 'http://127.0.0.1:3100',
             changeOrigin: true,

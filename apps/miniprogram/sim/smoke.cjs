@@ -1,8 +1,9 @@
 // Smoke test of the built weapp bundle (dist/weapp) in miniprogram-simulate.
 //
 // The real bundle runs under jsdom with a `wx` mock that answers like the Fen server. It checks
-// that the app logs in at launch, that 商品列表 renders, and that taps on +, 去结算, 提交订单 and
-// 微信支付 run through Taro and Vue down to wx.request / wx.requestPayment / wx.redirectTo.
+// that the app logs in at launch, that the tab pages (首页, 购物车, 我的) render, and that the way
+// a shopper buys — a product card, a spec, 加入购物车, 去结算, 提交订单, 微信支付 — runs through Taro
+// and Vue down to wx.request / wx.requestPayment / wx.redirectTo.
 // It is not WeChat DevTools: native components are plain `wx-*` elements and nothing is laid out.
 //
 //   pnpm build:weapp && pnpm test:sim        (SIM_ROOT=<dir> to test another build)
@@ -80,9 +81,38 @@ const simulate = require('miniprogram-simulate')
 const TOKEN = 'sim-token-1'
 const LOGIN_CODE = 'sim-code'
 const PRODUCTS = [
-  { id: 1, title: 'Fen 帆布袋', priceFen: 2990, stock: 10 },
-  { id: 2, title: 'Fen 马克杯', priceFen: 1500, stock: 5 },
+  {
+    id: 1,
+    title: '燕麦拿铁',
+    priceFen: 2990,
+    stock: 10,
+    imageUrl: '/static/products/oat-latte.svg',
+    images: ['/static/products/oat-latte.svg'],
+    category: 'coffee',
+    description: '浓缩咖啡与燕麦奶',
+    specs: [{ name: '温度', options: ['热', '冰'] }],
+  },
+  {
+    id: 2,
+    title: '挂耳咖啡 10 包',
+    priceFen: 1500,
+    stock: 5,
+    imageUrl: '/static/products/drip-bags.svg',
+    images: ['/static/products/drip-bags.svg'],
+    category: 'beans',
+    description: '中深烘焙',
+  },
 ]
+const HOME = {
+  banners: [
+    { id: 1, title: '燕麦拿铁上新', imageUrl: '/static/products/banner.svg', productId: 1 },
+  ],
+  categories: [
+    { id: 'coffee', name: '咖啡' },
+    { id: 'beans', name: '咖啡豆' },
+  ],
+  products: PRODUCTS,
+}
 const PAY_PARAMS = {
   appId: 'wx0000000000sim01',
   timeStamp: '1795000000',
@@ -110,6 +140,7 @@ function serve(method, url, header, body) {
     return { statusCode: 200, data: { token: TOKEN, expiresAt, user: { id: 1 } } }
   }
   if (method === 'GET' && p === '/api/products') return { statusCode: 200, data: PRODUCTS }
+  if (method === 'GET' && p === '/api/home') return { statusCode: 200, data: HOME }
   if (method === 'POST' && p === '/api/orders') {
     if (!authed) return unauthorized
     const items = (body && body.items) || []
@@ -241,6 +272,8 @@ global.wx = Object.assign({}, require('miniprogram-simulate/src/api'), {
   navigateBack: navigate('navigateBack'),
   reLaunch: navigate('reLaunch'),
   switchTab: navigate('switchTab'),
+  setTabBarBadge: wxAsync('setTabBarBadge'),
+  removeTabBarBadge: wxAsync('removeTabBarBadge'),
   showToast: wxAsync('showToast'),
   showModal: wxAsync('showModal', () => ({ confirm: true, cancel: false })),
   showLoading: wxAsync('showLoading'),
@@ -386,7 +419,31 @@ async function main() {
     show([...storage]),
   )
 
-  section('商品列表 (pages/index/index)')
+  section('首页 (pages/index/index, a tab)')
+  const appJson = JSON.parse(fs.readFileSync(path.join(root, 'app.json'), 'utf8'))
+  const tabs = (appJson.tabBar && appJson.tabBar.list) || []
+  check(
+    'app.json has the tab bar 首页 / 购物车 / 我的',
+    show(tabs.map((t) => [t.pagePath, t.text])) ===
+      show([
+        ['pages/index/index', '首页'],
+        ['pages/cart/index', '购物车'],
+        ['pages/mine/index', '我的'],
+      ]),
+    show(tabs),
+  )
+  check(
+    'every tab icon is a PNG in the bundle',
+    tabs.length > 0 &&
+      tabs.every((t) =>
+        [t.iconPath, t.selectedIconPath].every(
+          (f) =>
+            /\.png$/.test(f) &&
+            fs.readFileSync(path.join(root, f)).subarray(1, 4).toString() === 'PNG',
+        ),
+      ),
+    show(tabs.map((t) => [t.iconPath, t.selectedIconPath])),
+  )
   let index
   try {
     index = openPage('/pages/index/index')
@@ -398,18 +455,20 @@ async function main() {
     () => all(index, '.product').length === PRODUCTS.length && all(index, '.product'),
   )
   check(
-    'GET /api/products',
-    requests.some((r) => r.method === 'GET' && r.path === '/api/products'),
+    'GET /api/home',
+    requests.some((r) => r.method === 'GET' && r.path === '/api/home'),
   )
   check(
-    `renders ${PRODUCTS.length} .product cards`,
+    `renders ${PRODUCTS.length} product cards`,
     cards,
     `.product count: ${all(index, '.product').length}; page text: ${text(index).slice(0, 300)}`,
   )
   const pageText = text(index)
   check(
-    'shows the product titles',
-    PRODUCTS.every((p) => pageText.includes(p.title)),
+    'shows the banner, the categories and the product titles',
+    pageText.includes(HOME.banners[0].title) &&
+      ['全部', '咖啡', '咖啡豆'].every((c) => pageText.includes(c)) &&
+      PRODUCTS.every((p) => pageText.includes(p.title)),
     pageText.slice(0, 300),
   )
   const prices = all(index, '.product .price').map((e) => e.dom.textContent.trim())
@@ -418,16 +477,84 @@ async function main() {
     show(prices) === show(['¥29.90', '¥15.00']),
     show(prices),
   )
+  // Built-in components keep their props in Taro's setData tree, not as DOM attributes.
+  const rendered = JSON.stringify(index.data)
+  const covers = PRODUCTS.map((p) => API_BASE + p.imageUrl)
+  check(
+    "loads the cards' images from the server (FEN_API_BASE + imageUrl)",
+    covers.every((src) => rendered.includes(`"${src}"`)),
+    show(covers),
+  )
   if (!cards) return
 
-  tap(all(index, '.product .plus')[0])
-  const qty = await waitFor(() => textOf(index, '.product .qty') === '1')
-  const estimate = textOf(index, '.bar .price')
-  check('tapping + sets the quantity to 1', qty, `qty: ${textOf(index, '.product .qty')}`)
-  check('the estimate follows (¥29.90)', estimate === '¥29.90', `estimate: ${estimate}`)
+  tap(cards[0])
+  const toProduct = await waitFor(() => lastUrl('navigateTo'))
+  check(
+    "tapping a card navigates to '/pages/product/index?id=1'",
+    toProduct === '/pages/product/index?id=1',
+    `navigateTo: ${show(callsOf('navigateTo').map((c) => c.options.url))}`,
+  )
+  if (!toProduct) return
 
-  tap(index.querySelector('.checkout'))
-  const toCheckout = await waitFor(() => lastUrl('navigateTo'))
+  section('商品详情 (pages/product/index)')
+  hideTop()
+  const product = openPage(toProduct)
+  const options = await waitFor(
+    () => all(product, '.option').length === 2 && all(product, '.option'),
+  )
+  check(
+    'shows the product, its price and its spec (温度 热 / 冰, 热 chosen)',
+    options &&
+      text(product).includes(PRODUCTS[0].title) &&
+      textOf(product, '.head .price') === '¥29.90' &&
+      textOf(product, '.option.on') === '热',
+    text(product).slice(0, 300),
+  )
+  if (!options) return
+  tap(options[1])
+  await waitFor(() => textOf(product, '.option.on') === '冰')
+  tap(product.querySelector('.add-to-cart'))
+  const toast = await waitFor(() => callsOf('showToast')[0])
+  check(
+    '加入购物车 says 已加入购物车 and badges the 购物车 tab with 1',
+    toast &&
+      toast.options.title === '已加入购物车' &&
+      callsOf('setTabBarBadge').some((c) => c.options.index === 1 && c.options.text === '1'),
+    show(calls.filter((c) => /Toast|Badge/.test(c.api)).map((c) => [c.api, c.options])),
+  )
+  tap(product.querySelector('.to-cart'))
+  const toCart = await waitFor(() => lastUrl('switchTab'))
+  check(
+    "购物车 switches to the tab '/pages/cart/index'",
+    toCart === '/pages/cart/index',
+    show(callsOf('switchTab').map((c) => c.options.url)),
+  )
+  if (!toCart) return
+
+  section('购物车 (pages/cart/index, a tab)')
+  unloadTop(product)
+  const cartPage = openPage(toCart)
+  // The cart lives in a module shared by the pages (one webpack registry in wx.webpackJsonp).
+  const cartLine = await waitFor(() => cartPage.querySelector('.cart-line'))
+  check(
+    'shows the line added on 商品详情 with its spec (shared cart state)',
+    cartLine &&
+      cartLine.dom.textContent.includes(PRODUCTS[0].title) &&
+      cartLine.dom.textContent.includes('冰') &&
+      textOf(cartPage, '.cart-line .qty') === '1',
+    `cart text: ${text(cartPage).slice(0, 300)}`,
+  )
+  if (!cartLine) return
+  tap(cartPage.querySelector('.cart-line .plus'))
+  const sum = await waitFor(() => textOf(cartPage, '.cart-bar .sum') === '¥59.80')
+  check('+ makes it 2 and the total follows (¥59.80)', sum, textOf(cartPage, '.cart-bar .sum'))
+  tap(cartPage.querySelector('.cart-line .minus'))
+  await waitFor(() => textOf(cartPage, '.cart-line .qty') === '1')
+
+  tap(cartPage.querySelector('.checkout'))
+  const toCheckout = await waitFor(
+    () => lastUrl('navigateTo') === '/pages/checkout/index' && lastUrl('navigateTo'),
+  )
   check(
     "tapping 去结算 navigates to '/pages/checkout/index'",
     toCheckout === '/pages/checkout/index',
@@ -438,13 +565,12 @@ async function main() {
   section('确认订单 (pages/checkout/index)')
   hideTop()
   const checkout = openPage(toCheckout)
-  // The cart lives in a module shared by both pages (one webpack registry in wx.webpackJsonp).
   const line = await waitFor(() => checkout.querySelector('.line'))
   check(
-    'shows the line picked on 商品列表 (shared cart state)',
+    'shows the line from the cart',
     line &&
       line.dom.textContent.includes(PRODUCTS[0].title) &&
-      textOf(checkout, '.line .qty') === '1',
+      textOf(checkout, '.line .qty') === '×1',
     `checkout text: ${text(checkout).slice(0, 300)}`,
   )
   const submit = checkout.querySelector('.submit')
@@ -459,8 +585,13 @@ async function main() {
     requests.slice(before).find((r) => r.method === 'POST' && r.path === '/api/orders'),
   )
   check(
-    'tapping 提交订单 POSTs /api/orders with {items:[{productId:1,quantity:1}]}',
-    orderReq && show(orderReq.body) === show({ items: [{ productId: 1, quantity: 1 }] }),
+    'tapping 提交订单 POSTs /api/orders with the line, its spec and 到店自取',
+    orderReq &&
+      show(orderReq.body) ===
+        show({
+          items: [{ productId: 1, quantity: 1, spec: { 温度: '冰' } }],
+          deliveryMethod: 'pickup',
+        }),
     show(orderReq && orderReq.body),
   )
   check(
@@ -534,7 +665,21 @@ async function main() {
       requests.some((r) => r.method === 'GET' && r.path === `/api/orders/${order.orderNo}`),
     `result text: ${text(result).slice(0, 300)}`,
   )
+  tap(result.querySelector('.to-home'))
+  const home = await waitFor(() => lastUrl('switchTab') === '/pages/index/index')
+  check("返回首页 switches to the tab '/pages/index/index'", home, lastUrl('switchTab'))
   unloadTop(result)
+
+  section('我的 (pages/mine/index, a tab)')
+  let mine
+  try {
+    mine = openPage('/pages/mine/index')
+  } catch (e) {
+    check('pages/mine/index loads in the simulator', false, e.stack)
+    return
+  }
+  const mineText = await waitFor(() => text(mine).includes('我的订单') && text(mine))
+  check('renders, with the way to 我的订单', mineText, text(mine).slice(0, 300))
 }
 
 main()

@@ -5,6 +5,7 @@ import type {
   LoginResponse,
   Order,
   OrderStatus,
+  HomeResponse,
   PayResponse,
   Product,
 } from '@fen/shared'
@@ -88,4 +89,53 @@ export function routes(
     }
     return typeof route === 'function' ? route(call) : route
   }
+}
+
+/** The catalogue as the shop shows it: images, categories, specs (src/api/products.ts). */
+export const catalogue: Product[] = [
+  {
+    id: 1,
+    title: '冷萃咖啡',
+    priceFen: 2800,
+    stock: 5,
+    imageUrl: '/static/products/cold-brew.svg',
+    images: ['/static/products/cold-brew.svg', '/static/products/cold-brew-2.svg'],
+    category: 'coffee',
+    description: '低温慢萃 12 小时',
+    specs: [
+      { name: '温度', options: ['冰', '去冰'] },
+      { name: '杯型', options: ['中杯', '大杯'] },
+    ],
+  },
+  {
+    id: 2,
+    title: '挂耳咖啡 10 包',
+    priceFen: 2990,
+    stock: 2,
+    imageUrl: '/static/products/drip-bags.svg',
+    images: ['/static/products/drip-bags.svg'],
+    category: 'beans',
+    description: '中深烘焙，热水一冲即得',
+  },
+  {
+    id: 3,
+    title: '可颂',
+    priceFen: 1200,
+    stock: 0,
+    images: [],
+    category: 'bakery',
+    description: '法式黄油可颂',
+  },
+]
+
+export const home: HomeResponse = {
+  banners: [
+    { id: 'autumn', title: '秋日冷萃上新', imageUrl: '/static/products/banner.svg', productId: 1 },
+  ],
+  categories: [
+    { id: 'coffee', name: '咖啡' },
+    { id: 'beans', name: '咖啡豆' },
+    { id: 'bakery', name: '烘焙' },
+  ],
+  products: catalogue,
 }

@@ -228,7 +228,7 @@ describe('api functions', () => {
     await listProducts()
     await listOrders()
     await getOrder('A/B')
-    await createOrder([{ productId: 1, quantity: 2 }], 'key-1')
+    await createOrder({ items: [{ productId: 1, quantity: 2 }], deliveryMethod: 'pickup' }, 'key-1')
     await payOrder('N1', 'native')
     await cancelOrder('N1')
 
@@ -238,7 +238,12 @@ describe('api functions', () => {
       ['GET', '/api/products', undefined, null],
       ['GET', '/api/orders', undefined, 'Bearer tok'],
       ['GET', '/api/orders/A%2FB', undefined, 'Bearer tok'],
-      ['POST', '/api/orders', { items: [{ productId: 1, quantity: 2 }] }, 'Bearer tok'],
+      [
+        'POST',
+        '/api/orders',
+        { items: [{ productId: 1, quantity: 2 }], deliveryMethod: 'pickup' },
+        'Bearer tok',
+      ],
       ['POST', '/api/orders/N1/pay', { channel: 'native' }, 'Bearer tok'],
       ['POST', '/api/orders/N1/cancel', undefined, 'Bearer tok'],
     ])

@@ -66,6 +66,17 @@ export type PaymentScript = 'ok' | `fail${string}`
 
 let paymentScript: PaymentScript = 'ok'
 let modalConfirm = true
+/** What wx.chooseAddress answers with (its field names); undefined: the shopper backs out. */
+export interface WxAddress {
+  userName: string
+  telNumber: string
+  provinceName: string
+  cityName: string
+  countyName: string
+  detailInfo: string
+  postalCode?: string
+}
+let chosenAddress: WxAddress | undefined
 let routerParams: Record<string, string> = {}
 let loginCount = 0
 let loginCode: string | undefined
@@ -94,6 +105,16 @@ const Taro = {
   redirectTo: vi.fn(async (_o: { url: string }) => ({ errMsg: 'redirectTo:ok' })),
   reLaunch: vi.fn(async (_o: { url: string }) => ({ errMsg: 'reLaunch:ok' })),
   navigateBack: vi.fn(async (_o?: { delta?: number }) => ({ errMsg: 'navigateBack:ok' })),
+  switchTab: vi.fn(async (_o: { url: string }) => ({ errMsg: 'switchTab:ok' })),
+  setTabBarBadge: vi.fn(async (_o: { index: number; text: string }) => ({
+    errMsg: 'setTabBarBadge:ok',
+  })),
+  removeTabBarBadge: vi.fn(async (_o: { index: number }) => ({ errMsg: 'removeTabBarBadge:ok' })),
+  // wx.chooseAddress: the address set by taro.address(), or the shopper backs out.
+  chooseAddress: vi.fn(async () => {
+    if (!chosenAddress) throw { errMsg: 'chooseAddress:fail cancel' }
+    return { ...chosenAddress, errMsg: 'chooseAddress:ok' }
+  }),
   openBusinessView: vi.fn(async (_o: { businessType: string; extraData: unknown }) => ({
     errMsg: 'openBusinessView:ok',
   })),
@@ -153,6 +174,7 @@ export const {
   redirectTo,
   reLaunch,
   navigateBack,
+  switchTab,
   showModal,
   getStorageSync,
   setStorageSync,
@@ -170,6 +192,11 @@ const fns = [
   Taro.redirectTo,
   Taro.reLaunch,
   Taro.navigateBack,
+  Taro.switchTab,
+  Taro.setTabBarBadge,
+  Taro.removeTabBarBadge,
+  Taro.chooseAddress,
+  Taro.showToast,
   Taro.showModal,
   Taro.getStorageSync,
   Taro.setStorageSync,
@@ -202,6 +229,10 @@ export const taro = {
   confirm(yes: boolean): void {
     modalConfirm = yes
   },
+  /** The address wx.chooseAddress returns (undefined: the shopper backs out). */
+  address(a: WxAddress | undefined): void {
+    chosenAddress = a
+  },
   /** The page's query, as getCurrentInstance().router.params. */
   routerParams(params: Record<string, string>): void {
     routerParams = { ...params }
@@ -217,6 +248,7 @@ export const taro = {
     handler = undefined
     paymentScript = 'ok'
     modalConfirm = true
+    chosenAddress = undefined
     routerParams = {}
     loginCount = 0
     loginCode = undefined

@@ -13,8 +13,8 @@ const TYPES: Record<string, string> = {
 }
 
 /**
- * Serves a built H5 app (dist/h5-sandbox) and, like Taro's dev server, proxies `/api` to the Fen
- * server and `/__sandbox` to the sandbox, so the browser sees one origin.
+ * Serves a built H5 app (dist/h5-sandbox) and, like Taro's dev server, proxies `/api` and `/static`
+ * (the catalogue's images) to the Fen server and `/__sandbox` to the sandbox, so the browser sees one origin.
  */
 export async function serveH5(
   root: string,
@@ -23,7 +23,7 @@ export async function serveH5(
   const base = path.resolve(root)
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
-    const target = url.pathname.startsWith('/api/')
+    const target = /^\/(api|static)\//.test(url.pathname)
       ? targets.api
       : url.pathname.startsWith('/__sandbox')
         ? targets.sandbox

@@ -1,4 +1,5 @@
 import type { Order, OrderItem } from '@fen/shared'
+import type { DeliveryMethod, ShippingAddress } from './orders'
 
 /**
  * The shopper's order as the order centre reads it: `Order` plus the brief's OrderView fields
@@ -21,16 +22,6 @@ export interface TimelineEntry {
   at: string
 }
 
-export interface ShippingAddress {
-  name: string
-  phone: string
-  province: string
-  city: string
-  district: string
-  detail: string
-  postalCode?: string
-}
-
 export interface RefundRequestView {
   id: number
   orderNo: string
@@ -46,7 +37,7 @@ export interface RefundRequestView {
 export interface OrderView extends Omit<Order, 'items'> {
   items: (OrderItem & { imageUrl?: string; spec?: Record<string, string> })[]
   address?: ShippingAddress
-  deliveryMethod?: 'express' | 'pickup'
+  deliveryMethod?: DeliveryMethod
   remark?: string
   timeline?: TimelineEntry[]
   refundRequests?: RefundRequestView[]

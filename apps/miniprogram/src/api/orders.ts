@@ -8,17 +8,36 @@ import type {
 import { request } from '@/http/request'
 import type { OrderView, RefundRequestView } from './order-view'
 
+/** Where an express order goes (the server validates it and ships to it). */
+export interface ShippingAddress {
+  name: string
+  phone: string
+  province: string
+  city: string
+  district: string
+  detail: string
+  postalCode?: string
+}
+
+/** 快递 to an address, or 到店自取 (no address). */
+export type DeliveryMethod = 'express' | 'pickup'
+
+/** What the shopper orders: lines (a spec each, when chosen) and how it reaches them. */
+export interface OrderDraft {
+  items: (CreateOrderRequest['items'][number] & { spec?: Record<string, string> })[]
+  deliveryMethod: DeliveryMethod
+  address?: ShippingAddress
+  remark?: string
+}
+
 /**
  * `POST /api/orders`: the server prices the order (the client never sends an amount). The
  * Idempotency-Key makes a retried submission return the same order.
  */
-export function createOrder(
-  items: CreateOrderRequest['items'],
-  idempotencyKey: string,
-): Promise<Order> {
+export function createOrder(draft: OrderDraft, idempotencyKey: string): Promise<Order> {
   return request<Order>('/api/orders', {
     method: 'POST',
-    body: { items },
+    body: draft,
     headers: { 'idempotency-key': idempotencyKey },
   })
 }

@@ -139,6 +139,7 @@ export function withSandbox(base: Platform): Platform {
       })
     },
     ...(base.qrImage ? { qrImage: base.qrImage } : {}),
+    ...(base.chooseAddress ? { chooseAddress: base.chooseAddress } : {}),
     async simulateScan(codeUrl, result) {
       const r = await sandboxCall<{ message?: string }>('/__sandbox/pay', {
         code_url: codeUrl,

@@ -1,4 +1,5 @@
 import type { PayChannel, ReceiptConfirmation, RequestPaymentParams } from '@fen/shared'
+import type { ShippingAddress } from '@/api/orders'
 
 /** How a `wx.requestPayment` ended, as the shop needs to know it. */
 export type PayOutcome =
@@ -30,6 +31,11 @@ export interface Platform {
    * without confirming, so the server checks with get_order. Absent where it cannot exist (H5).
    */
   openReceiptConfirm?(c: ReceiptConfirmation): Promise<'opened' | 'cancelled'>
+  /**
+   * WeChat's own address book (`wx.chooseAddress`): the shopper picks or adds one; undefined when
+   * they back out. Absent in a browser (H5), where the checkout page asks with a form.
+   */
+  chooseAddress?(): Promise<ShippingAddress | undefined>
   /** Sandbox only: forget this device's shopper, so that the next login makes a new one (切换用户). */
   switchUser?(): void
   /** Sandbox only: this device's sandbox shopper (its openid), once it has logged in. */

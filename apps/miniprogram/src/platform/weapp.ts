@@ -34,6 +34,23 @@ export const weappPlatform: Platform = {
       return outcomeOf((e as { errMsg?: string })?.errMsg)
     }
   },
+  async chooseAddress() {
+    try {
+      const a = await Taro.chooseAddress()
+      return {
+        name: a.userName,
+        phone: a.telNumber,
+        province: a.provinceName,
+        city: a.cityName,
+        district: a.countyName,
+        detail: a.detailInfo,
+        ...(a.postalCode ? { postalCode: a.postalCode } : {}),
+      }
+    } catch {
+      // backed out of WeChat's sheet (chooseAddress:fail cancel), or no permission
+      return undefined
+    }
+  },
   async openReceiptConfirm(c) {
     try {
       // Taro's types list only the 微信支付分 business types, not weappOrderConfirm.
