@@ -1,12 +1,14 @@
 // `pnpm dev`: the one command that starts Fen for local work — the Fen sandbox (an offline WeChat
-// Pay), the server on embedded PGlite pointed at it, and the shop's H5 build in sandbox mode,
-// rebuilt on change (Taro's dev server proxies /api and /__sandbox) — and prints where everything is.
+// Pay), the server on embedded PGlite pointed at it, the shop's H5 build in sandbox mode,
+// rebuilt on change (Taro's dev server proxies /api and /__sandbox), and the operator's console
+// (Vite, proxying /api) — and prints where everything is.
 import { spawn, spawnSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 const SANDBOX = process.env.SANDBOX_URL ?? 'http://127.0.0.1:3100'
 const PORT = process.env.PORT ?? '3000'
 const H5_PORT = process.env.FEN_H5_PORT ?? '10086'
+const ADMIN_PORT = process.env.FEN_ADMIN_PORT ?? '5174'
 const children = []
 
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
@@ -112,8 +114,25 @@ start(
   // terminal the build writes there itself and keeps its progress bar; see config/index.ts.)
   process.stdout.isTTY ? undefined : plainText,
 )
+// The operator's console: Vite's dev server, proxying /api and /metrics to the server.
+start(
+  'admin',
+  [
+    '--filter',
+    '@fen/admin',
+    'dev',
+    '--host',
+    '127.0.0.1',
+    '--clearScreen',
+    'false',
+    '--logLevel',
+    'warn',
+  ],
+  { FEN_ADMIN_PORT: ADMIN_PORT, FEN_SERVER_URL: `http://127.0.0.1:${PORT}` },
+)
 // The first H5 compile takes a while on two cores.
 await waitFor(`http://127.0.0.1:${H5_PORT}/`, 'the H5 shop', 180)
+await waitFor(`http://127.0.0.1:${ADMIN_PORT}/admin/`, 'the admin console', 60)
 // The server's own default when ADMIN_TOKEN is unset (apps/server/src/config.ts, sandbox mode).
 const adminToken = process.env.ADMIN_TOKEN || 'fen-dev-admin-token'
 const rows = [
@@ -122,6 +141,7 @@ const rows = [
     `http://127.0.0.1:${H5_PORT}`,
     'sandbox mode: pay through the simulated cashier or by QR',
   ],
+  ['admin console', `http://127.0.0.1:${ADMIN_PORT}/admin/`, 'sign in with the admin token below'],
   ['server', `http://127.0.0.1:${PORT}`, 'GET /api/products, /healthz'],
   ['sandbox', `${SANDBOX}/__sandbox/`, 'console: orders, notifications, call log, faults, clock'],
   ['admin token', adminToken, 'Authorization: Bearer …, /api/admin/…, /metrics'],

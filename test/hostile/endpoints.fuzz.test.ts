@@ -784,6 +784,60 @@ describe('every endpoint refuses generated hostile input with a documented 4xx a
   )
 
   it(
+    'GET /api/admin/{orders,events,refunds}?limit=&cursor=',
+    async () => {
+      const lists = ['/api/admin/orders', '/api/admin/events', '/api/admin/refunds']
+      const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+      const pageQuery: Slot = {
+        valid: fc
+          .oneof(
+            fc.constant(''),
+            fc.integer({ min: 1, max: 200 }).map((n) => `?limit=${n}`),
+          )
+          .map((query) => ok(`query ${query}`, { query })),
+        broken: fc
+          .oneof(
+            // Not a cursor of ours: any text, or JSON of the wrong shape, base64url-encoded.
+            hostileString.map((c) => `?cursor=${queryValue(c)}`),
+            fc.jsonValue().map((v) => `?cursor=${encode(v)}`),
+            fc
+              .tuple(fc.string(), fc.oneof(fc.string(), fc.integer()))
+              .map(([a, b]) => `?cursor=${encode([`x${a}`, b])}`),
+            fc
+              .oneof(
+                fc.integer({ max: 0 }),
+                fc.integer({ min: 201 }),
+                fc.double({ noInteger: true }),
+                hostileString.filter((s) => !/^\s*\d+\s*$/.test(s)),
+              )
+              .map((n) => `?limit=${queryValue(String(n))}`),
+            fc.constantFrom('?cursor=', '?limit=', '?limit=1&limit=2', '?cursor=a&cursor=b'),
+          )
+          .filter((q) => q.length <= MAX_URL_PART)
+          .map((query) => ({
+            note: `query ${query.slice(0, 120)}`,
+            codes: INVALID,
+            stage: 'route' as Stage,
+            query,
+          })),
+      }
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...lists).chain((list) =>
+            requestsFor('GET', ({ query }) => `${list}${query ?? ''}`, {
+              auth: adminAuthSlot(),
+              query: pageQuery,
+            }),
+          ),
+          (req) => refused(req, ['ADMIN_UNAUTHORIZED', 'INVALID_INPUT']),
+        ),
+        runs(CI, SOAK),
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
     'GET /api/admin/orders/:orderNo',
     async () => {
       await fc.assert(

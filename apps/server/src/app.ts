@@ -12,9 +12,10 @@ import { createMetrics, type Metrics } from './metrics'
 import { uploadBacklog } from './repositories/deliveries'
 import { outboxBacklog } from './repositories/events'
 import { countByStatus } from './repositories/orders'
-import { latestDiscrepancyCounts } from './repositories/reconciliation'
+import { latestDiscrepancyCounts, latestReconciliation } from './repositories/reconciliation'
 import { countRefundsByStatus } from './repositories/refunds'
 import { adminRoutes } from './routes/admin'
+import { adminStatic } from './routes/admin-static'
 import { authRoutes } from './routes/auth'
 import { healthRoutes } from './routes/health'
 import { notifyRoutes } from './routes/notify'
@@ -93,7 +94,7 @@ export function createServices(deps: AppDeps): Services {
     payments,
     refunds,
     shipping,
-    admin: new AdminService(ctx, payments, refunds, shipping),
+    admin: new AdminService(ctx, payments, refunds, shipping, () => latestReconciliation(db)),
     reconciliation: new ReconciliationService(ctx, deps.bills),
     certificates: deps.platformCertificates
       ? new CertificateRefresher(deps.platformCertificates, clock, deps.logger)
@@ -179,6 +180,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       },
     }),
   )
+  if (deps.config.adminStaticDir) app.use(adminStatic(deps.config.adminStaticDir))
   for (const router of [
     healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),

@@ -88,6 +88,8 @@ export interface Config {
   }
   /** The URL of the Fen sandbox the WeChat settings came from, if any. */
   sandboxUrl: string | undefined
+  /** ADMIN_STATIC_DIR: the operator's console build (apps/admin/dist), served under /admin/. */
+  adminStaticDir: string | undefined
   /** Things worth saying at start (dev defaults in sandbox mode). */
   warnings: string[]
   /** Where the outbox sends events besides the in-process handler (jobs/sinks.ts). */
@@ -157,6 +159,7 @@ const KNOWN = [
   'EVENTS_NATS_SUBJECT_PREFIX',
   'RECONCILE_ENABLED',
   'RECONCILE_AFTER',
+  'ADMIN_STATIC_DIR',
 ] as const
 
 /** The known setting `name` is most likely a typo of, if any. */
@@ -251,6 +254,7 @@ const Env = z.object({
   ),
   WEBHOOK_URLS: optional,
   WEBHOOK_SECRET: optional,
+  ADMIN_STATIC_DIR: optional,
   EVENTS_NATS_URL: optional.pipe(z.url({ protocol: /^(nats|tls)$/ }).optional()),
   EVENTS_NATS_STREAM: optional.pipe(
     z
@@ -535,6 +539,7 @@ export async function loadConfig(
       backupBaseUrl,
     },
     sandboxUrl: e.FEN_SANDBOX_URL,
+    adminStaticDir: e.ADMIN_STATIC_DIR,
     warnings,
     events,
     reconcile: { enabled: e.RECONCILE_ENABLED === 'true', after: e.RECONCILE_AFTER },

@@ -205,5 +205,13 @@ describe('refunds and summary', () => {
     expect(s.signatureFailures).toBe(0)
     expect(s.reconciliation).toBeNull()
     expect((await h.api('GET', '/api/admin/summary')).status).toBe(401)
+
+    // Once a day is reconciled, the summary carries its result.
+    const date = beijingDay(new Date(h.now().getTime() - 5 * 86_400_000))
+    const run = await h.admin('POST', '/api/admin/reconciliation', { date })
+    expect(run.status).toBe(200)
+    const after = await h.admin<AdminSummary>('GET', '/api/admin/summary')
+    expect(after.body.reconciliation).toEqual(run.body)
+    expect(after.body.reconciliation).toMatchObject({ date, status: 'no_bill' })
   })
 })

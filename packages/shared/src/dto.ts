@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import type { ReconciliationResult } from './reconciliation'
 import type * as s from './schemas'
 
 /** The TypeScript types of the API bodies, inferred from the schemas (never kept by hand). */
@@ -24,5 +25,7 @@ export type AdminOrderPage = z.infer<typeof s.AdminOrderPage>
 export type OutboxEventPage = z.infer<typeof s.OutboxEventPage>
 export type AdminRefund = z.infer<typeof s.AdminRefund>
 export type AdminRefundPage = z.infer<typeof s.AdminRefundPage>
-export type AdminSummary = z.infer<typeof s.AdminSummary>
+export type AdminSummary = Omit<z.infer<typeof s.AdminSummary>, 'reconciliation'> & {
+  reconciliation: ReconciliationResult | null
+}
 export type ReceiptConfirmation = z.infer<typeof s.ReceiptConfirmation>

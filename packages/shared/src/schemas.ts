@@ -6,6 +6,7 @@ import {
   PAY_CHANNELS,
   REFUND_STATUSES,
 } from './enums'
+import { BeijingDate } from './reconciliation'
 import { fen, isoTime, ProductId, text } from './fields'
 
 export { ProductId } from './fields'
@@ -112,9 +113,6 @@ export const AdminPageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(200).optional(),
 })
-
-/** A calendar day in Beijing time (China Standard Time, UTC+8). */
-export const BeijingDate = z.iso.date('日期格式应为 YYYY-MM-DD')
 
 export const AdminOrdersQuery = AdminPageQuery.extend({
   status: z.enum(ORDER_STATUSES).optional(),
@@ -250,7 +248,10 @@ export const AdminSummary = z.object({
   notificationFailures: z.number().int(),
   /** Notifications that failed signature verification since this server instance started. */
   signatureFailures: z.number().int(),
-  /** The latest reconciliation run (see the reconciliation endpoints), or null before the first. */
+  /**
+   * The latest reconciled day's result (a ReconciliationResult, as `GET
+   * /api/admin/reconciliation` answers it), or null before the first run.
+   */
   reconciliation: z.unknown().nullable(),
 })
 

@@ -7,6 +7,7 @@ import {
   type AdminSummary,
   type OrderStatus,
   type OutboxEventPage,
+  type ReconciliationResult,
   type RefundStatus,
   type ShipOrderRequest,
 } from '@fen/shared'
@@ -68,8 +69,8 @@ export class AdminService {
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
     private readonly shipping: ShippingService,
-    /** The latest reconciliation result, for the summary (none before reconciliation exists). */
-    private readonly latestReconciliation: () => Promise<unknown> = async () => null,
+    /** The latest reconciled day's result, for the summary. */
+    private readonly latestReconciliation: () => Promise<ReconciliationResult | null>,
   ) {}
 
   async orders(filter: OrderListFilter, page: PageRequest): Promise<AdminOrderPage> {
@@ -134,7 +135,7 @@ export class AdminService {
       outboxBacklog: backlog.pending,
       notificationFailures,
       signatureFailures: signatures.values.reduce((n, v) => n + v.value, 0),
-      reconciliation: reconciliation ?? null,
+      reconciliation,
     }
   }
 

@@ -26,7 +26,7 @@ export function decodeTimeCursor(cursor: string | undefined): TimeKey | undefine
     v.length === 2 &&
     typeof v[0] === 'string' &&
     typeof v[1] === 'string' &&
-    !Number.isNaN(Date.parse(v[0]))
+    isIsoTime(v[0])
   ) {
     return { at: new Date(v[0]), key: v[1] }
   }
@@ -62,6 +62,12 @@ export function toPage<R, T>(
     items: page.map(view),
     nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null,
   }
+}
+
+/** Exactly what `toISOString` writes (Date.parse alone takes many other forms). */
+function isIsoTime(s: string): boolean {
+  const d = new Date(s)
+  return !Number.isNaN(d.getTime()) && d.toISOString() === s
 }
 
 function parseCursor(cursor: string): unknown {
