@@ -429,12 +429,20 @@ function expectPricedByServer(
 ) {
   const expected = [...items]
     .sort((x, y) => x.productId - y.productId)
-    .map((i) => ({
-      productId: i.productId,
-      title: products.get(i.productId)!.title,
-      quantity: i.quantity,
-      unitPriceFen: products.get(i.productId)!.priceFen,
-    }))
+    .map((i) => {
+      const p = products.get(i.productId)!
+      return {
+        productId: i.productId,
+        title: p.title,
+        quantity: i.quantity,
+        unitPriceFen: p.priceFen,
+        ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}),
+        // No spec chosen: the server fills in each spec's first option.
+        ...(p.specs
+          ? { spec: Object.fromEntries(p.specs.map((s) => [s.name, s.options[0]])) }
+          : {}),
+      }
+    })
   expect(
     [...order.items].sort((x, y) => x.productId - y.productId),
     what,

@@ -32,6 +32,8 @@ export function order(overrides: Partial<Order> = {}): Order {
     ],
     createdAt: '2026-11-22T08:00:00.000Z',
     expiresAt: '2026-11-22T08:30:00.000Z',
+    deliveryMethod: 'pickup',
+    timeline: [{ kind: 'created', at: '2026-11-22T08:00:00.000Z' }],
     ...overrides,
   }
 }

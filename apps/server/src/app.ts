@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health'
 import { notifyRoutes } from './routes/notify'
 import { orderRoutes } from './routes/orders'
 import { productRoutes } from './routes/products'
+import { adminRefundRequestRoutes, refundRequestRoutes } from './routes/refund-requests'
 import { pushRoutes } from './routes/push'
 import { staticRoutes } from './routes/static'
 import { reconciliationRoutes } from './routes/reconciliation'
@@ -30,6 +31,7 @@ import type { ServiceContext } from './services/context'
 import { OrderService } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
 import { ReconciliationService } from './services/reconciliation'
+import { RefundRequestService } from './services/refund-requests'
 import { RefundService } from './services/refunds'
 import { ShippingService } from './services/shipping'
 import type { PayGateway } from './wechat/gateway'
@@ -57,6 +59,7 @@ export interface Services {
   orders: OrderService
   payments: PaymentService
   refunds: RefundService
+  refundRequests: RefundRequestService
   shipping: ShippingService
   admin: AdminService
   reconciliation: ReconciliationService
@@ -93,6 +96,7 @@ export function createServices(deps: AppDeps): Services {
     orders: new OrderService(ctx, payments),
     payments,
     refunds,
+    refundRequests: new RefundRequestService(ctx, refunds),
     shipping,
     admin: new AdminService(ctx, payments, refunds, shipping, () => latestReconciliation(db)),
     reconciliation: new ReconciliationService(ctx, deps.bills),
@@ -189,6 +193,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, deps.config.adminToken),
     reconciliationRoutes(services.reconciliation, deps.config.adminToken),
+    refundRequestRoutes(services.refundRequests, services.auth),
+    adminRefundRequestRoutes(services.refundRequests, deps.config.adminToken),
   ]) {
     app.use(router.routes())
     app.use(router.allowedMethods())

@@ -52,6 +52,8 @@ export interface Config {
   notifyMaxInFlight: number
   /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
   orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
+  /** A shopper's refund request of at most this many fen is approved at once; 0: never. */
+  refundAutoApproveMaxFen: number
   logLevel: string
   wechat: {
     appid: string
@@ -150,6 +152,7 @@ const KNOWN = [
   'BODY_TIMEOUT_SECONDS',
   'NOTIFY_MAX_IN_FLIGHT',
   'ORDER_MAX_QUANTITY_PER_LINE',
+  'REFUND_AUTO_APPROVE_MAX_FEN',
   'FEN_SANDBOX_URL',
   'WECHATPAY_BACKUP_BASE_URL',
   'WEBHOOK_URLS',
@@ -247,6 +250,7 @@ const Env = z.object({
   NOTIFY_MAX_IN_FLIGHT: int(32, 1, 10_000),
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
+  REFUND_AUTO_APPROVE_MAX_FEN: int(0, 0, 2_147_483_647),
   FEN_SANDBOX_URL: url,
   // A URL, or `off` (no failover).
   WECHATPAY_BACKUP_BASE_URL: optional.pipe(
@@ -524,6 +528,7 @@ export async function loadConfig(
       maxOpenOrdersPerUser: e.ORDER_MAX_OPEN_PER_USER,
       maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,
     },
+    refundAutoApproveMaxFen: e.REFUND_AUTO_APPROVE_MAX_FEN,
     logLevel: e.LOG_LEVEL ?? 'info',
     wechat: { appid, appSecret, apiBaseUrl, push },
     wechatpay: {

@@ -145,7 +145,13 @@ describe('creating an order', () => {
     expect(order.status).toBe('PENDING')
     expect(order.refundedFen).toBe(0)
     expect(order.items).toEqual([
-      { productId: 4, title: '挂耳咖啡 10 包', quantity: 2, unitPriceFen: 2990 },
+      {
+        productId: 4,
+        title: '挂耳咖啡 10 包',
+        quantity: 2,
+        unitPriceFen: 2990,
+        imageUrl: '/static/products/drip-bags.svg',
+      },
     ])
     expect(Date.parse(order.expiresAt) - Date.parse(order.createdAt)).toBe(
       h.config.orderTtlSeconds * 1000,

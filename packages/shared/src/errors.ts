@@ -57,6 +57,12 @@ export const ERROR_CODES = {
   INTERNAL: 500,
   /** No such outbox event (404). */
   EVENT_NOT_FOUND: 404,
+  /** No such refund request (404; also one of another shopper's order). */
+  REFUND_REQUEST_NOT_FOUND: 404,
+  /** The order already has a refund request waiting for a decision (409). */
+  REFUND_REQUEST_PENDING: 409,
+  /** The refund request was decided the other way already: approved, or rejected (409). */
+  REFUND_REQUEST_DECIDED: 409,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -20,3 +20,16 @@ export const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 export const isoTime = z.iso.datetime()
 
 export const ProductId = z.number().int().positive().max(2_147_483_647)
+
+/**
+ * Text we only store and show (an address, a remark), never send to WeChat: trimmed, 1–`max`
+ * characters; 4-byte characters are fine (rare 汉字 in names and places are 4-byte), but NUL and
+ * half of a UTF-16 pair are refused (PostgreSQL cannot store them).
+ */
+export const storable = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\u0000') && !/\p{Cs}/u.test(s), '含有无法保存的字符')

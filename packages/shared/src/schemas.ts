@@ -9,8 +9,13 @@ import {
 import { BeijingDate } from './reconciliation'
 import { fen, isoTime, ProductId, text } from './fields'
 
+import { Address, DeliveryMethod, LineSpec, Remark, TimelineEntry } from './checkout'
+import { RefundRequestView } from './refund-requests'
+
 export { ProductId } from './fields'
 export * from './catalogue'
+export * from './checkout'
+export * from './refund-requests'
 
 /**
  * The request and response bodies of the Fen API. The server parses every request with these and
@@ -34,22 +39,50 @@ export const LoginResponse = z.object({
 
 // ---- orders --------------------------------------------------------------------------------
 
-/** At most 99 of a product and 20 distinct products per order. */
-export const CreateOrderRequest = z.object({
-  items: z
-    .array(z.object({ productId: ProductId, quantity: z.number().int().min(1).max(99) }))
-    .min(1)
-    .max(20)
-    .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, {
-      message: '同一商品请合并为一行',
-    }),
-})
+/**
+ * At most 99 of a product and 20 lines per order. One product may be on several lines only with
+ * different specs (a hot and an iced latte). `deliveryMethod` defaults to pickup; express needs
+ * the address.
+ */
+export const CreateOrderRequest = z
+  .object({
+    items: z
+      .array(
+        z.object({
+          productId: ProductId,
+          quantity: z.number().int().min(1).max(99),
+          spec: LineSpec.optional(),
+        }),
+      )
+      .min(1)
+      .max(20)
+      .refine((items) => new Set(items.map(lineKey)).size === items.length, {
+        message: '同一商品同一规格请合并为一行',
+      }),
+    address: Address.optional(),
+    deliveryMethod: DeliveryMethod.optional(),
+    remark: Remark,
+  })
+  .refine((r) => r.deliveryMethod !== 'express' || r.address, {
+    message: '快递配送需要填写收货地址',
+    path: ['address'],
+  })
+
+/** A line's product and spec as one string: two lines with the same key are one line. */
+function lineKey(line: { productId: number; spec?: Record<string, string> | undefined }): string {
+  const spec = Object.entries(line.spec ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return JSON.stringify([line.productId, spec])
+}
 
 export const OrderItem = z.object({
   productId: ProductId,
   title: z.string(),
   quantity: z.number().int().positive(),
   unitPriceFen: fen,
+  /** The product's picture when the order was made. */
+  imageUrl: z.string().optional(),
+  /** The spec of this line, every one of the product's specs chosen (defaults filled in). */
+  spec: z.record(z.string(), z.string()).optional(),
 })
 
 /**
@@ -80,6 +113,13 @@ export const Order = z.object({
   delivery: Delivery.optional(),
   /** When WeChat reported the shopper (or WeChat itself) confirmed receipt. */
   completedAt: isoTime.optional(),
+  address: Address.optional(),
+  deliveryMethod: DeliveryMethod,
+  remark: z.string().optional(),
+  /** What happened to the order, oldest first (built from its times, delivery and refunds). */
+  timeline: z.array(TimelineEntry),
+  /** The shopper's refund requests, newest first; absent when there are none. */
+  refundRequests: z.array(RefundRequestView).optional(),
 })
 export const OrderList = z.array(Order)
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { orderItems, orders, payments } from '../db/schema'
 
@@ -66,7 +66,11 @@ export function listUserOrders(db: Db, userId: number, limit = 50): Promise<Orde
 export async function itemsOf(db: Db, orderNos: string[]): Promise<Map<string, OrderItemRow[]>> {
   const map = new Map<string, OrderItemRow[]>()
   if (orderNos.length === 0) return map
-  const rows = await db.select().from(orderItems).where(inArray(orderItems.orderNo, orderNos))
+  const rows = await db
+    .select()
+    .from(orderItems)
+    .where(inArray(orderItems.orderNo, orderNos))
+    .orderBy(asc(orderItems.id))
   for (const r of rows) map.set(r.orderNo, [...(map.get(r.orderNo) ?? []), r])
   return map
 }

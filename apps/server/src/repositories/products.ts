@@ -15,20 +15,25 @@ export async function findProduct(db: Db, id: number): Promise<ProductRow | unde
 
 /**
  * Takes `quantity` from stock when that much is left (a compare-and-set: two orders can never both
- * take the last one). Returns the price and title at this moment, or undefined.
+ * take the last one). Returns the price, title, picture and specs at this moment, or undefined.
  */
 export async function reserveStock(
   db: Db,
   productId: number,
   quantity: number,
-): Promise<{ title: string; priceFen: number } | undefined> {
+): Promise<Pick<ProductRow, 'title' | 'priceFen' | 'imageUrl' | 'specs'> | undefined> {
   const [row] = await db
     .update(products)
     .set({ stock: sql`${products.stock} - ${quantity}` })
     .where(
       and(eq(products.id, productId), eq(products.active, true), gte(products.stock, quantity)),
     )
-    .returning({ title: products.title, priceFen: products.priceFen })
+    .returning({
+      title: products.title,
+      priceFen: products.priceFen,
+      imageUrl: products.imageUrl,
+      specs: products.specs,
+    })
   return row
 }
 

@@ -46,6 +46,22 @@ export function refundsOf(db: Db, orderNo: string): Promise<RefundRow[]> {
     .orderBy(asc(refunds.createdAt))
 }
 
+/** The refunds of several orders, oldest first, grouped by order. */
+export async function refundsOfOrders(
+  db: Db,
+  orderNos: string[],
+): Promise<Map<string, RefundRow[]>> {
+  const map = new Map<string, RefundRow[]>()
+  if (orderNos.length === 0) return map
+  const rows = await db
+    .select()
+    .from(refunds)
+    .where(inArray(refunds.orderNo, orderNos))
+    .orderBy(asc(refunds.createdAt))
+  for (const r of rows) map.set(r.orderNo, [...(map.get(r.orderNo) ?? []), r])
+  return map
+}
+
 /**
  * Moves a refund to `status` when it is in one of `from` (by default, any open status); returns the
  * updated row, or undefined when it had already moved on (final statuses never change).

@@ -12,7 +12,6 @@ import {
   type ShipOrderRequest,
 } from '@fen/shared'
 import { AppError } from '../errors'
-import { deliveriesOf, findDelivery } from '../repositories/deliveries'
 import {
   countRejectedNotifications,
   dayTotals,
@@ -23,7 +22,7 @@ import {
 } from '../repositories/admin-lists'
 import { findEvent, listEvents, notificationsOf, outboxBacklog } from '../repositories/events'
 import { deliveriesOfEvents, requeueWebhooks } from '../repositories/outbox-deliveries'
-import { countByStatus, findOrder, itemsOf, paymentsOf } from '../repositories/orders'
+import { countByStatus, findOrder, paymentsOf } from '../repositories/orders'
 import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import {
@@ -36,7 +35,8 @@ import {
 import type { PaymentService } from './payments'
 import type { RefundService } from './refunds'
 import type { ShippingService } from './shipping'
-import { adminOrderView, eventView, refundView } from './views'
+import { adminOrderViews } from './order-views'
+import { eventView, refundView } from './views'
 import { wechatFailure } from './wechat-errors'
 
 /** A page of an admin list: how many rows, and where the previous page ended. */
@@ -82,15 +82,13 @@ export class AdminService {
       openidSuffix: filter.openidSuffix,
     }
     const rows = await listOrdersPage(this.ctx.db, f, decodeTimeCursor(page.cursor), page.limit)
-    const orderNos = rows.map((r) => r.orderNo)
-    const [items, deliveries] = await Promise.all([
-      itemsOf(this.ctx.db, orderNos),
-      deliveriesOf(this.ctx.db, orderNos),
-    ])
+    // The page's views (not the extra row that only tells whether a next page exists).
+    const views = await adminOrderViews(this.ctx.db, rows.slice(0, page.limit))
+    const viewOf = new Map(views.map((v) => [v.orderNo, v]))
     return toPage(
       rows,
       page.limit,
-      (r) => adminOrderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)),
+      (r) => viewOf.get(r.orderNo)!,
       (r) => encodeTimeCursor(r.createdAt, r.orderNo),
     )
   }
@@ -143,16 +141,15 @@ export class AdminService {
     const db = this.ctx.db
     const order = await findOrder(db, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
-    const [items, payments, refunds, notifications, events, delivery] = await Promise.all([
-      itemsOf(db, [orderNo]),
+    const [[view], payments, refunds, notifications, events] = await Promise.all([
+      adminOrderViews(db, [order]),
       paymentsOf(db, orderNo),
       refundsOf(db, orderNo),
       notificationsOf(db, orderNo),
       listEvents(db, orderNo),
-      findDelivery(db, orderNo),
     ])
     return {
-      ...adminOrderView(order, items.get(orderNo) ?? [], delivery),
+      ...view!,
       payments: payments.map((p) => ({
         transactionId: p.transactionId,
         amountFen: p.amountFen,

@@ -6,6 +6,7 @@ import {
   type Order,
   type PayChannel,
   type PayResponse,
+  type ProductSpec,
 } from '@fen/shared'
 import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { AppError } from '../errors'
@@ -21,12 +22,11 @@ import {
   recordPrepay,
   type OrderRow,
 } from '../repositories/orders'
-import { deliveriesOf, findDelivery } from '../repositories/deliveries'
 import { findProduct, reserveStock } from '../repositories/products'
 import type { Shopper } from './auth'
 import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
-import { orderView } from './views'
+import { orderViews } from './order-views'
 import { wechatFailure } from './wechat-errors'
 
 /** A PENDING order is re-checked with WeChat when its last check is older than this. */
@@ -58,7 +58,8 @@ export class OrderService {
    * order, and the same key with a different request is refused.
    */
   async create(userId: number, req: CreateOrderRequest, idempotencyKey?: string): Promise<Order> {
-    const lines = [...req.items].sort((a, b) => a.productId - b.productId) // one lock order: no deadlocks
+    // One lock order (by product): no deadlocks between concurrent creates.
+    const lines = [...req.items].sort((a, b) => a.productId - b.productId)
     const { maxQuantityPerLine, maxOpenOrdersPerUser } = this.ctx.config.orderLimits
     const over = lines.find((l) => l.quantity > maxQuantityPerLine)
     if (over) {
@@ -67,14 +68,18 @@ export class OrderService {
         `商品 ${over.productId}：每单每件商品最多 ${maxQuantityPerLine} 件`,
       )
     }
-    const requestHash = createHash('sha256').update(JSON.stringify(lines)).digest('hex')
+    const deliveryMethod = req.deliveryMethod ?? 'pickup'
+    const remark = req.remark || undefined
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([lines, req.address ?? null, deliveryMethod, remark ?? null]))
+      .digest('hex')
     if (idempotencyKey) {
       const existing = await this.#replay(userId, idempotencyKey, requestHash)
       if (existing) return existing
     }
     const now = this.ctx.clock()
     const orderNo = newOrderNo(now)
-    let created: Awaited<ReturnType<typeof insertOrder>>
+    let created: OrderRow
     try {
       created = await this.ctx.db.transaction(async (tx) => {
         // Unpaid orders hold stock: one shopper may hold only so many at once. The user's row
@@ -88,6 +93,7 @@ export class OrderService {
           )
         }
         const items = []
+        const seen = new Set<string>()
         let total = 0
         for (const line of lines) {
           const reserved = await reserveStock(tx, line.productId, line.quantity)
@@ -101,6 +107,13 @@ export class OrderService {
               `「${product.title}」库存不足，仅剩 ${product.stock} 件`,
             )
           }
+          // A bad spec throws here, inside the transaction: the stock taken so far goes back.
+          const spec = chosenSpec(reserved, line.spec)
+          const specLabel = spec ? Object.values(spec).join('/') : ''
+          if (seen.has(`${line.productId}|${specLabel}`)) {
+            throw new AppError('INVALID_INPUT', `「${reserved.title}」同一规格请合并为一行`)
+          }
+          seen.add(`${line.productId}|${specLabel}`)
           total += reserved.priceFen * line.quantity
           items.push({
             orderNo,
@@ -108,10 +121,13 @@ export class OrderService {
             title: reserved.title,
             unitPriceFen: reserved.priceFen,
             quantity: line.quantity,
+            imageUrl: reserved.imageUrl,
+            spec,
+            specLabel,
           })
         }
         if (total > MAX_TOTAL_FEN) throw new AppError('INVALID_INPUT', '订单金额超出上限')
-        return insertOrder(
+        const inserted = await insertOrder(
           tx,
           {
             orderNo,
@@ -123,9 +139,13 @@ export class OrderService {
             expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),
             idempotencyKey: idempotencyKey ?? null,
             requestHash,
+            address: req.address ?? null,
+            deliveryMethod,
+            remark: remark ?? null,
           },
           items,
         )
+        return inserted.order
       })
     } catch (e) {
       // Two requests with one key at once: the loser finds the winner's order.
@@ -137,7 +157,7 @@ export class OrderService {
       if (sqlState(e) === '23503') throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
       throw e
     }
-    return orderView(created.order, created.items)
+    return this.#view(created)
   }
 
   async #replay(userId: number, key: string, requestHash: string): Promise<Order | undefined> {
@@ -150,13 +170,7 @@ export class OrderService {
   }
 
   async list(userId: number): Promise<Order[]> {
-    const rows = await listUserOrders(this.ctx.db, userId)
-    const orderNos = rows.map((r) => r.orderNo)
-    const [items, deliveries] = await Promise.all([
-      itemsOf(this.ctx.db, orderNos),
-      deliveriesOf(this.ctx.db, orderNos),
-    ])
-    return rows.map((r) => orderView(r, items.get(r.orderNo) ?? [], deliveries.get(r.orderNo)))
+    return orderViews(this.ctx.db, await listUserOrders(this.ctx.db, userId))
   }
 
   /**
@@ -305,10 +319,44 @@ export class OrderService {
   }
 
   async #view(order: OrderRow): Promise<Order> {
-    const items = await itemsOf(this.ctx.db, [order.orderNo])
-    const delivery = await findDelivery(this.ctx.db, order.orderNo)
-    return orderView(order, items.get(order.orderNo) ?? [], delivery)
+    const [view] = await orderViews(this.ctx.db, [order])
+    return view!
   }
+}
+
+/**
+ * The spec of a line, checked against the product's specs: every name must be one of them and
+ * every value one of its options; specs left out get their first option. Undefined for a product
+ * without specs (any spec given for one is refused).
+ */
+function chosenSpec(
+  product: { title: string; specs: ProductSpec[] | null },
+  given: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  const specs = product.specs ?? []
+  const names = Object.keys(given ?? {})
+  const unknown = names.find((n) => !specs.some((s) => s.name === n))
+  if (unknown !== undefined) {
+    throw new AppError(
+      'INVALID_INPUT',
+      specs.length
+        ? `「${product.title}」没有「${unknown}」这个规格`
+        : `「${product.title}」没有可选的规格`,
+    )
+  }
+  if (!specs.length) return undefined
+  const spec: Record<string, string> = {}
+  for (const s of specs) {
+    const value = given?.[s.name] ?? s.options[0]!
+    if (!s.options.includes(value)) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `「${product.title}」的${s.name}只能选 ${s.options.join('、')}`,
+      )
+    }
+    spec[s.name] = value
+  }
+  return spec
 }
 
 /** WeChat's "this out_trade_no was used with other parameters" (v3 OUT_TRADE_NO_USED; v2 201 商户订单号重复). */

@@ -18,6 +18,7 @@ import {
   noteRefundError,
   refundsOf,
   updateRefundStatus,
+  type RefundRow,
 } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import { isTransient } from './wechat-errors'
@@ -42,6 +43,21 @@ export interface RefundResult {
 const REFUNDABLE = ['PAID', 'SHIPPED', 'COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDING', 'REFUNDED']
 
 /**
+ * What is left to refund of the order: its total less the refunds that went through or are still
+ * open. A second payment's refund gives back that payment, not the order's money: not counted.
+ */
+export function refundableFen(order: OrderRow, refunds: RefundRow[]): number {
+  const held = refunds
+    .filter(
+      (r) =>
+        r.paymentTransactionId === null &&
+        (r.status === 'SUCCESS' || (OPEN_REFUND_STATUSES as readonly string[]).includes(r.status)),
+    )
+    .reduce((sum, r) => sum + r.amountFen, 0)
+  return order.totalFen - held
+}
+
+/**
  * Refunds, through WeChat's `out_refund_no` idempotency: a refund is written first (SUBMITTING),
  * then submitted; a failed or lost submission is resubmitted with the same number (by the admin's
  * retry or the sweeper), so WeChat refunds it once. Settled by notification or query.
@@ -52,71 +68,77 @@ export class RefundService {
   /**
    * An operator's refund of part or all of a paid order. `idempotencyKey` makes a retried request
    * return the same refund; without one, a retry of a request whose submission failed reuses that
-   * refund's number.
+   * refund's number. `within` runs in the refund's transaction, with the refund (new or found by
+   * the key), before the submission: what it writes commits with the refund, and what it throws
+   * undoes it (an approved refund request; see services/refund-requests.ts).
    */
   async request(
     orderNo: string,
     amountFen: number,
     reason: string,
     idempotencyKey?: string,
+    within?: (tx: Db, refund: RefundRow) => Promise<void>,
   ): Promise<Refund> {
     const refund = await this.ctx.db.transaction(async (tx) => {
-      const order = await lockOrder(tx, orderNo)
-      if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
-      const all = await refundsOf(tx, orderNo)
-      if (idempotencyKey) {
-        const same = all.find((r) => r.idempotencyKey === idempotencyKey)
-        if (same) {
-          if (same.amountFen !== amountFen || same.reason !== reason) {
-            throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key 已用于另一笔退款')
-          }
-          return same
-        }
-      }
-      if (!REFUNDABLE.includes(order.status))
-        throw new AppError('REFUND_NOT_ALLOWED', '订单未支付，不能退款')
-      // A refund row is written, then submitted outside the transaction. One still SUBMITTING
-      // with a failure recorded is retried under its own number (WeChat refunds it once) by the
-      // same request again; one with none is being submitted right now by another request, and a
-      // second refund meanwhile would be a guess at what the operators meant: refused.
-      const manual = all.filter((r) => r.status === 'SUBMITTING' && !r.automatic)
-      const retry = manual.find(
-        (r) => r.lastError !== null && r.amountFen === amountFen && r.reason === reason,
-      )
-      if (retry) return retry
-      if (manual.some((r) => r.lastError === null)) {
-        throw new AppError('REFUND_IN_PROGRESS', '该订单的另一笔退款正在提交，请稍后刷新再试')
-      }
-      // A second payment's refund gives back that payment, not the order's money.
-      const held = all
-        .filter(
-          (r) =>
-            r.paymentTransactionId === null &&
-            (r.status === 'SUCCESS' ||
-              (OPEN_REFUND_STATUSES as readonly string[]).includes(r.status)),
-        )
-        .reduce((sum, r) => sum + r.amountFen, 0)
-      const refundable = order.totalFen - held
-      if (amountFen > refundable) {
-        throw new AppError(
-          'REFUND_NOT_ALLOWED',
-          `退款金额超过可退金额，最多可退 ${formatFen(refundable)}`,
-        )
-      }
-      const row = await insertRefund(tx, {
-        outRefundNo: `${orderNo}-R${all.length + 1}`,
-        orderNo,
-        amountFen,
-        reason,
-        status: 'SUBMITTING',
-        idempotencyKey: idempotencyKey ?? null,
-        createdAt: this.ctx.clock(),
-      })
-      await recomputeRefundState(tx, orderNo)
+      const row = await this.#record(tx, orderNo, amountFen, reason, idempotencyKey)
+      await within?.(tx, row)
       return row
     })
     if (refund.status === 'SUBMITTING') await this.submit(refund.outRefundNo)
     return refundView((await findRefund(this.ctx.db, refund.outRefundNo))!)
+  }
+
+  async #record(
+    tx: Db,
+    orderNo: string,
+    amountFen: number,
+    reason: string,
+    idempotencyKey: string | undefined,
+  ): Promise<RefundRow> {
+    const order = await lockOrder(tx, orderNo)
+    if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+    const all = await refundsOf(tx, orderNo)
+    if (idempotencyKey) {
+      const same = all.find((r) => r.idempotencyKey === idempotencyKey)
+      if (same) {
+        if (same.amountFen !== amountFen || same.reason !== reason) {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key 已用于另一笔退款')
+        }
+        return same
+      }
+    }
+    if (!REFUNDABLE.includes(order.status))
+      throw new AppError('REFUND_NOT_ALLOWED', '订单未支付，不能退款')
+    // A refund row is written, then submitted outside the transaction. One still SUBMITTING
+    // with a failure recorded is retried under its own number (WeChat refunds it once) by the
+    // same request again; one with none is being submitted right now by another request, and a
+    // second refund meanwhile would be a guess at what the operators meant: refused.
+    const manual = all.filter((r) => r.status === 'SUBMITTING' && !r.automatic)
+    const retry = manual.find(
+      (r) => r.lastError !== null && r.amountFen === amountFen && r.reason === reason,
+    )
+    if (retry) return retry
+    if (manual.some((r) => r.lastError === null)) {
+      throw new AppError('REFUND_IN_PROGRESS', '该订单的另一笔退款正在提交，请稍后刷新再试')
+    }
+    const refundable = refundableFen(order, all)
+    if (amountFen > refundable) {
+      throw new AppError(
+        'REFUND_NOT_ALLOWED',
+        `退款金额超过可退金额，最多可退 ${formatFen(refundable)}`,
+      )
+    }
+    const row = await insertRefund(tx, {
+      outRefundNo: `${orderNo}-R${all.length + 1}`,
+      orderNo,
+      amountFen,
+      reason,
+      status: 'SUBMITTING',
+      idempotencyKey: idempotencyKey ?? null,
+      createdAt: this.ctx.clock(),
+    })
+    await recomputeRefundState(tx, orderNo)
+    return row
   }
 
   /** Inside the payment's transaction: the full refund of a payment that arrived after close. */

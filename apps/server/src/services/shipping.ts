@@ -48,7 +48,7 @@ import {
   type OrderRow,
 } from '../repositories/orders'
 import type { ServiceContext } from './context'
-import { adminOrderView, orderView } from './views'
+import { adminOrderViews, orderViews } from './order-views'
 import { miniProgramFailure } from './wechat-errors'
 
 /** An upload holds its delivery this long: a few WeChat calls with the SDK's retries. */
@@ -479,15 +479,13 @@ export class ShippingService {
   }
 
   async view(orderNo: string): Promise<Order> {
-    const order = (await findOrder(this.ctx.db, orderNo))!
-    const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
-    return orderView(order, items, await findDelivery(this.ctx.db, orderNo))
+    const [view] = await orderViews(this.ctx.db, [(await findOrder(this.ctx.db, orderNo))!])
+    return view!
   }
 
   async adminView(orderNo: string): Promise<AdminOrder> {
-    const order = (await findOrder(this.ctx.db, orderNo))!
-    const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
-    return adminOrderView(order, items, await findDelivery(this.ctx.db, orderNo))
+    const [view] = await adminOrderViews(this.ctx.db, [(await findOrder(this.ctx.db, orderNo))!])
+    return view!
   }
 }
 
@@ -518,16 +516,10 @@ export function describeGoods(lines: { title: string; quantity: number }[]): str
 }
 
 /**
- * The shopper's phone, masked with the last 4 digits kept (`contact.receiver_contact`, which SF
- * express requires), from the order's shipping address when it has one. Orders gain `address` in
- * a parallel change (issue #12); until then, and for orders without one, there is no contact —
- * WeChat needs it only for SF.
+ * The shopper's phone from the order's address, masked with the first 3 and last 4 digits kept
+ * (`contact.receiver_contact`, which SF express requires: WeChat wants it masked, last 4 digits
+ * unmasked, e.g. `189****1234`, `021-****1234`). Undefined for an order without an address.
  */
 function contactOf(order: OrderRow): string | undefined {
-  const address = (order as { address?: unknown }).address
-  const phone =
-    typeof address === 'object' && address !== null
-      ? (address as { phone?: unknown }).phone
-      : undefined
-  return typeof phone === 'string' && phone ? maskContact(phone, { keepFirst: 3 }) : undefined
+  return order.address ? maskContact(order.address.phone, { keepFirst: 3 }) : undefined
 }

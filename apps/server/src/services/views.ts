@@ -8,6 +8,8 @@ import type {
   PayChannel,
   Product,
   Refund,
+  RefundRequestView,
+  TimelineEntry,
 } from '@fen/shared'
 import type { BannerRow, CategoryRow } from '../repositories/catalogue'
 import type { DeliveryRow } from '../repositories/deliveries'
@@ -15,10 +17,20 @@ import type { OrderItemRow, OrderRow } from '../repositories/orders'
 import type { OutboxRow } from '../repositories/events'
 import type { OutboxDeliveryRow } from '../repositories/outbox-deliveries'
 import type { ProductRow } from '../repositories/products'
+import type { RefundRequestRow } from '../repositories/refund-requests'
 import type { RefundRow } from '../repositories/refunds'
 
+/** What an order's view is built from besides its row and lines (see services/order-views.ts). */
+export interface OrderHistory {
+  delivery?: DeliveryRow | undefined
+  refunds?: RefundRow[]
+  /** Newest first. */
+  refundRequests?: RefundRequestRow[]
+}
+
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
-export function orderView(o: OrderRow, items: OrderItemRow[], delivery?: DeliveryRow): Order {
+export function orderView(o: OrderRow, items: OrderItemRow[], history: OrderHistory = {}): Order {
+  const { delivery } = history
   return {
     orderNo: o.orderNo,
     status: o.status as Order['status'],
@@ -29,6 +41,8 @@ export function orderView(o: OrderRow, items: OrderItemRow[], delivery?: Deliver
       title: i.title,
       quantity: i.quantity,
       unitPriceFen: i.unitPriceFen,
+      ...(i.imageUrl ? { imageUrl: i.imageUrl } : {}),
+      ...(i.spec ? { spec: i.spec } : {}),
     })),
     createdAt: o.createdAt.toISOString(),
     expiresAt: o.expiresAt.toISOString(),
@@ -36,7 +50,52 @@ export function orderView(o: OrderRow, items: OrderItemRow[], delivery?: Deliver
     ...(o.closedAt ? { closedAt: o.closedAt.toISOString() } : {}),
     ...(delivery ? { delivery: deliveryView(delivery) } : {}),
     ...(o.completedAt ? { completedAt: o.completedAt.toISOString() } : {}),
+    ...(o.address ? { address: o.address } : {}),
+    deliveryMethod: o.deliveryMethod as Order['deliveryMethod'],
+    ...(o.remark ? { remark: o.remark } : {}),
+    timeline: timeline(o, history),
+    ...(history.refundRequests?.length
+      ? { refundRequests: history.refundRequests.map(refundRequestView) }
+      : {}),
   }
+}
+
+/**
+ * The order's steps, in the order they happened: created, paid, shipped, received (WeChat reported
+ * receipt confirmed), each refund request the shopper made, each refund that went through (a second payment's refund is not one of the
+ * order's), closed — a payment after close shows closed, then paid. Each `at` is the time as
+ * recorded; the order of the steps also knows what must come after what, because WeChat's times
+ * (payment, refund) have whole seconds and can read a little earlier than our own (created,
+ * shipped) that preceded them.
+ */
+function timeline(
+  o: OrderRow,
+  { delivery, refunds = [], refundRequests = [] }: OrderHistory,
+): TimelineEntry[] {
+  const steps: { kind: TimelineEntry['kind']; at: Date; sortAt: number }[] = []
+  const add = (kind: TimelineEntry['kind'], at: Date | null | undefined, after: number) => {
+    if (!at) return undefined
+    const sortAt = Math.max(at.getTime(), after)
+    steps.push({ kind, at, sortAt })
+    return sortAt
+  }
+  const created = add('created', o.createdAt, 0)!
+  add('closed', o.closedAt, created)
+  const paid = add('paid', o.paidAt, created) ?? created
+  const shipped = add('shipped', delivery?.shippedAt, paid) ?? paid
+  add('received', o.completedAt, shipped)
+  for (const r of [...refundRequests].reverse()) add('refund_requested', r.createdAt, paid)
+  for (const r of refunds) {
+    if (r.status === 'SUCCESS' && !r.paymentTransactionId) {
+      // After its own creation (ours), so after the shopper's request that led to it.
+      add('refunded', r.settledAt, Math.max(shipped, r.createdAt.getTime()))
+    }
+  }
+  // Ties (equal times) keep the order added: created, closed, paid, shipped, received, requested,
+  // refunded.
+  return steps
+    .sort((a, b) => a.sortAt - b.sortAt)
+    .map((s) => ({ kind: s.kind, at: s.at.toISOString() }))
 }
 
 export function productView(p: ProductRow): Product {
@@ -82,14 +141,29 @@ export function deliveryView(d: DeliveryRow): Delivery {
 export function adminOrderView(
   o: OrderRow,
   items: OrderItemRow[],
-  delivery?: DeliveryRow,
+  history: OrderHistory = {},
 ): AdminOrder {
   return {
-    ...orderView(o, items, delivery),
+    ...orderView(o, items, history),
     userId: o.userId,
     apiVersion: o.apiVersion as 'v3' | 'v2',
     ...(o.channel ? { channel: o.channel as PayChannel } : {}),
     ...(o.transactionId ? { transactionId: o.transactionId } : {}),
+  }
+}
+
+export function refundRequestView(r: RefundRequestRow): RefundRequestView {
+  return {
+    id: r.id,
+    orderNo: r.orderNo,
+    amountFen: r.amountFen,
+    reason: r.reason,
+    status: r.status as RefundRequestView['status'],
+    ...(r.rejectReason ? { rejectReason: r.rejectReason } : {}),
+    ...(r.refundNo ? { refundNo: r.refundNo } : {}),
+    ...(r.automatic ? { automatic: true as const } : {}),
+    createdAt: r.createdAt.toISOString(),
+    ...(r.decidedAt ? { decidedAt: r.decidedAt.toISOString() } : {}),
   }
 }
 

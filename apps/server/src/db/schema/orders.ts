@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import type { Address } from '@fen/shared'
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
 import { ts } from './columns'
 import { products } from './products'
 import { users } from './users'
@@ -44,6 +54,11 @@ export const orders = pgTable(
     idempotencyKey: text('idempotency_key'),
     /** A digest of the create request, to tell a retry from a reuse of the key. */
     requestHash: text('request_hash'),
+    /** Where an express order goes; its phone, masked, is the shipping report's contact. */
+    address: jsonb('address').$type<Address>(),
+    /** express or pickup (the shopper's choice at checkout). */
+    deliveryMethod: text('delivery_method').notNull().default('pickup'),
+    remark: text('remark'),
   },
   (t) => [
     check(
@@ -56,6 +71,7 @@ export const orders = pgTable(
       sql`${t.refundedFen} >= 0 and ${t.refundedFen} <= ${t.totalFen}`,
     ),
     check('orders_api_version', sql`${t.apiVersion} in ('v3','v2')`),
+    check('orders_delivery_method', sql`${t.deliveryMethod} in ('express','pickup')`),
     uniqueIndex('orders_user_idempotency').on(t.userId, t.idempotencyKey),
     index('orders_user_created').on(t.userId, t.createdAt),
     index('orders_status_expires').on(t.status, t.expiresAt),
@@ -66,10 +82,15 @@ export const orders = pgTable(
   ],
 )
 
-/** The lines of an order, priced when it was created. */
+/**
+ * The lines of an order, priced (and pictured) when it was created. One product is on several
+ * lines only with different specs: `spec_label` (the chosen options joined by '/', '' without
+ * specs) is part of the unique key.
+ */
 export const orderItems = pgTable(
   'order_items',
   {
+    id: serial('id').primaryKey(),
     orderNo: text('order_no')
       .notNull()
       .references(() => orders.orderNo),
@@ -79,9 +100,13 @@ export const orderItems = pgTable(
     title: text('title').notNull(),
     unitPriceFen: integer('unit_price_fen').notNull(),
     quantity: integer('quantity').notNull(),
+    imageUrl: text('image_url'),
+    /** The chosen spec by name, every spec of the product filled in; null: it has none. */
+    spec: jsonb('spec').$type<Record<string, string>>(),
+    specLabel: text('spec_label').notNull().default(''),
   },
   (t) => [
-    primaryKey({ columns: [t.orderNo, t.productId] }),
+    uniqueIndex('order_items_line').on(t.orderNo, t.productId, t.specLabel),
     check('order_items_quantity', sql`${t.quantity} > 0`),
   ],
 )
