@@ -1,5 +1,4 @@
-import type { OrderStatus } from '@fen/shared'
-import type { OrderView, RefundRequestView, TimelineKind } from '@/api/order-view'
+import type { Order, OrderStatus, RefundRequestView, TimelineKind } from '@fen/shared'
 
 /**
  * What the order centre (我的, 我的订单, the order page) shows of an order: its tab, its status in a
@@ -21,12 +20,12 @@ export function isOrderTab(key: unknown): key is OrderTab {
 }
 
 /** An order with a refund request or a refund (退款/售后), whatever its status now. */
-export function hasAftersale(o: OrderView): boolean {
+export function hasAftersale(o: Order): boolean {
   return (
     o.refundedFen > 0 ||
     o.status === 'REFUNDING' ||
     Boolean(o.refundRequests?.length) ||
-    Boolean(o.timeline?.some((e) => e.kind === 'refund_requested' || e.kind === 'refunded'))
+    o.timeline.some((e) => e.kind === 'refund_requested' || e.kind === 'refunded')
   )
 }
 
@@ -34,7 +33,7 @@ export function hasAftersale(o: OrderView): boolean {
  * Tabs by what the shopper waits for. 退款/售后 cuts across the others: a paid order with a refund
  * request is both 待发货 and 退款/售后, as the parcel may still go out if the request is rejected.
  */
-export function inTab(o: OrderView, tab: OrderTab): boolean {
+export function inTab(o: Order, tab: OrderTab): boolean {
   switch (tab) {
     case 'all':
       return true
@@ -50,7 +49,7 @@ export function inTab(o: OrderView, tab: OrderTab): boolean {
 }
 
 /** The counts on 我的 (every tab but 全部). */
-export function tabCounts(orders: readonly OrderView[]): Record<Exclude<OrderTab, 'all'>, number> {
+export function tabCounts(orders: readonly Order[]): Record<Exclude<OrderTab, 'all'>, number> {
   const count = (tab: OrderTab) => orders.filter((o) => inTab(o, tab)).length
   return {
     unpaid: count('unpaid'),
@@ -73,7 +72,7 @@ export const SHOPPER_STATUS: Record<OrderStatus, string> = {
 }
 
 /** One line under the status on the order page. */
-export function statusHint(o: OrderView): string {
+export function statusHint(o: Order): string {
   switch (o.status) {
     case 'PENDING':
       return `请在 ${shopTime(o.expiresAt).slice(11)} 前完成支付，逾时订单将自动关闭`
@@ -118,8 +117,8 @@ export interface TimelineStep {
  * The order's timeline as the server recorded it, oldest first, followed by the steps still to come
  * on the way to 收货 (greyed out), unless the order is closed or refunded and goes no further.
  */
-export function timelineSteps(o: OrderView): TimelineStep[] {
-  const done: TimelineStep[] = [...(o.timeline ?? [])]
+export function timelineSteps(o: Order): TimelineStep[] {
+  const done: TimelineStep[] = [...o.timeline]
     .sort((a, b) => a.at.localeCompare(b.at))
     .map((e) => ({ kind: e.kind, label: TIMELINE_LABELS[e.kind], at: e.at }))
   const ended = ['CLOSED', 'REFUNDED', 'COMPLETED'].includes(o.status)
@@ -145,7 +144,7 @@ export const REFUND_STAGE_LABELS: Record<RefundStage, string> = {
  */
 export function refundStage(
   r: RefundRequestView,
-  o: OrderView,
+  o: Order,
   all: readonly RefundRequestView[],
 ): RefundStage {
   if (r.status === 'pending') return 'reviewing'
@@ -161,7 +160,7 @@ export function refundStage(
 const REFUNDABLE: readonly OrderStatus[] = ['PAID', 'SHIPPED', 'COMPLETED', 'PARTIALLY_REFUNDED']
 
 /** What is left to ask for: the total less refunds and requests still under review. */
-export function refundableFen(o: OrderView, requests: readonly RefundRequestView[]): number {
+export function refundableFen(o: Order, requests: readonly RefundRequestView[]): number {
   const reviewing = requests
     .filter((r) => r.status === 'pending')
     .reduce((n, r) => n + r.amountFen, 0)
@@ -169,7 +168,7 @@ export function refundableFen(o: OrderView, requests: readonly RefundRequestView
 }
 
 /** 申请退款 is offered when the status allows it, nothing is under review, and money is left. */
-export function canRequestRefund(o: OrderView, requests: readonly RefundRequestView[]): boolean {
+export function canRequestRefund(o: Order, requests: readonly RefundRequestView[]): boolean {
   return (
     REFUNDABLE.includes(o.status) &&
     !requests.some((r) => r.status === 'pending') &&
@@ -216,6 +215,6 @@ export function shopTime(iso: string): string {
 }
 
 /** How many units the order holds (共 N 件). */
-export function unitCount(o: OrderView): number {
+export function unitCount(o: Order): number {
   return o.items.reduce((n, i) => n + i.quantity, 0)
 }

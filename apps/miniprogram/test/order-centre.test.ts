@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Component } from 'vue'
 import { type DOMWrapper, flushPromises, mount } from '@vue/test-utils'
-import type { OrderView, RefundRequestView } from '@/api/order-view'
+import type { Order, RefundRequestView } from '@fen/shared'
 import MinePage from '@/pages/mine/index.vue'
 import OrdersPage from '@/pages/orders/index.vue'
 import OrderPage from '@/pages/order/index.vue'
@@ -30,7 +30,7 @@ async function mounted(page: Component) {
   return w
 }
 
-const view = (o: Partial<OrderView> & Pick<OrderView, 'status'>): OrderView => ({
+const view = (o: Partial<Order> & Pick<Order, 'status'>): Order => ({
   ...withStatus(o.status),
   ...o,
 })
@@ -144,7 +144,7 @@ describe('order centre rules (src/order-centre.ts)', () => {
 
 describe('orders page (pages/orders)', () => {
   const pendingOrder = withStatus('PENDING', { orderNo: 'FENORD000001' })
-  const paidOrder: OrderView = {
+  const paidOrder: Order = {
     ...withStatus('PAID', { orderNo: 'FENORD000002' }),
     items: [
       {
@@ -283,7 +283,7 @@ describe('orders page (pages/orders)', () => {
 
 describe('order page (pages/order)', () => {
   const NO = 'FENDET000001'
-  const shippedView: OrderView = {
+  const shippedView: Order = {
     ...withStatus('SHIPPED', { orderNo: NO, paidAt: '2026-11-22T08:01:00.000Z' }),
     deliveryMethod: 'express',
     address: {
@@ -309,18 +309,12 @@ describe('order page (pages/order)', () => {
     ],
   }
 
-  /** The order, and its refund requests at their own endpoint (the timeline mentions them). */
-  function serve(o: OrderView, requests: RefundRequestView[] = []) {
-    if (requests.length)
-      o = { ...o, timeline: [{ kind: 'refund_requested', at: requests[0]!.createdAt }] }
+  /** The order, carrying its refund requests as the server sends them. */
+  function serve(o: Order, requests: RefundRequestView[] = []) {
+    if (requests.length) o = { ...o, refundRequests: requests }
     taro.storage.set(TOKEN_KEY, 'tok')
     taro.routerParams({ orderNo: NO })
-    taro.onRequest(
-      routes({
-        [`GET /api/orders/${NO}`]: ok(o),
-        [`GET /api/orders/${NO}/refund-requests`]: ok(requests),
-      }),
-    )
+    taro.onRequest(routes({ [`GET /api/orders/${NO}`]: ok(o) }))
   }
 
   it('shows the timeline, the carrier and tracking number, the address, 配送方式 and 备注', async () => {
@@ -343,24 +337,17 @@ describe('order page (pages/order)', () => {
     expect(w.find('.remark').text()).toContain('少冰')
     expect(w.findAll('.item')).toHaveLength(2)
     expect(w.find('.actions .request-refund').text()).toBe('申请退款')
-    // No request in the timeline: no call for the refund requests.
-    expect(taro.requestsTo(`/api/orders/${NO}/refund-requests`)).toHaveLength(0)
   })
 
   it('申请退款 (full): sends the reason and no amount, then shows 审核中 with a toast', async () => {
     const pending = request({ orderNo: NO, amountFen: 7480, reason: '不想要了' })
     let asked: RefundRequestView[] = []
-    const askedTimeline = [{ kind: 'refund_requested', at: pending.createdAt }]
     taro.storage.set(TOKEN_KEY, 'tok')
     taro.routerParams({ orderNo: NO })
     taro.onRequest(
       routes({
         [`GET /api/orders/${NO}`]: () =>
-          ok({
-            ...withStatus('PAID', { orderNo: NO }),
-            timeline: asked.length ? askedTimeline : [],
-          }),
-        [`GET /api/orders/${NO}/refund-requests`]: () => ok(asked),
+          ok({ ...withStatus('PAID', { orderNo: NO }), refundRequests: asked }),
         [`POST /api/orders/${NO}/refund-requests`]: () => {
           asked = [pending]
           return { statusCode: 201, data: pending }
@@ -428,7 +415,6 @@ describe('order page (pages/order)', () => {
     taro.onRequest(
       routes({
         [`GET /api/orders/${NO}`]: () => ok(withStatus(status, { orderNo: NO })),
-        [`GET /api/orders/${NO}/refund-requests`]: ok([]),
         [`POST /api/orders/${NO}/cancel`]: () => {
           status = 'CLOSED'
           return ok(withStatus('CLOSED', { orderNo: NO }))

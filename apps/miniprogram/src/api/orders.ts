@@ -4,9 +4,9 @@ import type {
   PayChannel,
   PayResponse,
   ReceiptConfirmation,
+  RefundRequestView,
 } from '@fen/shared'
 import { request } from '@/http/request'
-import type { OrderView, RefundRequestView } from './order-view'
 
 /** Where an express order goes (the server validates it and ships to it). */
 export interface ShippingAddress {
@@ -43,14 +43,14 @@ export function createOrder(draft: OrderDraft, idempotencyKey: string): Promise<
 }
 
 /** `GET /api/orders`: mine, newest first. */
-export function listOrders(): Promise<OrderView[]> {
-  return request<OrderView[]>('/api/orders')
+export function listOrders(): Promise<Order[]> {
+  return request<Order[]>('/api/orders')
 }
 
 /** `GET /api/orders/:orderNo` (the server checks WeChat when a pending order is a few seconds stale). */
-export function getOrder(orderNo: string): Promise<OrderView> {
+export function getOrder(orderNo: string): Promise<Order> {
   if (!orderNo) return Promise.reject(new Error('缺少订单号'))
-  return request<OrderView>(`/api/orders/${encodeURIComponent(orderNo)}`)
+  return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}`)
 }
 
 /** `POST /api/orders/:orderNo/pay`: `wx.requestPayment` parameters (jsapi) or a `code_url` (native). */
@@ -92,9 +92,4 @@ export function requestRefund(
     body,
     headers: { 'idempotency-key': idempotencyKey },
   })
-}
-
-/** `GET /api/orders/:orderNo/refund-requests`: this order's refund requests and their progress. */
-export function listRefundRequests(orderNo: string): Promise<RefundRequestView[]> {
-  return request<RefundRequestView[]>(`/api/orders/${encodeURIComponent(orderNo)}/refund-requests`)
 }
