@@ -118,9 +118,13 @@ export interface TimelineStep {
  * on the way to 收货 (greyed out), unless the order is closed or refunded and goes no further.
  */
 export function timelineSteps(o: Order): TimelineStep[] {
-  const done: TimelineStep[] = [...o.timeline]
-    .sort((a, b) => a.at.localeCompare(b.at))
-    .map((e) => ({ kind: e.kind, label: TIMELINE_LABELS[e.kind], at: e.at }))
+  // In the server's order (oldest first), not re-sorted by time: WeChat's success_time has whole
+  // seconds, so a payment can read a moment earlier than the order's own creation.
+  const done: TimelineStep[] = o.timeline.map((e) => ({
+    kind: e.kind,
+    label: TIMELINE_LABELS[e.kind],
+    at: e.at,
+  }))
   const ended = ['CLOSED', 'REFUNDED', 'COMPLETED'].includes(o.status)
   if (ended) return done
   const seen = new Set(done.map((s) => s.kind))

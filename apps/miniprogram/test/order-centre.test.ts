@@ -72,13 +72,13 @@ describe('order centre rules (src/order-centre.ts)', () => {
     expect(tabCounts(all)).toEqual({ unpaid: 1, unshipped: 2, shipped: 1, aftersale: 2 })
   })
 
-  it('the timeline is what happened, oldest first, then the steps still to come', () => {
+  it('the timeline keeps the server order (not re-sorted by time), then the steps still to come', () => {
     const steps = timelineSteps(
       view({
         status: 'PAID',
         timeline: [
-          { kind: 'paid', at: '2026-11-22T08:01:00.000Z' },
-          { kind: 'created', at: '2026-11-22T08:00:00.000Z' },
+          { kind: 'created', at: '2026-11-22T08:00:00.500Z' },
+          { kind: 'paid', at: '2026-11-22T08:00:00Z' },
         ],
       }),
     )
