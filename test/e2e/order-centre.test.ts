@@ -1,13 +1,14 @@
 /**
  * The order centre in a real browser (the H5 sandbox build, a real server, database and sandbox, as
- * in ./shop.test.ts): 我的 with its counts, 我的订单's tabs and its empty state. The orders are made
- * through the API for the browser's own sandbox shopper, so these tests do not depend on the shop's
- * product pages. Screenshots go to test/e2e/screenshots (git-ignored).
+ * in ./shop.test.ts): 我的 with its counts, 我的订单's tabs and its empty state, the order page with
+ * its timeline and tracking number, and 申请退款 through the operator's approval to 已退款. The
+ * orders are made through the API for the browser's own sandbox shopper, so these tests do not
+ * depend on the shop's product pages. Screenshots go to test/e2e/screenshots (git-ignored).
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Order, Product } from '@fen/shared'
+import type { Order, OrderStatus, Product } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
@@ -66,6 +67,8 @@ async function openTab(label: string, expected: string[]) {
   await expect.poll(() => page.locator('.order').count()).toBe(expected.length)
   expect((await listed()).sort()).toEqual([...expected].sort())
 }
+
+const statusOf = (no: string) => h.admin<{ status: OrderStatus }>('GET', `/api/admin/orders/${no}`)
 
 describeInBrowser('the order centre (我的, 我的订单, the order page) in Chromium', () => {
   beforeAll(async () => {
@@ -148,6 +151,71 @@ describeInBrowser('the order centre (我的, 我的订单, the order page) in Ch
     await openTab('退款/售后', [refunded.orderNo])
     await page.locator('.tab', { hasText: '待发货' }).click()
     expect(await listed()).toEqual([paid.orderNo])
+  })
+
+  it('申请退款 on the order page → approved by the operator → 已退款, with the timeline', async () => {
+    const order = await orderIn('PAID')
+    await page.goto(`${web.url}/#/pages/order/index?orderNo=${order.orderNo}`)
+    await page.locator('.request-refund').waitFor({ timeout: 15_000 })
+    expect(await page.locator('.timeline .step.done .step-label').allTextContents()).toEqual([
+      '下单',
+      '支付',
+    ])
+
+    await page.locator('.request-refund').click()
+    await page.locator('.refund-sheet').waitFor()
+    await page.locator('.reason', { hasText: '不想要了' }).click()
+    await shot('order-centre-3-refund-sheet')
+    await page.locator('.submit-refund').click()
+    await page.locator('.refund-stage', { hasText: '审核中' }).waitFor({ timeout: 15_000 })
+    await shot('order-centre-4-refund-reviewing')
+
+    // The operator approves it; the refund starts at WeChat (the sandbox), which then settles it.
+    const asked = await h.api<{ id: number }[]>(
+      'GET',
+      `/api/orders/${order.orderNo}/refund-requests`,
+      { token },
+    )
+    expect(asked.body, JSON.stringify(asked.body)).toHaveLength(1)
+    const approved = await h.admin<{ status: string; refundNo?: string }>(
+      'POST',
+      `/api/admin/refund-requests/${asked.body[0]!.id}/approve`,
+    )
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200)
+    expect(approved.body.refundNo).toBeTruthy()
+
+    // The page looks again while the refund moves: 审核中 → 已同意·退款中 → 已退款.
+    await page.locator('.refund-stage', { hasText: '已同意·退款中' }).waitFor({ timeout: 15_000 })
+    const settled = await h.control('POST', `/__sandbox/refunds/${approved.body.refundNo}`, {
+      status: 'SUCCESS',
+    })
+    expect(settled.status, JSON.stringify(settled.body)).toBe(200)
+    await page.locator('.refund-stage', { hasText: '已退款' }).waitFor({ timeout: 30_000 })
+    expect((await statusOf(order.orderNo)).body.status).toBe('REFUNDED')
+    expect(await page.locator('.big-status').textContent()).toBe('已退款')
+    expect(await page.locator('.timeline .step-label').allTextContents()).toEqual(
+      expect.arrayContaining(['下单', '支付', '申请退款', '退款']),
+    )
+    expect(await page.locator('.request-refund').count()).toBe(0)
+    await shot('order-centre-5-refunded')
+  })
+
+  it('a shipped order shows the carrier and tracking number, and the timeline so far', async () => {
+    const order = await orderIn('SHIPPED')
+    await page.goto(`${web.url}/#/pages/order/index?orderNo=${order.orderNo}`)
+    await page.locator('.tracking-no').waitFor({ timeout: 15_000 })
+    expect(await page.locator('.big-status').textContent()).toBe('待收货')
+    expect(await page.locator('.carrier').textContent()).toContain('中通快递')
+    expect(await page.locator('.tracking-no').textContent()).toBe('ZT1234567890123')
+    expect(await page.locator('.timeline .step.done .step-label').allTextContents()).toEqual([
+      '下单',
+      '支付',
+      '发货',
+    ])
+    expect(await page.locator('.timeline .step.ahead .step-label').allTextContents()).toEqual([
+      '收货',
+    ])
+    await shot('order-centre-6-shipped')
   })
 
   it('no orders: the order centre says so and leads back to 首页', async () => {
