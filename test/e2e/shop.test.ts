@@ -243,7 +243,10 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.goto(`${web.url}/#/pages/orders/index`)
     await page.locator(`.order[data-order-no="${orderNo}"]`).waitFor({ timeout: 15_000 })
 
+    await page.goto(`${web.url}/#/pages/mine/index`)
     await page.locator('.switch-user').click()
+    await page.getByText('已切换为新用户', { exact: true }).waitFor({ timeout: 15_000 })
+    await page.goto(`${web.url}/#/pages/orders/index`)
     await page.getByText('还没有订单', { exact: true }).waitFor({ timeout: 15_000 })
     expect(await page.locator(`.order[data-order-no="${orderNo}"]`).count()).toBe(0)
   })
@@ -279,7 +282,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.goto(`${web.url}/#/pages/orders/index`)
     const card = page.locator(`.order[data-order-no="${orderNo}"]`)
     await card.waitFor({ timeout: 10_000 })
-    expect(await card.locator('.status').textContent()).toBe('待支付')
+    expect(await card.locator('.status').textContent()).toBe('待付款')
     await card.locator('.cancel').click()
     // The modal says what each button does (bug 5: 取消 / 确定 read as "cancel the cancelling").
     expect(await page.locator('.taro-model__cancel').textContent()).toBe('暂不取消')

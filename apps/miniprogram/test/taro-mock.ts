@@ -157,6 +157,9 @@ export function useDidShow(cb: () => unknown): void {
   onMounted(() => void cb())
 }
 
+/** Never in tests: a mounted page stays shown until it unmounts. */
+export function useDidHide(_cb: () => unknown): void {}
+
 /** Runs on unmount. */
 export function useUnload(cb: () => unknown): void {
   onUnmounted(() => void cb())

@@ -4,6 +4,7 @@ import type {
   PayChannel,
   PayResponse,
   ReceiptConfirmation,
+  RefundRequestView,
 } from '@fen/shared'
 import { request } from '@/http/request'
 
@@ -53,5 +54,21 @@ export function receiptConfirmation(orderNo: string): Promise<ReceiptConfirmatio
 export function confirmReceipt(orderNo: string): Promise<Order> {
   return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/confirm-receipt`, {
     method: 'POST',
+  })
+}
+
+/**
+ * `POST /api/orders/:orderNo/refund-requests`: 申请退款 (the amount defaults, on the server, to what
+ * is left refundable). The Idempotency-Key makes a retried submission one request.
+ */
+export function requestRefund(
+  orderNo: string,
+  body: { amountFen?: number; reason: string },
+  idempotencyKey: string,
+): Promise<RefundRequestView> {
+  return request<RefundRequestView>(`/api/orders/${encodeURIComponent(orderNo)}/refund-requests`, {
+    method: 'POST',
+    body,
+    headers: { 'idempotency-key': idempotencyKey },
   })
 }

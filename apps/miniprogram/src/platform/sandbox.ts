@@ -128,6 +128,9 @@ export function withSandbox(base: Platform): Platform {
     switchUser() {
       Taro.removeStorageSync(SANDBOX_OPENID_KEY)
     },
+    sandboxOpenid() {
+      return (Taro.getStorageSync(SANDBOX_OPENID_KEY) as string | undefined) || undefined
+    },
     requestPayment(params, order) {
       waiting?.settle({ status: 'cancelled' })
       return new Promise<PayOutcome>((settle) => {

@@ -37,6 +37,8 @@ export interface Platform {
   chooseAddress?(): Promise<Address | undefined>
   /** Sandbox only: forget this device's shopper, so that the next login makes a new one (切换用户). */
   switchUser?(): void
+  /** Sandbox only: this device's sandbox shopper (its openid), once it has logged in. */
+  sandboxOpenid?(): string | undefined
   /** Sandbox only: pay (or fail) a Native `code_url` as a scanning shopper would. */
   simulateScan?(codeUrl: string, result: 'SUCCESS' | 'PAYERROR'): Promise<void>
 }
