@@ -119,8 +119,7 @@ export class RefundRequestService {
     return (await refundRequestsOf(this.ctx.db, orderNo)).map(refundRequestView)
   }
 
-  /** For operators: newest first. */
-  /** A page of requests, newest first (cursor: services/cursor.ts, keyed by created_at and id). */
+  /** For operators: a page of requests, newest first (cursor: services/cursor.ts, keyed by created_at and id). */
   async list(
     status: RefundRequestStatus | undefined,
     page: { limit: number; cursor?: string | undefined },
