@@ -5,7 +5,7 @@
  */
 import type { AdminOrderDetail, Order, PayResponse } from '@fen/shared'
 import { WechatPay } from '@fen/wechatpay'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { outboxEvents, users } from '../src/db/schema'
 import { dispatchOnce } from '../src/jobs/outbox'
@@ -258,6 +258,50 @@ describe('the outbox', () => {
       .from(outboxEvents)
       .where(eq(outboxEvents.id, paid!.id))
     expect(afterThrow).toMatchObject({ attempts: 2, lastError: 'undefined' })
+  })
+
+  it('a delivery that starts late in its batch takes its lease afresh; one taken over is skipped', async () => {
+    // Two events of one order are delivered one after the other. While the first's handler runs,
+    // 40 s pass: the batch's 60 s lease no longer covers the second (handler timeout 30 s + a
+    // margin), so its delivery renews the lease first — and finds it gone when another dispatcher
+    // has taken the event.
+    const events = async (orderNo: string) =>
+      h.database.db.select().from(outboxEvents).where(eq(outboxEvents.orderNo, orderNo))
+    const twoEvents = async (name: string) => {
+      const orderNo = `LATE${name}${Date.now()}`
+      for (const type of ['order.paid', 'order.shipped'] as const)
+        await enqueueEvent(h.database.db, {
+          type,
+          orderNo,
+          dedupeKey: orderNo,
+          payload: {},
+          at: h.now(),
+        })
+      return orderNo
+    }
+    h.advance(3600) // everything earlier is due too, and delivered by these runs
+    const renewed = await twoEvents('A')
+    await dispatchOnce(h.services.ctx, async (e) => {
+      if (e.orderNo === renewed && e.type === 'order.paid') h.advance(40)
+    })
+    expect((await events(renewed)).map((e) => e.deliveredAt !== null)).toEqual([true, true])
+
+    const stolen = await twoEvents('B')
+    const handed: string[] = []
+    await dispatchOnce(h.services.ctx, async (e) => {
+      if (e.orderNo === stolen) handed.push(e.type)
+      if (e.orderNo !== stolen || e.type !== 'order.paid') return
+      h.advance(40)
+      await h.database.db
+        .update(outboxEvents)
+        .set({ leaseUntil: new Date(h.now().getTime() + 999_000) })
+        .where(and(eq(outboxEvents.orderNo, stolen), eq(outboxEvents.type, 'order.shipped')))
+    })
+    const after = await events(stolen)
+    expect(after.find((e) => e.type === 'order.paid')?.deliveredAt).not.toBeNull()
+    expect(after.find((e) => e.type === 'order.shipped')?.deliveredAt).toBeNull()
+    // The renewal found the lease gone: the handler never saw the event.
+    expect(handed).toEqual(['order.paid'])
   })
 
   it('a dispatcher whose lease was taken over does not mark the event', async () => {

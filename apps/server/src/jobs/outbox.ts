@@ -24,6 +24,8 @@ export type OutboxHandler = (event: OutboxDelivery) => Promise<void>
 const LEASE_MS = 60_000
 /** A delivery gets this long: well inside its lease, so no other dispatcher takes it meanwhile. */
 const HANDLER_TIMEOUT_MS = 30_000
+/** What a lease must have left beyond the handler's timeout to cover marking the event. */
+const LEASE_MARGIN_MS = 10_000
 const BATCH = 50
 /** Orders whose events are delivered at the same time (one order's events stay in order). */
 const CONCURRENCY = 8
@@ -36,9 +38,9 @@ const BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000]
  * One dispatcher run: claims due events in batches (`FOR UPDATE SKIP LOCKED` + a lease, so
  * instances never deliver one event at the same time) until none are due or RUN_BUDGET_MS has
  * passed. Each batch is delivered CONCURRENCY orders at a time, each order's events in id order.
- * For each event: take its lease afresh, hand it to the handler (failing it after
- * HANDLER_TIMEOUT_MS), and mark it delivered or schedule a retry — only while still holding the
- * lease. (One batch per run, one event at a time, delivered ~19 events/s: a burst of payments
+ * For each event: take its lease afresh if the batch's has too little left, hand it to the handler
+ * (failing it after HANDLER_TIMEOUT_MS), and mark it delivered or schedule a retry — only while
+ * still holding the lease. (One batch per run, one event at a time, delivered ~19 events/s: a burst of payments
  * left an hour of fulfilment backlog.)
  */
 export async function dispatchOnce(
@@ -51,8 +53,16 @@ export async function dispatchOnce(
   let delivered = 0
   let failed = 0
   const deliver = async (e: OutboxRow) => {
-    const lease = new Date(ctx.clock().getTime() + LEASE_MS)
-    if (!(await renewEventLease(ctx.db, e.id, e.leaseUntil!, lease))) return
+    const now = ctx.clock().getTime()
+    let lease = e.leaseUntil!
+    // The batch's lease still covers this delivery (its handler is failed after timeoutMs): no
+    // write needed — nobody else can claim the event before it expires. Only a delivery that
+    // starts late in a slow batch takes its lease afresh (one UPDATE fewer per event otherwise).
+    if (lease.getTime() - now < timeoutMs + LEASE_MARGIN_MS) {
+      const renewed = new Date(now + LEASE_MS)
+      if (!(await renewEventLease(ctx.db, e.id, lease, renewed))) return
+      lease = renewed
+    }
     const attempt = e.attempts + 1
     try {
       await withTimeout(
