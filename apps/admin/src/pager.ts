@@ -57,3 +57,6 @@ export function usePager<T>(load: (cursor: string | undefined) => Promise<Page<T
     },
   }
 }
+
+/** What usePager returns: a list page's state and moves (PagedTable shows it). */
+export type Pager<T> = ReturnType<typeof usePager<T>>
