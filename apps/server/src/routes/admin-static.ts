@@ -1,19 +1,8 @@
 import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
-import { extname, join, resolve, sep } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type Koa from 'koa'
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-}
+import { contentTypeOf } from './content-types'
 
 /**
  * Serves the operator's console (`pnpm --filter @fen/admin build` → apps/admin/dist) under
@@ -48,7 +37,7 @@ export function adminStatic(dir: string): Koa.Middleware {
       if (ctx.path.startsWith('/admin/assets/')) return next()
       file = join(root, 'index.html')
     }
-    ctx.type = TYPES[extname(file)] ?? 'application/octet-stream'
+    ctx.type = contentTypeOf(file) ?? 'application/octet-stream'
     ctx.set(
       'cache-control',
       ctx.path.startsWith('/admin/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',

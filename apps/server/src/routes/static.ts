@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Router from '@koa/router'
+import { contentTypeOf } from './content-types'
 
 /** The catalogue's pictures, in the repository (apps/server/static/products). */
 export const PRODUCT_IMAGES_DIR = fileURLToPath(new URL('../../static/products/', import.meta.url))
 
-const TYPES: Record<string, string> = { '.svg': 'image/svg+xml', '.png': 'image/png' }
+/** Pictures only: any other file in the folder is not served. */
+const PICTURE = /^[a-z0-9-]+\.(svg|png)$/
 
 /** A day: the names are not content-hashed, so a changed picture must show within a day. */
 const CACHE_CONTROL = 'public, max-age=86400'
@@ -21,8 +22,8 @@ const CACHE_CONTROL = 'public, max-age=86400'
 export function staticRoutes(dir: string = PRODUCT_IMAGES_DIR): Router {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>()
   for (const name of readdirSync(dir)) {
-    const type = TYPES[extname(name)]
-    if (!type || !/^[a-z0-9-]+\.[a-z]+$/.test(name)) continue
+    const type = contentTypeOf(name)
+    if (!type || !PICTURE.test(name)) continue
     const body = readFileSync(`${dir}/${name}`)
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
     files.set(name, { body, type, etag })
