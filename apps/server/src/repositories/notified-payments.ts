@@ -61,6 +61,7 @@ export async function applyNotifiedPayment(
       insert into notifications (id, event_type, order_no, outcome)
       select ${p.notificationId}, ${p.eventType}, order_no, 'applied' from paid
     ), event as (
+      -- the order.paid payload PaymentService's transaction writes too
       insert into outbox_events (type, order_no, dedupe_key, payload, created_at, next_attempt_at)
       select 'order.paid', order_no, order_no,
         jsonb_build_object('orderNo', order_no, 'userId', user_id, 'totalFen', total_fen,

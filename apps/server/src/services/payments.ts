@@ -382,6 +382,7 @@ export class PaymentService {
           'paid and already refunded at WeChat before we saw the payment: not fulfilled',
         )
       }
+      // The same payload as applyNotifiedPayment's one-statement path writes: keep them alike.
       await enqueueEvent(tx, {
         type: 'order.paid',
         at: this.ctx.clock(),
