@@ -1,7 +1,7 @@
 import type { OutboxEventType } from '@fen/shared'
 import {
   claimDueEvents,
-  markEventDelivered,
+  markEventsDelivered,
   markEventFailed,
   renewEventLease,
   type OutboxRow,
@@ -39,8 +39,10 @@ const BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000]
  * instances never deliver one event at the same time) until none are due or RUN_BUDGET_MS has
  * passed. Each batch is delivered CONCURRENCY orders at a time, each order's events in id order.
  * For each event: take its lease afresh if the batch's has too little left, hand it to the handler
- * (failing it after HANDLER_TIMEOUT_MS), and mark it delivered or schedule a retry — only while
- * still holding the lease. (One batch per run, one event at a time, delivered ~19 events/s: a burst of payments
+ * (failing it after HANDLER_TIMEOUT_MS), and schedule a retry if it failed. The batch's delivered
+ * events are marked together when the batch is done (one UPDATE, not one per event) — each only
+ * while we still hold its lease. A crash before that mark delivers them again: delivery is at
+ * least once either way, and handlers are idempotent by `id`. (One batch per run, one event at a time, delivered ~19 events/s: a burst of payments
  * left an hour of fulfilment backlog.)
  */
 export async function dispatchOnce(
@@ -52,6 +54,8 @@ export async function dispatchOnce(
   const started = performance.now()
   let delivered = 0
   let failed = 0
+  /** This batch's events the handler took, to mark delivered when the batch is done. */
+  let done: { id: number; lease: Date; type: string }[] = []
   const deliver = async (e: OutboxRow) => {
     const now = ctx.clock().getTime()
     let lease = e.leaseUntil!
@@ -75,9 +79,7 @@ export async function dispatchOnce(
         }),
         timeoutMs,
       )
-      await markEventDelivered(ctx.db, e.id, ctx.clock(), lease)
-      delivered++
-      ctx.metrics.outboxDeliveries.inc({ type: e.type, result: 'delivered' })
+      done.push({ id: e.id, lease, type: e.type })
     } catch (err) {
       const delay = BACKOFF_MS[Math.min(attempt - 1, BACKOFF_MS.length - 1)]!
       const error = err instanceof Error ? err.message : String(err)
@@ -106,6 +108,10 @@ export async function dispatchOnce(
     await eachWithConcurrency([...byOrder.values()], CONCURRENCY, async (events) => {
       for (const e of events) await deliver(e)
     })
+    await markEventsDelivered(ctx.db, done, ctx.clock())
+    for (const e of done) ctx.metrics.outboxDeliveries.inc({ type: e.type, result: 'delivered' })
+    delivered += done.length
+    done = []
     if (due.length < BATCH || performance.now() - started > RUN_BUDGET_MS) break
   }
   const sinks = await deliverToSinksOnce(ctx)

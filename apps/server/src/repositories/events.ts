@@ -73,39 +73,36 @@ export function listEvents(db: Db, orderNo: string): Promise<OutboxRow[]> {
     .orderBy(asc(outboxEvents.id))
 }
 
-/** Claims undelivered events that are due, for one dispatcher, for `leaseMs` (see claimExpiredOrders). */
+/**
+ * Claims undelivered events that are due, for one dispatcher, for `leaseMs`, in ONE statement (its
+ * own transaction): the inner SELECT locks the rows it picks (`FOR UPDATE SKIP LOCKED`, so other
+ * instances pass over them) and the UPDATE takes their lease. Oldest first.
+ */
 export async function claimDueEvents(
   db: Db,
   now: Date,
   leaseMs: number,
   limit: number,
 ): Promise<OutboxRow[]> {
-  return db.transaction(async (tx) => {
-    const due = await tx
-      .select({ id: outboxEvents.id })
-      .from(outboxEvents)
-      .where(
-        and(
-          isNull(outboxEvents.deliveredAt),
-          lte(outboxEvents.nextAttemptAt, now),
-          or(isNull(outboxEvents.leaseUntil), lt(outboxEvents.leaseUntil, now)),
-        ),
-      )
-      .orderBy(asc(outboxEvents.id))
-      .limit(limit)
-      .for('update', { skipLocked: true })
-    if (due.length === 0) return []
-    return tx
-      .update(outboxEvents)
-      .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
-      .where(
-        inArray(
-          outboxEvents.id,
-          due.map((d) => d.id),
-        ),
-      )
-      .returning()
-  })
+  const due = db
+    .select({ id: outboxEvents.id })
+    .from(outboxEvents)
+    .where(
+      and(
+        isNull(outboxEvents.deliveredAt),
+        lte(outboxEvents.nextAttemptAt, now),
+        or(isNull(outboxEvents.leaseUntil), lt(outboxEvents.leaseUntil, now)),
+      ),
+    )
+    .orderBy(asc(outboxEvents.id))
+    .limit(limit)
+    .for('update', { skipLocked: true })
+  const claimed = await db
+    .update(outboxEvents)
+    .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
+    .where(inArray(outboxEvents.id, due))
+    .returning()
+  return claimed.sort((a, b) => a.id - b.id)
 }
 
 /**
@@ -133,12 +130,27 @@ export async function renewEventLease(
   return rows.length === 1
 }
 
-/** Marks an event delivered, if we still hold its lease. */
-export async function markEventDelivered(db: Db, id: number, at: Date, lease: Date): Promise<void> {
-  await db
-    .update(outboxEvents)
-    .set({ deliveredAt: at, leaseUntil: null })
-    .where(and(eq(outboxEvents.id, id), eq(outboxEvents.leaseUntil, lease)))
+/**
+ * Marks events delivered, each only if we still hold the lease we delivered it under: one UPDATE
+ * per lease (a batch's events share one, unless some were renewed), not one per event.
+ */
+export async function markEventsDelivered(
+  db: Db,
+  events: { id: number; lease: Date }[],
+  at: Date,
+): Promise<void> {
+  const byLease = new Map<number, number[]>()
+  for (const e of events) {
+    const ids = byLease.get(e.lease.getTime())
+    if (ids) ids.push(e.id)
+    else byLease.set(e.lease.getTime(), [e.id])
+  }
+  for (const [lease, ids] of byLease) {
+    await db
+      .update(outboxEvents)
+      .set({ deliveredAt: at, leaseUntil: null })
+      .where(and(inArray(outboxEvents.id, ids), eq(outboxEvents.leaseUntil, new Date(lease))))
+  }
 }
 
 /** Schedules the next attempt of an event whose delivery failed, if we still hold its lease. */

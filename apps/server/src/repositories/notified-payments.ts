@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm'
-import type { Db } from '../db/client'
+import { preparedQuery, type Db } from '../db/client'
 
 /** A verified payment notification whose appid and mchid the caller has checked against ours. */
 export interface NotifiedPayment {
@@ -41,38 +40,58 @@ export async function applyNotifiedPayment(
   db: Db,
   p: NotifiedPayment,
 ): Promise<NotifiedPaymentResult> {
-  const result = await db.execute(sql`
-    with prior as (
-      select outcome from notifications where id = ${p.notificationId}
-    ), paid as (
-      update orders set status = 'PAID', transaction_id = ${p.transactionId}, paid_at = ${p.paidAt}
-      where order_no = ${p.orderNo}
-        and status = 'PENDING'
-        and total_fen = ${p.totalFen}
-        and transaction_id is null
-        and (${p.api} = 'v3' or api_version = 'v2')
-        and not exists (select 1 from prior)
-        and not exists (select 1 from payments where transaction_id = ${p.transactionId})
-      returning order_no, user_id, total_fen
-    ), payment as (
-      insert into payments (transaction_id, order_no, amount_fen, payer_openid, paid_at, source)
-      select ${p.transactionId}, order_no, total_fen, ${p.payerOpenid}, ${p.paidAt}, 'notify' from paid
-    ), notification as (
-      insert into notifications (id, event_type, order_no, outcome)
-      select ${p.notificationId}, ${p.eventType}, order_no, 'applied' from paid
-    ), event as (
-      -- the order.paid payload PaymentService's transaction writes too
-      insert into outbox_events (type, order_no, dedupe_key, payload, created_at, next_attempt_at)
-      select 'order.paid', order_no, order_no,
-        jsonb_build_object('orderNo', order_no, 'userId', user_id, 'totalFen', total_fen,
-          'transactionId', ${p.transactionId}::text),
-        ${p.at}, ${p.at}
-      from paid
-      on conflict do nothing
-    )
-    select (select count(*) from paid)::int as paid, (select outcome from prior) as prior`)
-  const [row] = (result as unknown as { rows: { paid: number; prior: string | null }[] }).rows
+  const [row] = await preparedQuery<{ paid: number; prior: string | null }>(
+    db,
+    'apply_notified_payment',
+    APPLY_NOTIFIED_PAYMENT,
+    [
+      p.notificationId,
+      p.orderNo,
+      p.transactionId,
+      p.totalFen,
+      p.payerOpenid,
+      p.paidAt,
+      p.api,
+      p.eventType,
+      p.at,
+    ],
+  )
   if (row?.paid === 1) return { kind: 'paid' }
   if (row?.prior) return { kind: 'seen', outcome: row.prior }
   return { kind: 'neither' }
 }
+
+/**
+ * $1 notification id, $2 order_no, $3 transaction id, $4 total_fen, $5 payer openid, $6 paid at,
+ * $7 api ('v3' | 'v2'), $8 event type, $9 the app clock's now. Constant text: a prepared statement.
+ */
+const APPLY_NOTIFIED_PAYMENT = `
+  with prior as (
+    select outcome from notifications where id = $1
+  ), paid as (
+    update orders set status = 'PAID', transaction_id = $3, paid_at = $6
+    where order_no = $2
+      and status = 'PENDING'
+      and total_fen = $4
+      and transaction_id is null
+      and ($7::text = 'v3' or api_version = 'v2')
+      and not exists (select 1 from prior)
+      and not exists (select 1 from payments where transaction_id = $3)
+    returning order_no, user_id, total_fen
+  ), payment as (
+    insert into payments (transaction_id, order_no, amount_fen, payer_openid, paid_at, source)
+    select $3, order_no, total_fen, $5, $6, 'notify' from paid
+  ), notification as (
+    insert into notifications (id, event_type, order_no, outcome)
+    select $1, $8, order_no, 'applied' from paid
+  ), event as (
+    -- the order.paid payload PaymentService's transaction writes too
+    insert into outbox_events (type, order_no, dedupe_key, payload, created_at, next_attempt_at)
+    select 'order.paid', order_no, order_no,
+      jsonb_build_object('orderNo', order_no, 'userId', user_id, 'totalFen', total_fen,
+        'transactionId', $3::text),
+      $9, $9
+    from paid
+    on conflict do nothing
+  )
+  select (select count(*) from paid)::int as paid, (select outcome from prior) as prior`

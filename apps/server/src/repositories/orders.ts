@@ -274,8 +274,9 @@ export async function markCompleted(
 }
 
 /**
- * PAID orders of virtual goods only that are not shipped yet (the shipping job ships them):
- * every line's product is `is_virtual`, as the catalogue says when the job looks.
+ * PAID orders of virtual goods only that are not shipped yet (the shipping job ships them), oldest
+ * payment first: orders created with every line virtual (`virtual_goods`), read through the
+ * partial index orders_paid_virtual, which holds nothing else — never a scan of every PAID order.
  */
 export async function paidVirtualOrders(db: Db, limit: number): Promise<string[]> {
   const rows = await db
@@ -284,10 +285,8 @@ export async function paidVirtualOrders(db: Db, limit: number): Promise<string[]
     .where(
       and(
         eq(orders.status, 'PAID'),
+        eq(orders.virtualGoods, true),
         sql`not exists (select 1 from deliveries d where d.order_no = ${orders.orderNo})`,
-        sql`exists (select 1 from order_items i where i.order_no = ${orders.orderNo})`,
-        sql`not exists (select 1 from order_items i join products p on p.id = i.product_id
-                        where i.order_no = ${orders.orderNo} and not p.is_virtual)`,
       ),
     )
     .orderBy(orders.paidAt)

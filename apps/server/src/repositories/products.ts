@@ -15,13 +15,13 @@ export async function findProduct(db: Db, id: number): Promise<ProductRow | unde
 
 /**
  * Takes `quantity` from stock when that much is left (a compare-and-set: two orders can never both
- * take the last one). Returns the price, title, picture and specs at this moment, or undefined.
+ * take the last one). Returns the price, title, picture, specs and whether it is virtual at this moment, or undefined.
  */
 export async function reserveStock(
   db: Db,
   productId: number,
   quantity: number,
-): Promise<Pick<ProductRow, 'title' | 'priceFen' | 'imageUrl' | 'specs'> | undefined> {
+): Promise<Pick<ProductRow, 'title' | 'priceFen' | 'imageUrl' | 'specs' | 'isVirtual'> | undefined> {
   const [row] = await db
     .update(products)
     .set({ stock: sql`${products.stock} - ${quantity}` })
@@ -33,6 +33,7 @@ export async function reserveStock(
       priceFen: products.priceFen,
       imageUrl: products.imageUrl,
       specs: products.specs,
+      isVirtual: products.isVirtual,
     })
   return row
 }

@@ -95,6 +95,8 @@ export class OrderService {
         const items = []
         const seen = new Set<string>()
         let total = 0
+        /** Every line virtual: the shipping job ships the order once it is PAID. */
+        let virtualGoods = true
         for (const line of lines) {
           const reserved = await reserveStock(tx, line.productId, line.quantity)
           if (!reserved) {
@@ -115,6 +117,7 @@ export class OrderService {
           }
           seen.add(`${line.productId}|${specLabel}`)
           total += reserved.priceFen * line.quantity
+          virtualGoods &&= reserved.isVirtual
           items.push({
             orderNo,
             productId: line.productId,
@@ -142,6 +145,7 @@ export class OrderService {
             address: req.address ?? null,
             deliveryMethod,
             remark: remark ?? null,
+            virtualGoods,
           },
           items,
         )

@@ -53,7 +53,10 @@ export const outboxEvents = pgTable(
       sql`${t.type} in ('order.paid','order.closed','order.refunded','order.shipped','order.completed')`,
     ),
     uniqueIndex('outbox_type_dedupe').on(t.type, t.dedupeKey),
-    index('outbox_pending').on(t.deliveredAt, t.nextAttemptAt),
+    // The dispatcher's claim walks undelivered events in id order; delivered ones leave the index.
+    index('outbox_undelivered')
+      .on(t.id)
+      .where(sql`${t.deliveredAt} is null`),
     index('outbox_order').on(t.orderNo),
   ],
 )
