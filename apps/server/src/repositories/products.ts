@@ -21,7 +21,9 @@ export async function reserveStock(
   db: Db,
   productId: number,
   quantity: number,
-): Promise<Pick<ProductRow, 'title' | 'priceFen' | 'imageUrl' | 'specs' | 'isVirtual'> | undefined> {
+): Promise<
+  Pick<ProductRow, 'title' | 'priceFen' | 'imageUrl' | 'specs' | 'isVirtual'> | undefined
+> {
   const [row] = await db
     .update(products)
     .set({ stock: sql`${products.stock} - ${quantity}` })
