@@ -1,33 +1,80 @@
-import { pino, type Logger } from 'pino'
+import { pino, type DestinationStream, type Logger } from 'pino'
+
+/** Keys whose values never reach a log line, at any depth of what is logged. */
+const SECRET_KEYS = new Set([
+  'authorization',
+  'Authorization',
+  'token',
+  'sessionKey',
+  'session_key',
+  'privateKey',
+  'apiV3Key',
+  'apiV2Key',
+  'jwtSecret',
+  'adminToken',
+  'appSecret',
+  'aesKey',
+  'accessToken',
+  'access_token',
+])
+const CENSOR = '[redacted]'
+/** How deep redaction looks: log objects are small and flat; deeper is not ours. */
+const REDACT_DEPTH = 4
 
 /**
- * One JSON logger. Redaction is the safety net, not the plan: code never passes keys, tokens or
- * session keys to the logger in the first place.
+ * One JSON logger, on stdout by default. Redaction is the safety net, not the plan: code never
+ * passes keys, tokens or session keys to the logger in the first place.
+ *
+ * Two things the hot paths pay for on every request, done cheaply here:
+ * - Redaction walks the logged object once (a few keys), copying only a branch that holds a secret
+ *   key; pino's own `redact` option parsed and cloned its path list on every line (0.4% of the
+ *   notify path's CPU).
+ * - stdout is written in 4 KiB chunks (one write(2) per ~15 lines instead of one per line), and at
+ *   least every FLUSH_MS, and synchronously at exit: a process killed outright (SIGKILL, OOM) loses
+ *   at most that much of its last lines. The database, not the log, is the record of payments.
  */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'fen-server' },
-    redact: {
-      paths: [
-        '*.authorization',
-        '*.Authorization',
-        '*.token',
-        '*.sessionKey',
-        '*.session_key',
-        '*.privateKey',
-        '*.apiV3Key',
-        '*.apiV2Key',
-        '*.jwtSecret',
-        '*.adminToken',
-        '*.appSecret',
-        '*.aesKey',
-        '*.accessToken',
-        '*.access_token',
-      ],
-      censor: '[redacted]',
+export function createLogger(
+  level: string,
+  destination: DestinationStream = bufferedStdout(),
+): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'fen-server' },
+      formatters: { log: (object) => redactSecrets(object, 0) as Record<string, unknown> },
     },
-  })
+    destination,
+  )
+}
+
+/** `value` with every SECRET_KEYS value censored; the original is never changed. */
+export function redactSecrets(value: unknown, depth: number): unknown {
+  if (depth >= REDACT_DEPTH || typeof value !== 'object' || value === null) return value
+  if (value instanceof Error || value instanceof Date || Buffer.isBuffer(value)) return value
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const v = redactSecrets(value[i], depth + 1)
+      if (v !== value[i]) (copy ??= [...value])[i] = v
+    }
+    return copy ?? value
+  }
+  let copy: Record<string, unknown> | undefined
+  const object = value as Record<string, unknown>
+  for (const key in object) {
+    const v = SECRET_KEYS.has(key) ? CENSOR : redactSecrets(object[key], depth + 1)
+    if (v !== object[key]) (copy ??= { ...object })[key] = v
+  }
+  return copy ?? value
+}
+
+const FLUSH_MS = 500
+
+function bufferedStdout(): DestinationStream {
+  const out = pino.destination({ dest: 1, sync: true, minLength: 4096 })
+  setInterval(() => out.flush(), FLUSH_MS).unref()
+  process.on('exit', () => out.flushSync())
+  return out
 }
 
 export type { Logger }
