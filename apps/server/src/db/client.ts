@@ -31,27 +31,6 @@ export interface Database {
   dump?(): Promise<Blob>
 }
 
-/**
- * Runs a constant statement of the hot path (`text` with `$1…` parameters) by `name`. On
- * PostgreSQL it is a named prepared statement: each pooled connection parses and plans it once,
- * then sends only the parameters (planning a five-part CTE cost PostgreSQL as much again as running
- * it). On PGlite, a plain query. `db` must be the database handle, not a transaction: a
- * transaction's statements go through drizzle on its own connection.
- */
-export async function preparedQuery<R>(
-  db: Db,
-  name: string,
-  text: string,
-  values: unknown[],
-): Promise<R[]> {
-  const client = (db as { $client?: unknown }).$client
-  if (client instanceof pg.Pool) {
-    return (await client.query<R & pg.QueryResultRow>({ name, text, values })).rows
-  }
-  if (client instanceof PGlite) return (await client.query<R>(text, values)).rows
-  throw new Error(`preparedQuery(${name}) needs the database handle, not a transaction`)
-}
-
 const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
 /**

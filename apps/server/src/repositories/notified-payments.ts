@@ -1,4 +1,5 @@
-import { preparedQuery, type Db } from '../db/client'
+import type { Db } from '../db/client'
+import { preparedQuery } from '../db/prepared'
 
 /** A verified payment notification whose appid and mchid the caller has checked against ours. */
 export interface NotifiedPayment {

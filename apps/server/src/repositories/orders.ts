@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { prepared } from '../db/prepared'
 import { orderItems, orders, payments } from '../db/schema'
 
 export type OrderRow = typeof orders.$inferSelect
@@ -34,10 +35,18 @@ export async function findUserOrder(
   userId: number,
   orderNo: string,
 ): Promise<OrderRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(orders)
-    .where(and(eq(orders.orderNo, orderNo), eq(orders.userId, userId)))
+  const [row] = await prepared(db, 'find_user_order', (d) =>
+    d
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.orderNo, sql.placeholder('orderNo')),
+          eq(orders.userId, sql.placeholder('userId')),
+        ),
+      )
+      .prepare('find_user_order'),
+  ).execute({ orderNo, userId })
   return row
 }
 
@@ -73,6 +82,18 @@ export async function itemsOf(db: Db, orderNos: string[]): Promise<Map<string, O
     .orderBy(asc(orderItems.id))
   for (const r of rows) map.set(r.orderNo, [...(map.get(r.orderNo) ?? []), r])
   return map
+}
+
+/** One order's lines, in order (a pay reads them for the description). */
+export function itemsOfOrder(db: Db, orderNo: string): Promise<OrderItemRow[]> {
+  return prepared(db, 'items_of_order', (d) =>
+    d
+      .select()
+      .from(orderItems)
+      .where(eq(orderItems.orderNo, sql.placeholder('orderNo')))
+      .orderBy(asc(orderItems.id))
+      .prepare('items_of_order'),
+  ).execute({ orderNo })
 }
 
 /** PENDING → PAID, once. Undefined when the order was not PENDING. */
@@ -139,22 +160,32 @@ export async function recordPrepay(
   orderNo: string,
   p: { channel: string; prepayId?: string; codeUrl?: string; prepayExpiresAt: Date },
 ): Promise<OrderRow | undefined> {
-  const [row] = await db
-    .update(orders)
-    .set({
-      channel: p.channel,
-      prepayExpiresAt: p.prepayExpiresAt,
-      ...(p.prepayId ? { prepayId: p.prepayId } : {}),
-      ...(p.codeUrl ? { codeUrl: p.codeUrl } : {}),
-    })
-    .where(
-      and(
-        eq(orders.orderNo, orderNo),
-        eq(orders.status, 'PENDING'),
-        or(isNull(orders.channel), eq(orders.channel, p.channel)),
-      ),
-    )
-    .returning()
+  const [row] = await prepared(db, 'record_prepay', (d) =>
+    d
+      .update(orders)
+      .set({
+        channel: sql`${sql.placeholder('channel')}`,
+        prepayExpiresAt: sql`${sql.placeholder('prepayExpiresAt')}`,
+        // A JSAPI prepay leaves the code_url as it was, a Native one the prepay_id.
+        prepayId: sql`coalesce(${sql.placeholder('prepayId')}, ${orders.prepayId})`,
+        codeUrl: sql`coalesce(${sql.placeholder('codeUrl')}, ${orders.codeUrl})`,
+      })
+      .where(
+        and(
+          eq(orders.orderNo, sql.placeholder('orderNo')),
+          eq(orders.status, 'PENDING'),
+          or(isNull(orders.channel), eq(orders.channel, sql.placeholder('channel'))),
+        ),
+      )
+      .returning()
+      .prepare('record_prepay'),
+  ).execute({
+    orderNo,
+    channel: p.channel,
+    prepayExpiresAt: p.prepayExpiresAt,
+    prepayId: p.prepayId ?? null,
+    codeUrl: p.codeUrl ?? null,
+  })
   return row
 }
 

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { prepared } from '../db/prepared'
 import { users } from '../db/schema'
 
 /** Creates the user on first login, or records another login; returns the user's id. */
@@ -7,20 +8,39 @@ export async function upsertUser(
   db: Db,
   u: { openid: string; unionid: string | undefined; sessionKey: string },
 ): Promise<number> {
-  const [row] = await db
-    .insert(users)
-    .values({ openid: u.openid, unionid: u.unionid ?? null, sessionKey: u.sessionKey })
-    .onConflictDoUpdate({
-      target: users.openid,
-      set: {
-        sessionKey: u.sessionKey,
-        unionid: sql`coalesce(excluded.unionid, ${users.unionid})`,
-        lastLoginAt: sql`now()`,
-        loginCount: sql`${users.loginCount} + 1`,
-      },
-    })
-    .returning({ id: users.id })
+  const [row] = await prepared(db, 'upsert_user', (d) =>
+    d
+      .insert(users)
+      .values({
+        openid: sql.placeholder('openid'),
+        unionid: sql.placeholder('unionid'),
+        sessionKey: sql.placeholder('sessionKey'),
+      })
+      .onConflictDoUpdate({
+        target: users.openid,
+        set: {
+          sessionKey: sql`excluded.session_key`,
+          unionid: sql`coalesce(excluded.unionid, ${users.unionid})`,
+          lastLoginAt: sql`now()`,
+          loginCount: sql`${users.loginCount} + 1`,
+        },
+      })
+      .returning({ id: users.id })
+      .prepare('upsert_user'),
+  ).execute({ openid: u.openid, unionid: u.unionid ?? null, sessionKey: u.sessionKey })
   return row!.id
+}
+
+/** The openid of user `id` (every signed-in request reads it), or undefined. */
+export async function findUserOpenid(db: Db, id: number): Promise<string | undefined> {
+  const [row] = await prepared(db, 'find_user_openid', (d) =>
+    d
+      .select({ openid: users.openid })
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare('find_user_openid'),
+  ).execute({ id })
+  return row?.openid
 }
 
 /**

@@ -1,12 +1,10 @@
 import type { LoginResponse } from '@fen/shared'
 import { Code2SessionError, type MiniProgramClient } from '@fen/wechatpay'
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto'
-import { eq } from 'drizzle-orm'
 import jwt from 'jsonwebtoken'
-import { users } from '../db/schema'
 import { AppError } from '../errors'
 import { RateLimiter } from '../rate-limit'
-import { upsertUser } from '../repositories/users'
+import { findUserOpenid, upsertUser } from '../repositories/users'
 import type { ServiceContext } from './context'
 import { wechatFailure } from './wechat-errors'
 
@@ -88,13 +86,11 @@ export class AuthService {
     if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647 || typeof oid !== 'string') {
       throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
     }
-    const [user] = await this.ctx.db
-      .select({ openid: users.openid })
-      .from(users)
-      .where(eq(users.id, id))
-    if (!user || openidTag(user.openid) !== oid)
+    const openid = await findUserOpenid(this.ctx.db, id)
+    if (!openid || openidTag(openid) !== oid) {
       throw new AppError('UNAUTHORIZED', '登录已失效，请重新登录')
-    return { id, openid: user.openid }
+    }
+    return { id, openid }
   }
 }
 

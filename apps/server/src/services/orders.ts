@@ -17,7 +17,7 @@ import {
   findOrder,
   findUserOrder,
   insertOrder,
-  itemsOf,
+  itemsOfOrder,
   listUserOrders,
   recordPrepay,
   type OrderRow,
@@ -221,7 +221,7 @@ export class OrderService {
     if (reusable && channel === 'native' && order.codeUrl) {
       return { channel, codeUrl: order.codeUrl, expiresAt: order.prepayExpiresAt!.toISOString() }
     }
-    const items = (await itemsOf(this.ctx.db, [orderNo])).get(orderNo) ?? []
+    const items = await itemsOfOrder(this.ctx.db, orderNo)
     const input = {
       orderNo,
       description: describeItems(items),
