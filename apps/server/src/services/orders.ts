@@ -10,23 +10,25 @@ import {
 } from '@fen/shared'
 import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { AppError } from '../errors'
-import { lockUser } from '../repositories/users'
 import {
-  countOpenOrders,
   findByIdempotencyKey,
   findOrder,
   findUserOrder,
+  countOpenOrders,
   insertOrder,
   itemsOfOrder,
   listUserOrders,
   recordPrepay,
+  type OrderItemRow,
   type OrderRow,
 } from '../repositories/orders'
 import { findProduct, reserveStock } from '../repositories/products'
+import { lockUser } from '../repositories/users'
 import type { Shopper } from './auth'
 import type { ServiceContext } from './context'
 import type { PaymentService } from './payments'
 import { orderViews } from './order-views'
+import { orderView } from './views'
 import { wechatFailure } from './wechat-errors'
 
 /** A PENDING order is re-checked with WeChat when its last check is older than this. */
@@ -78,90 +80,97 @@ export class OrderService {
       if (existing) return existing
     }
     const now = this.ctx.clock()
-    const orderNo = newOrderNo(now)
-    let created: OrderRow
-    try {
-      created = await this.ctx.db.transaction(async (tx) => {
-        // Unpaid orders hold stock: one shopper may hold only so many at once. The user's row
-        // lock makes concurrent creates count one after another.
-        if (!(await lockUser(tx, userId)))
-          throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
-        if ((await countOpenOrders(tx, userId)) >= maxOpenOrdersPerUser) {
-          throw new AppError(
-            'TOO_MANY_OPEN_ORDERS',
-            `未支付的订单已有 ${maxOpenOrdersPerUser} 个，请先支付或取消`,
-          )
-        }
-        const items = []
-        const seen = new Set<string>()
-        let total = 0
-        /** Every line virtual: the shipping job ships the order once it is PAID. */
-        let virtualGoods = true
-        for (const line of lines) {
-          const reserved = await reserveStock(tx, line.productId, line.quantity)
-          if (!reserved) {
-            const product = await findProduct(tx, line.productId)
-            if (!product || !product.active) {
-              throw new AppError('PRODUCT_NOT_FOUND', `商品 ${line.productId} 不存在或已下架`)
-            }
+    let created: { order: OrderRow; items: OrderItemRow[] } | undefined
+    // Order numbers are random within a second: two orders drawing the same one (about once a
+    // quarter of an hour at 500 orders/s) would fail the primary key, so the loser draws again.
+    for (let attempt = 1; !created; attempt++) {
+      const orderNo = newOrderNo(now)
+      try {
+        created = await this.ctx.db.transaction(async (tx) => {
+          // Unpaid orders hold stock: one shopper may hold only so many at once. The user's row
+          // lock makes concurrent creates count one after another.
+          if (!(await lockUser(tx, userId)))
+            throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
+          if ((await countOpenOrders(tx, userId)) >= maxOpenOrdersPerUser) {
             throw new AppError(
-              'OUT_OF_STOCK',
-              `「${product.title}」库存不足，仅剩 ${product.stock} 件`,
+              'TOO_MANY_OPEN_ORDERS',
+              `未支付的订单已有 ${maxOpenOrdersPerUser} 个，请先支付或取消`,
             )
           }
-          // A bad spec throws here, inside the transaction: the stock taken so far goes back.
-          const spec = chosenSpec(reserved, line.spec)
-          const specLabel = spec ? Object.values(spec).join('/') : ''
-          if (seen.has(`${line.productId}|${specLabel}`)) {
-            throw new AppError('INVALID_INPUT', `「${reserved.title}」同一规格请合并为一行`)
+          const items = []
+          const seen = new Set<string>()
+          let total = 0
+          /** Every line virtual: the shipping job ships the order once it is PAID. */
+          let virtualGoods = true
+          for (const line of lines) {
+            const reserved = await reserveStock(tx, line.productId, line.quantity)
+            if (!reserved) {
+              const product = await findProduct(tx, line.productId)
+              if (!product || !product.active) {
+                throw new AppError('PRODUCT_NOT_FOUND', `商品 ${line.productId} 不存在或已下架`)
+              }
+              throw new AppError(
+                'OUT_OF_STOCK',
+                `「${product.title}」库存不足，仅剩 ${product.stock} 件`,
+              )
+            }
+            // A bad spec throws here, inside the transaction: the stock taken so far goes back.
+            const spec = chosenSpec(reserved, line.spec)
+            const specLabel = spec ? Object.values(spec).join('/') : ''
+            if (seen.has(`${line.productId}|${specLabel}`)) {
+              throw new AppError('INVALID_INPUT', `「${reserved.title}」同一规格请合并为一行`)
+            }
+            seen.add(`${line.productId}|${specLabel}`)
+            total += reserved.priceFen * line.quantity
+            virtualGoods &&= reserved.isVirtual
+            items.push({
+              orderNo,
+              productId: line.productId,
+              title: reserved.title,
+              unitPriceFen: reserved.priceFen,
+              quantity: line.quantity,
+              imageUrl: reserved.imageUrl,
+              spec,
+              specLabel,
+            })
           }
-          seen.add(`${line.productId}|${specLabel}`)
-          total += reserved.priceFen * line.quantity
-          virtualGoods &&= reserved.isVirtual
-          items.push({
-            orderNo,
-            productId: line.productId,
-            title: reserved.title,
-            unitPriceFen: reserved.priceFen,
-            quantity: line.quantity,
-            imageUrl: reserved.imageUrl,
-            spec,
-            specLabel,
-          })
+          if (total > MAX_TOTAL_FEN) throw new AppError('INVALID_INPUT', '订单金额超出上限')
+          const inserted = await insertOrder(
+            tx,
+            {
+              orderNo,
+              userId,
+              status: 'PENDING',
+              totalFen: total,
+              apiVersion: this.ctx.gateway.apiVersion,
+              createdAt: now,
+              expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),
+              idempotencyKey: idempotencyKey ?? null,
+              requestHash,
+              address: req.address ?? null,
+              deliveryMethod,
+              remark: remark ?? null,
+              virtualGoods,
+            },
+            items,
+          )
+          return inserted
+        })
+      } catch (e) {
+        if (attempt < 3 && sqlState(e) === '23505' && constraintOf(e) === 'orders_pkey') continue
+        // Two requests with one key at once: the loser finds the winner's order.
+        if (idempotencyKey && sqlState(e) === '23505') {
+          const existing = await this.#replay(userId, idempotencyKey, requestHash)
+          if (existing) return existing
         }
-        if (total > MAX_TOTAL_FEN) throw new AppError('INVALID_INPUT', '订单金额超出上限')
-        const inserted = await insertOrder(
-          tx,
-          {
-            orderNo,
-            userId,
-            status: 'PENDING',
-            totalFen: total,
-            apiVersion: this.ctx.gateway.apiVersion,
-            createdAt: now,
-            expiresAt: new Date(now.getTime() + this.ctx.config.orderTtlSeconds * 1000),
-            idempotencyKey: idempotencyKey ?? null,
-            requestHash,
-            address: req.address ?? null,
-            deliveryMethod,
-            remark: remark ?? null,
-            virtualGoods,
-          },
-          items,
-        )
-        return inserted.order
-      })
-    } catch (e) {
-      // Two requests with one key at once: the loser finds the winner's order.
-      if (idempotencyKey && sqlState(e) === '23505') {
-        const existing = await this.#replay(userId, idempotencyKey, requestHash)
-        if (existing) return existing
+        // A valid token for a user who is gone (a reset database): log in again.
+        if (sqlState(e) === '23503') throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
+        throw e
       }
-      // A valid token for a user who is gone (a reset database): log in again.
-      if (sqlState(e) === '23503') throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
-      throw e
     }
-    return this.#view(created)
+    // A new order has its lines and nothing else yet (no delivery, refund or request): its view
+    // needs no further reads.
+    return orderView(created.order, created.items)
   }
 
   async #replay(userId: number, key: string, requestHash: string): Promise<Order | undefined> {
@@ -372,6 +381,13 @@ function isOrderNoUsed(e: unknown): boolean {
 }
 
 /** The PostgreSQL SQLSTATE of an error, through drizzle's wrapping (23505 unique, 23503 foreign key). */
+/** The constraint a PostgreSQL error names (drizzle wraps the driver's error as its cause). */
+function constraintOf(e: unknown): string | undefined {
+  const err = e as { constraint?: unknown; cause?: { constraint?: unknown } }
+  const name = typeof err?.constraint === 'string' ? err.constraint : err?.cause?.constraint
+  return typeof name === 'string' ? name : undefined
+}
+
 function sqlState(e: unknown): string | undefined {
   const err = e as { code?: unknown; cause?: { code?: unknown } }
   const code = typeof err?.code === 'string' ? err.code : err?.cause?.code
