@@ -7,9 +7,12 @@
  * Setup: a fresh database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; dropped
  * at the end), the sandbox CLI (it only hands out the merchant settings and the shopper's login),
  * Fen's server (`apps/server/src/main.ts` under tsx, logging at `info`) and the reference backend
- * (bench/reference/main.ts) each in a process of its own; autocannon runs in this process. One
- * shopper per 1000 orders of the run logs in through Fen's API (Fen limits a shopper's open
- * unpaid orders: ORDER_MAX_OPEN_PER_USER, at its maximum 1000 here); both backends accept the tokens. PRODUCTS (50) products are
+ * (bench/reference/main.ts) each in a process of its own; autocannon runs in this process.
+ * SHOPPERS (29: Fen allows 30 logins a minute from one address) log in through Fen's API, and the
+ * requests take their tokens in turn, so orders placed at the same moment are different shoppers'
+ * as in a shop: Fen locks the shopper's row while it counts their unpaid orders (at most
+ * ORDER_MAX_OPEN_PER_USER, at its maximum 1000 here), and one shopper's 32 creates at once would
+ * queue on that lock, which the reference does not take. Both backends accept the tokens. PRODUCTS (50) products are
  * added to the catalogue with stock enough for the run. Each request orders LINES (2) of them —
  * consecutive products, a different first one each time, so the row locks on stock spread as a
  * shop's traffic does rather than all queueing on one product — with an `Idempotency-Key` of its
@@ -31,6 +34,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32)
 const WARMUP = Number(process.env.WARMUP ?? 300)
 const PRODUCTS = Number(process.env.PRODUCTS ?? 50)
 const LINES = Math.min(Number(process.env.LINES ?? 2), PRODUCTS, 20)
+const SHOPPERS = Number(process.env.SHOPPERS ?? 29)
 /** Stock of each benchmark product: more than any run takes. */
 const STOCK = 1_000_000_000
 /** Fen's ORDER_MAX_OPEN_PER_USER for the run (its maximum): each shopper places at most this many. */
@@ -48,10 +52,10 @@ const CASES: (Case<Backend> & { prefix: string })[] = [
 async function main(): Promise<void> {
   await withStack({ serverEnv: { ORDER_MAX_OPEN_PER_USER: String(MAX_OPEN) } }, async (stack) => {
     const { db, sandbox } = stack
-    // Fewer than the 30 logins a minute Fen allows one address.
-    const shoppers = Math.ceil(
-      (2 * (WARMUP + CONCURRENCY) + 2 * ROUNDS * (REQUESTS + CONCURRENCY)) / MAX_OPEN,
-    )
+    const orders = 2 * (WARMUP + CONCURRENCY) + 2 * ROUNDS * (REQUESTS + CONCURRENCY)
+    // Fewer than the 30 logins a minute Fen allows one address, and enough that nobody's open
+    // orders exceed MAX_OPEN.
+    const shoppers = Math.max(SHOPPERS, Math.ceil(orders / MAX_OPEN))
     const tokens: string[] = []
     for (let i = 0; i < shoppers; i++) {
       tokens.push((await loginShopper(sandbox.url, stack.server.url, `${OPENID}_${i}`)).token)
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
           method: 'POST',
           path: '/api/orders',
           headers: {
-            authorization: `Bearer ${tokens[Math.floor(seq / MAX_OPEN) % tokens.length]}`,
+            authorization: `Bearer ${tokens[seq % tokens.length]}`,
             'content-type': 'application/json',
             'idempotency-key': `bench-${tag}-${seq}`,
           },
