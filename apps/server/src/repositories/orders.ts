@@ -113,10 +113,18 @@ export async function findByIdempotencyKey(
   userId: number,
   key: string,
 ): Promise<OrderRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(orders)
-    .where(and(eq(orders.userId, userId), eq(orders.idempotencyKey, key)))
+  const [row] = await prepared(db, 'find_by_idempotency_key', (d) =>
+    d
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.userId, sql.placeholder('userId')),
+          eq(orders.idempotencyKey, sql.placeholder('key')),
+        ),
+      )
+      .prepare('find_by_idempotency_key'),
+  ).execute({ userId, key })
   return row
 }
 
