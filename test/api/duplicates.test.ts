@@ -85,6 +85,38 @@ describe('duplicate notifications', () => {
     )
   })
 
+  it('a retry of a notification already applied writes nothing: no row is inserted or changed', async () => {
+    const token = await h.login()
+    const order = await createOrder(h, token, [{ productId: 5, quantity: 1 }])
+    const notification = signedNotification(h, paidTransaction(h, order), {
+      id: 'e2e-retry-no-write',
+    })
+    expect((await postNotify(h, notification)).status).toBe(204)
+    await untilStatus(h, order.orderNo, 'PAID')
+    expect(await deliveredTypes(h, order.orderNo)).toEqual(['order.paid'])
+    // Each row's xmin is the transaction that last wrote it: unchanged means not rewritten.
+    const rowVersions = async () => {
+      // The order number is ours (FEN + digits): safe to put in the text.
+      const of = (table: string, what: string) =>
+        `(select ${what} from ${table} where order_no = '${order.orderNo}')`
+      const result = await h.database.db.execute(`select
+        ${of('orders', 'xmin::text')} as "order",
+        ${of('notifications', 'xmin::text')} as notification,
+        ${of('payments', 'xmin::text')} as payment,
+        ${of('outbox_events', 'xmin::text')} as event,
+        ${of('notifications', 'count(*)::int')} as notifications,
+        ${of('payments', 'count(*)::int')} as payments,
+        ${of('outbox_events', 'count(*)::int')} as events`)
+      return (result as unknown as { rows: Record<string, string | number>[] }).rows[0]!
+    }
+    const before = await rowVersions()
+    expect(before).toMatchObject({ notifications: 1, payments: 1, events: 1 })
+
+    for (let i = 0; i < 3; i++) expect((await postNotify(h, notification)).status).toBe(204)
+
+    expect(await rowVersions()).toEqual(before)
+  })
+
   it('10 concurrent POSTs of one signed notification: all 204, one payment, one order.paid', async () => {
     const token = await h.login()
     const order = await createOrder(h, token, [{ productId: 1, quantity: 1 }])
