@@ -5,10 +5,11 @@ import type { Db } from './client'
 /**
  * The hot paths' statements are prepared, two ways for two kinds of statement:
  *
- * - `prepared(db, name, build)`: a drizzle query built once per database handle (drizzle's
- *   `.prepare(name)` with `sql.placeholder`s) and kept. Building SQL from drizzle's query objects
- *   took ~0.1 ms of the server's CPU per query, more than parsing the answer; a prepared one only
- *   binds its parameters. On PostgreSQL it is also a named prepared statement (below).
+ * - `prepared(db, name, build)`: a drizzle query (with `sql.placeholder`s) built once per database
+ *   handle, prepared under `name` (drizzle's `.prepare(name)`) and kept. Building SQL from
+ *   drizzle's query objects took ~0.1 ms of the server's CPU per query, more than parsing the
+ *   answer; a prepared one only binds its parameters. On PostgreSQL it is also a named prepared
+ *   statement (below).
  * - `preparedQuery(db, name, text, values)`: a constant statement drizzle's builder cannot
  *   express (the notification's five-part CTE), in SQL with `$1…` parameters.
  *
@@ -16,11 +17,15 @@ import type { Db } from './client'
  * parameters travel, and PostgreSQL reuses the plan (planning the notification's CTE cost as much
  * again as running it). Names are unique per statement text, as PostgreSQL requires per connection.
  */
-export function prepared<Q>(db: Db, name: string, build: (db: Db) => Q): Q {
+export function prepared<P>(
+  db: Db,
+  name: string,
+  build: (db: Db) => { prepare(name: string): P },
+): P {
   let byName = builtFor.get(db)
   if (!byName) builtFor.set(db, (byName = new Map()))
-  let query = byName.get(name) as Q | undefined
-  if (!query) byName.set(name, (query = build(db)))
+  let query = byName.get(name) as P | undefined
+  if (!query) byName.set(name, (query = build(db).prepare(name)))
   return query
 }
 

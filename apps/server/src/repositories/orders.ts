@@ -102,8 +102,7 @@ export async function findUserOrder(
           eq(orders.orderNo, sql.placeholder('orderNo')),
           eq(orders.userId, sql.placeholder('userId')),
         ),
-      )
-      .prepare('find_user_order'),
+      ),
   ).execute({ orderNo, userId })
   return row
 }
@@ -122,8 +121,7 @@ export async function findByIdempotencyKey(
           eq(orders.userId, sql.placeholder('userId')),
           eq(orders.idempotencyKey, sql.placeholder('key')),
         ),
-      )
-      .prepare('find_by_idempotency_key'),
+      ),
   ).execute({ userId, key })
   return row
 }
@@ -157,8 +155,7 @@ export function itemsOfOrder(db: Db, orderNo: string): Promise<OrderItemRow[]> {
       .select()
       .from(orderItems)
       .where(eq(orderItems.orderNo, sql.placeholder('orderNo')))
-      .orderBy(asc(orderItems.id))
-      .prepare('items_of_order'),
+      .orderBy(asc(orderItems.id)),
   ).execute({ orderNo })
 }
 
@@ -243,8 +240,7 @@ export async function recordPrepay(
           or(isNull(orders.channel), eq(orders.channel, sql.placeholder('channel'))),
         ),
       )
-      .returning()
-      .prepare('record_prepay'),
+      .returning(),
   ).execute({
     orderNo,
     channel: p.channel,

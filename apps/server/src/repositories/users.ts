@@ -25,8 +25,7 @@ export async function upsertUser(
           loginCount: sql`${users.loginCount} + 1`,
         },
       })
-      .returning({ id: users.id })
-      .prepare('upsert_user'),
+      .returning({ id: users.id }),
   ).execute({ openid: u.openid, unionid: u.unionid ?? null, sessionKey: u.sessionKey })
   return row!.id
 }
@@ -37,8 +36,7 @@ export async function findUserOpenid(db: Db, id: number): Promise<string | undef
     d
       .select({ openid: users.openid })
       .from(users)
-      .where(eq(users.id, sql.placeholder('id')))
-      .prepare('find_user_openid'),
+      .where(eq(users.id, sql.placeholder('id'))),
   ).execute({ id })
   return row?.openid
 }
