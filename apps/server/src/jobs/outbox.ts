@@ -42,8 +42,8 @@ const BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000]
  * (failing it after HANDLER_TIMEOUT_MS), and schedule a retry if it failed. The batch's delivered
  * events are marked together when the batch is done (one UPDATE, not one per event) — each only
  * while we still hold its lease. A crash before that mark delivers them again: delivery is at
- * least once either way, and handlers are idempotent by `id`. (One batch per run, one event at a time, delivered ~19 events/s: a burst of payments
- * left an hour of fulfilment backlog.)
+ * least once either way, and handlers are idempotent by `id`. (One batch per run, one event at a
+ * time, delivered ~19 events/s: a burst of payments left an hour of fulfilment backlog.)
  */
 export async function dispatchOnce(
   ctx: ServiceContext,

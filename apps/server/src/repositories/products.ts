@@ -15,7 +15,8 @@ export async function findProduct(db: Db, id: number): Promise<ProductRow | unde
 
 /**
  * Takes `quantity` from stock when that much is left (a compare-and-set: two orders can never both
- * take the last one). Returns the price, title, picture, specs and whether it is virtual at this moment, or undefined.
+ * take the last one). Returns the price, title, picture, specs and whether it is virtual at this
+ * moment, or undefined.
  */
 export async function reserveStock(
   db: Db,

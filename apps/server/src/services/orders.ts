@@ -11,10 +11,10 @@ import {
 import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
 import { AppError } from '../errors'
 import {
+  countOpenOrders,
   findByIdempotencyKey,
   findOrder,
   findUserOrder,
-  countOpenOrders,
   insertOrder,
   itemsOfOrder,
   listUserOrders,
@@ -381,15 +381,15 @@ function isOrderNoUsed(e: unknown): boolean {
 }
 
 /** The PostgreSQL SQLSTATE of an error, through drizzle's wrapping (23505 unique, 23503 foreign key). */
+function sqlState(e: unknown): string | undefined {
+  const err = e as { code?: unknown; cause?: { code?: unknown } }
+  const code = typeof err?.code === 'string' ? err.code : err?.cause?.code
+  return typeof code === 'string' ? code : undefined
+}
+
 /** The constraint a PostgreSQL error names (drizzle wraps the driver's error as its cause). */
 function constraintOf(e: unknown): string | undefined {
   const err = e as { constraint?: unknown; cause?: { constraint?: unknown } }
   const name = typeof err?.constraint === 'string' ? err.constraint : err?.cause?.constraint
   return typeof name === 'string' ? name : undefined
-}
-
-function sqlState(e: unknown): string | undefined {
-  const err = e as { code?: unknown; cause?: { code?: unknown } }
-  const code = typeof err?.code === 'string' ? err.code : err?.cause?.code
-  return typeof code === 'string' ? code : undefined
 }
