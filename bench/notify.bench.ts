@@ -13,8 +13,10 @@
  * Server case: each request is a TRANSACTION.SUCCESS notification for a different PENDING order,
  * built before the round as WeChat builds it (resource AES-256-GCM-encrypted with the APIv3 key,
  * envelope RSA-signed with the WeChat Pay public key's private half, which the server trusts), so
- * every request is a first delivery: verify, decrypt, and one transaction (store the notification,
- * lock the order, record the payment, PENDING → PAID, the order.paid outbox event), answered 204.
+ * every request is a first delivery: verify, decrypt, and one statement, its own transaction (the
+ * notification stored, PENDING → PAID by compare-and-set, the payment recorded, the order.paid
+ * outbox event; repositories/notified-payments.ts), answered 204; the server's outbox dispatcher
+ * then claims, delivers and marks each event during the run.
  *
  * Reference: the same notifications sent to the reference backend (bench/reference/main.ts: Koa,
  * koa-body, `pg`, node:crypto), in a process of its own like the server's, on the same database:
