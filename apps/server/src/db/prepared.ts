@@ -10,8 +10,10 @@ import type { Db } from './client'
  *   drizzle's query objects took ~0.1 ms of the server's CPU per query, more than parsing the
  *   answer; a prepared one only binds its parameters. On PostgreSQL it is also a named prepared
  *   statement (below).
- * - `preparedQuery(db, name, text, values)`: a constant statement drizzle's builder cannot
- *   express (the notification's five-part CTE), in SQL with `$1…` parameters.
+ * - `preparedQuery(db, name, text, values)`: a constant statement in SQL with `$1…` parameters,
+ *   for what drizzle's builder cannot express (the notification's five-part CTE) and for the
+ *   statements of the order's transaction, which `prepared` cannot serve (drizzle's prepared
+ *   queries belong to the handle they were built from, and a transaction is a new handle).
  *
  * A named prepared statement is parsed and planned once per pooled connection; after that only its
  * parameters travel, and PostgreSQL reuses the plan (planning the notification's CTE cost as much
@@ -33,9 +35,11 @@ export function prepared<P>(
 const builtFor = new WeakMap<Db, Map<string, unknown>>()
 
 /**
- * Runs a constant statement (`text` with `$1…` parameters) by `name`: on PostgreSQL a named
- * prepared statement, on PGlite a plain query. `db` must be the database handle, not a
- * transaction: a transaction's statements go through drizzle on its own connection.
+ * Runs a constant statement (`text` with `$1…` parameters) by `name`, on `db`'s own connection:
+ * the pool for the database handle, the transaction's connection for a transaction. On PostgreSQL
+ * it is a named prepared statement (node-postgres remembers which connections have parsed it); on
+ * PGlite, a plain query. Rows come back as the driver parses them (jsonb parsed, timestamptz as
+ * Date, int8 as a string), keyed by column name.
  */
 export async function preparedQuery<R>(
   db: Db,
@@ -43,10 +47,28 @@ export async function preparedQuery<R>(
   text: string,
   values: unknown[],
 ): Promise<R[]> {
-  const client = (db as { $client?: unknown }).$client
-  if (client instanceof pg.Pool) {
+  const client = sessionClient(db)
+  if (client instanceof pg.Pool || client instanceof pg.Client) {
     return (await client.query<R & pg.QueryResultRow>({ name, text, values })).rows
   }
-  if (client instanceof PGlite) return (await client.query<R>(text, values)).rows
-  throw new Error(`preparedQuery(${name}) needs the database handle, not a transaction`)
+  return (await client.query<R>(text, values)).rows
+}
+
+/**
+ * The driver's client under a drizzle handle: drizzle keeps it as `session.client` (a pg Pool or,
+ * in a transaction, its PoolClient; PGlite or its Transaction). Not drizzle's public API, so it is
+ * checked here, and every suite that creates an order or applies a payment goes through it.
+ */
+function sessionClient(db: Db): pg.Pool | pg.Client | PGliteQuery {
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client
+  if (client instanceof pg.Pool || client instanceof pg.Client || client instanceof PGlite) {
+    return client
+  }
+  if (typeof (client as PGliteQuery | undefined)?.query === 'function') return client as PGliteQuery
+  throw new Error('preparedQuery: no driver client under this drizzle handle')
+}
+
+/** What PGlite and its transactions answer queries with. */
+interface PGliteQuery {
+  query<R>(text: string, values: unknown[]): Promise<{ rows: R[] }>
 }

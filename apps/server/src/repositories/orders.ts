@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { prepared } from '../db/prepared'
+import { prepared, preparedQuery } from '../db/prepared'
 import { fromRow } from '../db/rows'
 import { orderItems, orders, payments } from '../db/schema'
 
@@ -18,41 +18,64 @@ export async function insertOrder(
   order: NewOrder,
   items: NewOrderItem[],
 ): Promise<{ order: OrderRow; items: OrderItemRow[] }> {
-  const lines = sql.join(
-    items.map(
-      (i) =>
-        sql`(${i.productId}::int, ${i.title}::text, ${i.unitPriceFen}::int, ${i.quantity}::int,
-             ${i.imageUrl ?? null}::text, ${i.spec ? JSON.stringify(i.spec) : null}::jsonb,
-             ${i.specLabel}::text)`,
-    ),
-    sql`, `,
+  const [row] = await preparedQuery<{ order: unknown; items: unknown[] }>(
+    db,
+    `insert_order_${items.length}`,
+    insertOrderText(items.length),
+    [
+      order.orderNo,
+      order.userId,
+      order.status,
+      order.totalFen,
+      order.apiVersion,
+      order.createdAt,
+      order.expiresAt,
+      order.idempotencyKey,
+      order.requestHash,
+      order.address ? JSON.stringify(order.address) : null,
+      order.deliveryMethod,
+      order.remark,
+      order.virtualGoods,
+      ...items.flatMap((i) => [
+        i.productId,
+        i.title,
+        i.unitPriceFen,
+        i.quantity,
+        i.imageUrl ?? null,
+        i.spec ? JSON.stringify(i.spec) : null,
+        i.specLabel ?? '',
+      ]),
+    ],
   )
-  const result = await db.execute(sql`
+  return {
+    order: fromRow(orders, row!.order),
+    items: row!.items.map((i) => fromRow(orderItems, i)),
+  }
+}
+
+/** insertOrder's statement for `lines` lines: $1–$13 the order, then 7 parameters a line. */
+function insertOrderText(lines: number): string {
+  const values = Array.from({ length: lines }, (_, l) => {
+    const p = (k: number) => `$${14 + l * 7 + k}`
+    return `(${p(0)}::int, ${p(1)}::text, ${p(2)}::int, ${p(3)}::int, ${p(4)}::text, ${p(5)}::jsonb, ${p(6)}::text)`
+  })
+  return `
     with o as (
       insert into orders (order_no, user_id, status, total_fen, api_version, created_at, expires_at,
                           idempotency_key, request_hash, address, delivery_method, remark,
                           virtual_goods)
-      values (${order.orderNo}, ${order.userId}, ${order.status}, ${order.totalFen},
-              ${order.apiVersion}, ${order.createdAt}, ${order.expiresAt},
-              ${order.idempotencyKey}, ${order.requestHash},
-              ${order.address ? JSON.stringify(order.address) : null}::jsonb,
-              ${order.deliveryMethod}, ${order.remark}, ${order.virtualGoods})
+      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)
       returning *
     ), i as (
       insert into order_items (order_no, product_id, title, unit_price_fen, quantity, image_url,
                                spec, spec_label)
       select o.order_no, l.* from o,
-        (values ${lines}) as l(product_id, title, unit_price_fen, quantity, image_url, spec,
-                               spec_label)
+        (values ${values.join(', ')}) as l(product_id, title, unit_price_fen, quantity, image_url,
+                                            spec, spec_label)
       returning *
     )
     select (select row_to_json(o) from o) as "order",
-           (select json_agg(i order by i.id) from i) as items`)
-  const [row] = (result as unknown as { rows: { order: unknown; items: unknown[] }[] }).rows
-  return {
-    order: fromRow(orders, row!.order),
-    items: row!.items.map((i) => fromRow(orderItems, i)),
-  }
+           (select json_agg(i order by i.id) from i) as items`
 }
 
 /** What creating an order writes (the rest are the columns' defaults). */
@@ -417,9 +440,11 @@ export async function countByStatus(db: Db): Promise<{ status: string; count: nu
  * taken before it waited for the lock, and miss the order a concurrent create just committed.
  */
 export async function countOpenOrders(db: Db, userId: number): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(orders)
-    .where(and(eq(orders.userId, userId), eq(orders.status, 'PENDING')))
+  const [row] = await preparedQuery<{ n: number }>(
+    db,
+    'count_open_orders',
+    "select count(*)::int as n from orders where user_id = $1 and status = 'PENDING'",
+    [userId],
+  )
   return row?.n ?? 0
 }

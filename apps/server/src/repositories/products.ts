@@ -1,5 +1,6 @@
-import { and, asc, eq, gte, sql } from 'drizzle-orm'
+import { asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { preparedQuery } from '../db/prepared'
 import { products } from '../db/schema'
 
 export type ProductRow = typeof products.$inferSelect
@@ -25,20 +26,30 @@ export async function reserveStock(
 ): Promise<
   Pick<ProductRow, 'title' | 'priceFen' | 'imageUrl' | 'specs' | 'isVirtual'> | undefined
 > {
-  const [row] = await db
-    .update(products)
-    .set({ stock: sql`${products.stock} - ${quantity}` })
-    .where(
-      and(eq(products.id, productId), eq(products.active, true), gte(products.stock, quantity)),
-    )
-    .returning({
-      title: products.title,
-      priceFen: products.priceFen,
-      imageUrl: products.imageUrl,
-      specs: products.specs,
-      isVirtual: products.isVirtual,
-    })
+  // Inside the order's transaction: a prepared statement on its connection (db/prepared.ts).
+  const [row] = await preparedQuery<{
+    title: string
+    price_fen: number
+    image_url: string | null
+    specs: ProductRow['specs']
+    is_virtual: boolean
+  }>(
+    db,
+    'reserve_stock',
+    `update products set stock = stock - $2
+      where id = $1 and active and stock >= $2
+      returning title, price_fen, image_url, specs, is_virtual`,
+    [productId, quantity],
+  )
   return row
+    ? {
+        title: row.title,
+        priceFen: row.price_fen,
+        imageUrl: row.image_url,
+        specs: row.specs,
+        isVirtual: row.is_virtual,
+      }
+    : undefined
 }
 
 /** Puts reserved stock back (an order closed). */

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { prepared } from '../db/prepared'
+import { prepared, preparedQuery } from '../db/prepared'
 import { users } from '../db/schema'
 
 /** Creates the user on first login, or records another login; returns the user's id. */
@@ -46,6 +46,11 @@ export async function findUserOpenid(db: Db, id: number): Promise<string | undef
  * count their open orders one after another); false when there is no such user.
  */
 export async function lockUser(db: Db, id: number): Promise<boolean> {
-  const rows = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).for('update')
+  const rows = await preparedQuery(
+    db,
+    'lock_user',
+    'select id from users where id = $1 for update',
+    [id],
+  )
   return rows.length === 1
 }

@@ -86,6 +86,11 @@ export const orders = pgTable(
     index('orders_pending_expires')
       .on(t.expiresAt)
       .where(sql`${t.status} = 'PENDING'`),
+    // A shopper's unpaid orders, counted on every create (ORDER_MAX_OPEN_PER_USER): without it the
+    // count read all of a regular shopper's orders through orders_user_created.
+    index('orders_user_pending')
+      .on(t.userId)
+      .where(sql`${t.status} = 'PENDING'`),
     index('orders_paid_virtual')
       .on(t.paidAt)
       .where(sql`${t.status} = 'PAID' and ${t.virtualGoods}`),

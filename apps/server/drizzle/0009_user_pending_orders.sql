@@ -1,0 +1,1 @@
+CREATE INDEX "orders_user_pending" ON "orders" USING btree ("user_id") WHERE "orders"."status" = 'PENDING';
