@@ -48,7 +48,7 @@ export function createLogger(
 }
 
 /** `value` with every SECRET_KEYS value censored; the original is never changed. */
-export function redactSecrets(value: unknown, depth: number): unknown {
+function redactSecrets(value: unknown, depth: number): unknown {
   if (depth >= REDACT_DEPTH || typeof value !== 'object' || value === null) return value
   if (value instanceof Error || value instanceof Date || Buffer.isBuffer(value)) return value
   if (Array.isArray(value)) {
@@ -70,11 +70,15 @@ export function redactSecrets(value: unknown, depth: number): unknown {
 
 const FLUSH_MS = 500
 
+/** The process's one stdout destination: every logger shares it (and its timer and exit hook). */
+let stdout: DestinationStream | undefined
+
 function bufferedStdout(): DestinationStream {
+  if (stdout) return stdout
   const out = pino.destination({ dest: 1, sync: true, minLength: 4096 })
   setInterval(() => out.flush(), FLUSH_MS).unref()
   process.on('exit', () => out.flushSync())
-  return out
+  return (stdout = out)
 }
 
 export type { Logger }

@@ -1,4 +1,3 @@
-import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import type { Db } from './client'
 
@@ -56,14 +55,13 @@ export async function preparedQuery<R>(
 
 /**
  * The driver's client under a drizzle handle: drizzle keeps it as `session.client` (a pg Pool or,
- * in a transaction, its PoolClient; PGlite or its Transaction). Not drizzle's public API, so it is
- * checked here, and every suite that creates an order or applies a payment goes through it.
+ * in a transaction, its PoolClient; PGlite or its Transaction, which answer `query(text, values)`).
+ * Not drizzle's public API, so it is checked here, and every suite that creates an order or
+ * applies a payment goes through it.
  */
 function sessionClient(db: Db): pg.Pool | pg.Client | PGliteQuery {
   const client = (db as unknown as { session?: { client?: unknown } }).session?.client
-  if (client instanceof pg.Pool || client instanceof pg.Client || client instanceof PGlite) {
-    return client
-  }
+  if (client instanceof pg.Pool || client instanceof pg.Client) return client
   if (typeof (client as PGliteQuery | undefined)?.query === 'function') return client as PGliteQuery
   throw new Error('preparedQuery: no driver client under this drizzle handle')
 }

@@ -53,13 +53,18 @@ export async function insertOrder(
   }
 }
 
+/** insertOrder's statements by number of lines, built once each. */
+const insertOrderTexts = new Map<number, string>()
+
 /** insertOrder's statement for `lines` lines: $1–$13 the order, then 7 parameters a line. */
 function insertOrderText(lines: number): string {
+  const built = insertOrderTexts.get(lines)
+  if (built) return built
   const values = Array.from({ length: lines }, (_, l) => {
     const p = (k: number) => `$${14 + l * 7 + k}`
     return `(${p(0)}::int, ${p(1)}::text, ${p(2)}::int, ${p(3)}::int, ${p(4)}::text, ${p(5)}::jsonb, ${p(6)}::text)`
   })
-  return `
+  const text = `
     with o as (
       insert into orders (order_no, user_id, status, total_fen, api_version, created_at, expires_at,
                           idempotency_key, request_hash, address, delivery_method, remark,
@@ -76,6 +81,8 @@ function insertOrderText(lines: number): string {
     )
     select (select row_to_json(o) from o) as "order",
            (select json_agg(i order by i.id) from i) as items`
+  insertOrderTexts.set(lines, text)
+  return text
 }
 
 /** What creating an order writes (the rest are the columns' defaults). */
