@@ -4,7 +4,7 @@ import {
   markEventsDelivered,
   markEventFailed,
   renewEventLease,
-  type OutboxRow,
+  type ClaimedEvent,
 } from '../repositories/events'
 import type { ServiceContext } from '../services/context'
 import { deliverToSinksOnce, fanOut } from './sinks'
@@ -56,9 +56,9 @@ export async function dispatchOnce(
   let failed = 0
   /** This batch's events the handler took, to mark delivered when the batch is done. */
   let done: { id: number; lease: Date; type: string }[] = []
-  const deliver = async (e: OutboxRow) => {
+  const deliver = async (e: ClaimedEvent) => {
     const now = ctx.clock().getTime()
-    let lease = e.leaseUntil!
+    let lease = e.leaseUntil
     // The batch's lease still covers this delivery (its handler is failed after timeoutMs): no
     // write needed — nobody else can claim the event before it expires. Only a delivery that
     // starts late in a slow batch takes its lease afresh (one UPDATE fewer per event otherwise).
@@ -103,7 +103,7 @@ export async function dispatchOnce(
       ctx,
       due.map((e) => e.id),
     )
-    const byOrder = new Map<string, OutboxRow[]>()
+    const byOrder = new Map<string, ClaimedEvent[]>()
     for (const e of due) byOrder.set(e.orderNo, [...(byOrder.get(e.orderNo) ?? []), e])
     await eachWithConcurrency([...byOrder.values()], CONCURRENCY, async (events) => {
       for (const e of events) await deliver(e)

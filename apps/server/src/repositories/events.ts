@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import type { OutboxEventType } from '@fen/shared'
 import type { Db } from '../db/client'
+import { preparedQuery } from '../db/prepared'
 import { notifications, outboxEvents } from '../db/schema'
 
 export type NotificationRow = typeof notifications.$inferSelect
@@ -73,37 +74,62 @@ export function listEvents(db: Db, orderNo: string): Promise<OutboxRow[]> {
     .orderBy(asc(outboxEvents.id))
 }
 
+/** A claimed event: what the dispatcher hands its handler, and the lease it holds it under. */
+export interface ClaimedEvent {
+  id: number
+  type: string
+  orderNo: string
+  payload: unknown
+  attempts: number
+  leaseUntil: Date
+}
+
 /**
  * Claims undelivered events that are due, for one dispatcher, for `leaseMs`, in ONE statement (its
  * own transaction): the inner SELECT locks the rows it picks (`FOR UPDATE SKIP LOCKED`, so other
- * instances pass over them) and the UPDATE takes their lease. Oldest first.
+ * instances pass over them) and the UPDATE takes their lease. Oldest first. A constant prepared
+ * statement returning only what delivery needs: built by drizzle's query builder and mapped column
+ * by column, the claim and the mark below cost the server ~60 µs of CPU per event.
  */
 export async function claimDueEvents(
   db: Db,
   now: Date,
   leaseMs: number,
   limit: number,
-): Promise<OutboxRow[]> {
-  const due = db
-    .select({ id: outboxEvents.id })
-    .from(outboxEvents)
-    .where(
-      and(
-        isNull(outboxEvents.deliveredAt),
-        lte(outboxEvents.nextAttemptAt, now),
-        or(isNull(outboxEvents.leaseUntil), lt(outboxEvents.leaseUntil, now)),
-      ),
-    )
-    .orderBy(asc(outboxEvents.id))
-    .limit(limit)
-    .for('update', { skipLocked: true })
-  const claimed = await db
-    .update(outboxEvents)
-    .set({ leaseUntil: new Date(now.getTime() + leaseMs) })
-    .where(inArray(outboxEvents.id, due))
-    .returning()
-  return claimed.sort((a, b) => a.id - b.id)
+): Promise<ClaimedEvent[]> {
+  const leaseUntil = new Date(now.getTime() + leaseMs)
+  const rows = await preparedQuery<{
+    id: string
+    type: string
+    order_no: string
+    payload: unknown
+    attempts: number
+  }>(db, 'claim_due_events', CLAIM_DUE_EVENTS, [now, leaseUntil, limit])
+  return rows
+    .map((r) => ({
+      id: Number(r.id),
+      type: r.type,
+      orderNo: r.order_no,
+      payload: r.payload,
+      attempts: r.attempts,
+      leaseUntil,
+    }))
+    .sort((a, b) => a.id - b.id)
 }
+
+/** $1 now, $2 the lease's end, $3 how many. */
+const CLAIM_DUE_EVENTS = `
+  update outbox_events set lease_until = $2
+  where id in (
+    select id from outbox_events
+    where delivered_at is null
+      and next_attempt_at <= $1
+      and (lease_until is null or lease_until < $1)
+    order by id
+    limit $3
+    for update skip locked
+  )
+  returning id, type, order_no, payload, attempts`
 
 /**
  * Takes a claimed event's lease afresh just before delivering it (the batch's lease was taken
@@ -146,12 +172,18 @@ export async function markEventsDelivered(
     else byLease.set(e.lease.getTime(), [e.id])
   }
   for (const [lease, ids] of byLease) {
-    await db
-      .update(outboxEvents)
-      .set({ deliveredAt: at, leaseUntil: null })
-      .where(and(inArray(outboxEvents.id, ids), eq(outboxEvents.leaseUntil, new Date(lease))))
+    await preparedQuery(db, 'mark_events_delivered', MARK_EVENTS_DELIVERED, [
+      at,
+      ids,
+      new Date(lease),
+    ])
   }
 }
+
+/** $1 delivered at, $2 the ids, $3 the lease they were delivered under. */
+const MARK_EVENTS_DELIVERED = `
+  update outbox_events set delivered_at = $1, lease_until = null
+  where id = any($2::bigint[]) and lease_until = $3`
 
 /** Schedules the next attempt of an event whose delivery failed, if we still hold its lease. */
 export async function markEventFailed(
