@@ -633,6 +633,15 @@ export interface RoundStats {
   otherCores: number
 }
 
+/** Waits until `done()` (polled every 50 ms); throws after `timeoutMs`. */
+async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`)
+    await sleep(50)
+  }
+}
+
 /**
  * Fires `amount` of `prepared` at `server` over `connections` and reads, around it, the CPU time of
  * the server process (its probe), of the database's backends (/proc), of the sandbox when
@@ -646,24 +655,36 @@ export async function serverRound(opts: {
   amount: number
   connections: number
   sandboxPid?: number
+  /**
+   * Work the requests leave behind (Fen's outbox events, delivered by its dispatcher after the
+   * answers): the round's CPU is read once `done()` says it is finished, and counts every process
+   * in `processes` — Fen's servers on one database, whose dispatchers deliver each other's events
+   * too — instead of `server` alone. Rates and latencies stay those of the requests.
+   */
+  aftermath?: { processes: RunningServer[]; done: () => Promise<boolean> }
 }): Promise<RoundStats> {
   const { db, admin, server } = opts
+  const counted = opts.aftermath?.processes ?? [server]
   const pids = await backendPids(admin, db.name)
   const db0 = cpuMsOf(pids)
   const sb0 = cpuMsOf(opts.sandboxPid ? [opts.sandboxPid] : [])
-  const s0 = await server.sample(true)
+  const s0 = await Promise.all(counted.map((s) => s.sample(s === server)))
   const m0 = machineBusyMs()
+  const w0 = performance.now()
   const r = await fire(server.url, opts.prepared, opts.amount, opts.connections)
+  if (opts.aftermath) await until(opts.aftermath.done, 120_000)
+  const wallMs = performance.now() - w0
   const busy = machineBusyMs() - m0
-  const s1 = await server.sample()
+  const s1 = await Promise.all(counted.map((s) => s.sample()))
   const sb1 = cpuMsOf(opts.sandboxPid ? [opts.sandboxPid] : [])
   const db1 = cpuMsOf([...new Set([...pids, ...(await backendPids(admin, db.name))])])
-  const serverMs = (s1.cpuMicros - s0.cpuMicros) / 1000
+  let serverMs = 0
+  for (let i = 0; i < counted.length; i++) serverMs += (s1[i]!.cpuMicros - s0[i]!.cpuMicros) / 1000
   const dbMs = cpuMsBetween(db0, db1)
   const sandboxMs = cpuMsBetween(sb0, sb1)
   const ours = serverMs + dbMs + sandboxMs + r.loadCpuMs
   return {
-    otherCores: (busy - ours) / (r.callSeconds * 1000),
+    otherCores: (busy - ours) / wallMs,
     rps: r.rps,
     p50: r.p50,
     p99: r.p99,
