@@ -634,7 +634,7 @@ export interface RoundStats {
 }
 
 /** Waits until `done()` (polled every 50 ms); throws after `timeoutMs`. */
-async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs
   while (!(await done())) {
     if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`)
