@@ -194,8 +194,9 @@ async function notifications(stack: Stack, floorNoFlush: Pool, noFlushUrl: strin
       prepaid: true,
     })
   }
-  // Vacuumed as well as analyzed: otherwise autovacuum takes the 77,000 fresh rows during the
-  // first rounds (PostgreSQL vacuums a table after enough inserts), one more process on 2 cores.
+  // Vacuumed as well as analyzed: otherwise autovacuum takes the tens of thousands of fresh rows
+  // during the first rounds (PostgreSQL vacuums a table after enough inserts), one more process
+  // on 2 cores.
   await db.pool.query('vacuum (analyze) orders, order_items')
   const seedSeconds = (performance.now() - t0) / 1000
 
