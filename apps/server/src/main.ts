@@ -122,8 +122,7 @@ const jobs = [
   ),
   // Every second when idle; 100 ms after a run that delivered something (see `every`).
   every('outbox', 1_000, () => dispatchOnce(services.ctx, fulfil), logger, {
-    busy: (r) => r.delivered + r.failed > 0,
-    busyIntervalMs: 100,
+    busy: { when: (r) => r.delivered + r.failed > 0, afterMs: 100 },
   }),
   every('shipping', 5_000, () => shipOnce(services.ctx, services.shipping), logger),
   ...(config.reconcile.enabled

@@ -16,7 +16,7 @@ afterEach(() => {
 })
 
 describe('every (the job runner)', () => {
-  it('runs again after busyIntervalMs while runs find work, and at the interval once idle', async () => {
+  it('runs again after busy.afterMs while runs find work, and at the interval once idle', async () => {
     const runs: number[] = []
     let work = 3
     const job = every(
@@ -27,7 +27,7 @@ describe('every (the job runner)', () => {
         return work-- > 0
       },
       quiet,
-      { busy: (found) => found, busyIntervalMs: 100 },
+      { busy: { when: (found) => found, afterMs: 100 } },
     )
     const start = Date.now()
     // The first run comes after the interval.

@@ -104,7 +104,11 @@ export async function dispatchOnce(
       due.map((e) => e.id),
     )
     const byOrder = new Map<string, ClaimedEvent[]>()
-    for (const e of due) byOrder.set(e.orderNo, [...(byOrder.get(e.orderNo) ?? []), e])
+    for (const e of due) {
+      const events = byOrder.get(e.orderNo)
+      if (events) events.push(e)
+      else byOrder.set(e.orderNo, [e])
+    }
     await eachWithConcurrency([...byOrder.values()], CONCURRENCY, async (events) => {
       for (const e of events) await deliver(e)
     })
