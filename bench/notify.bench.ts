@@ -71,7 +71,7 @@ import {
   seedOrders,
   serverRound,
   startServer,
-  until,
+  undeliveredEvents,
   withStack,
   type BenchDatabase,
   type Pool,
@@ -79,7 +79,7 @@ import {
   type RoundStats,
   type Stack,
 } from './stack'
-import { median, pct } from './util'
+import { median, pct, until } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 3000)
@@ -204,12 +204,7 @@ async function notifications(stack: Stack, floorNoFlush: Pool, noFlushUrl: strin
   // share this database's outbox): its CPU per notification includes that delivery.
   const fen = {
     processes: [started.server, started.serverNoFlush],
-    done: async () =>
-      (
-        await db.pool.query<{ n: number }>(
-          'select count(*)::int as n from outbox_events where delivered_at is null',
-        )
-      ).rows[0]!.n === 0,
+    done: async () => (await undeliveredEvents(db)) === 0,
   }
   // Warm-up: JIT and the pools of the servers; the floor pools' connections.
   let sample: PreparedRequest | undefined

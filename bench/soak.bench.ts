@@ -30,6 +30,7 @@ import {
   seedOrders,
   startSandboxCli,
   startServer,
+  undeliveredEvents,
   type ProbeSample,
   type RunningServer,
 } from './stack'
@@ -72,14 +73,6 @@ async function main(): Promise<void> {
       prepaid: true,
     })
     await db.pool.query('analyze orders')
-    const undelivered = async () =>
-      Number(
-        (
-          await db.pool.query<{ n: string }>(
-            'select count(*) as n from outbox_events where delivered_at is null',
-          )
-        ).rows[0]!.n,
-      )
 
     const rows: Row[] = [{ point: 'start', sent: 0, sample: await server.sample(), outbox: 0 }]
     let sent = 0
@@ -101,13 +94,18 @@ async function main(): Promise<void> {
         rps: r.rps,
         p99: r.p99,
         failed: r.errors + r.timeouts + r.non2xx,
-        outbox: await undelivered(),
+        outbox: await undeliveredEvents(db),
       })
     }
     const loadSeconds = (performance.now() - t0) / 1000
     await server.sample(true)
     await sleep(IDLE_MS)
-    rows.push({ point: 'end', sent, sample: await server.sample(), outbox: await undelivered() })
+    rows.push({
+      point: 'end',
+      sent,
+      sample: await server.sample(),
+      outbox: await undeliveredEvents(db),
+    })
 
     const paid = await db.pool.query<{ n: string }>(
       "select count(*) as n from orders where status = 'PAID'",

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { freePort, sleep, stopChild } from './util'
+import { freePort, sleep, stopChild, until } from './util'
 import { roundOrder } from './report'
 import { generateSandboxKeys, type SandboxKeys } from '@fen/sandbox'
 import { openDatabase, type Database } from '../apps/server/src/db/client'
@@ -109,6 +109,14 @@ export async function insertUser(db: BenchDatabase, openid: string): Promise<num
     .values({ openid, sessionKey: 'fen-bench-session-key' })
     .returning({ id: users.id })
   return row!.id
+}
+
+/** Outbox events not delivered yet (the server's dispatcher delivers them after the answers). */
+export async function undeliveredEvents(db: BenchDatabase): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(
+    'select count(*)::int as n from outbox_events where delivered_at is null',
+  )
+  return rows[0]!.n
 }
 
 /**
@@ -631,15 +639,6 @@ export interface RoundStats {
   loadCpuMs: number
   /** Cores' worth of CPU that other processes used during the round (other tests, PostgreSQL's own). */
   otherCores: number
-}
-
-/** Waits until `done()` (polled every 50 ms); throws after `timeoutMs`. */
-export async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!(await done())) {
-    if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`)
-    await sleep(50)
-  }
 }
 
 /**

@@ -16,6 +16,15 @@ export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Waits until `done()` (polled every 50 ms); throws after `timeoutMs`. */
+export async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`)
+    await sleep(50)
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = http.createServer().listen(0, '127.0.0.1', () => {
