@@ -41,6 +41,25 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The server's routers: one factory (case-sensitive matching) and a guard on each route, never in
+  // a router's use() — a capitalised path once reached a handler past its guard (issue #23).
+  {
+    files: ['apps/server/src/routes/**/*.ts'],
+    ignores: ['apps/server/src/routes/http.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Router']",
+          message: "Build routers with apiRouter() from './http' (case-sensitive paths).",
+        },
+        {
+          selector: "CallExpression[callee.property.name='use']",
+          message: 'Give a guard to each route (r.get(path, guard, handler)), not to use().',
+        },
+      ],
+    },
+  },
   // The mini-program's single-file components: Vue's essential rules (layout is Prettier's job),
   // with TypeScript parsing their <script setup lang="ts">.
   ...pluginVue.configs['flat/essential'],

@@ -24,6 +24,7 @@ import {
   type StartSandboxOptions,
 } from '@fen/sandbox'
 import { WechatPay, WechatPayV2 } from '@fen/wechatpay'
+import type Koa from 'koa'
 import pg from 'pg'
 import { inject } from 'vitest'
 import { createApp, createServices, limitServer, type AppDeps, type Services } from '../src/app'
@@ -81,6 +82,8 @@ export interface Harness {
   /** The PostgreSQL database's URL; undefined on PGlite. */
   databaseUrl: string | undefined
   services: Services
+  /** The Koa app the server runs (its routers are `app.middleware` entries with a `router`). */
+  app: Koa
   /** Events the outbox delivered (with the default handler). */
   delivered: OutboxDelivery[]
   /** The server's clock: real time plus whatever `advance` added (shared by a second instance). */
@@ -329,7 +332,8 @@ async function harnessIn(
   const services = createServices(deps)
   // As main.ts: certificate mode downloads the list at start.
   await services.certificates?.start()
-  handler = createApp(deps, services).callback()
+  const app = createApp(deps, services)
+  handler = app.callback()
   limitServer(server, config)
 
   const delivered: OutboxDelivery[] = []
@@ -371,6 +375,7 @@ async function harnessIn(
     database,
     databaseUrl,
     services,
+    app,
     delivered,
     now: () => new Date(Date.now() + clock.offsetMs),
     advance: (seconds) => {

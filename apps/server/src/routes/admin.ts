@@ -1,21 +1,21 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import { schemas } from '@fen/shared'
 import type { AdminService } from '../services/admin'
-import { idempotencyKey, parse, requireAdmin } from './http'
+import { apiRouter, idempotencyKey, parse, requireAdmin } from './http'
 
 export function adminRoutes(admin: AdminService, adminToken: string): Router {
-  const r = new Router({ prefix: '/api/admin' })
-  r.use(requireAdmin(adminToken))
+  const r = apiRouter('/api/admin')
+  const operator = requireAdmin(adminToken)
   const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
 
-  r.get('/orders', async (ctx) => {
+  r.get('/orders', operator, async (ctx) => {
     const { limit, cursor, ...filter } = parse(schemas.AdminOrdersQuery, ctx.query)
     ctx.body = await admin.orders(filter, { limit, cursor })
   })
-  r.get('/orders/:orderNo', async (ctx) => {
+  r.get('/orders/:orderNo', operator, async (ctx) => {
     ctx.body = await admin.order(orderNo(ctx.params.orderNo))
   })
-  r.post('/orders/:orderNo/refunds', async (ctx) => {
+  r.post('/orders/:orderNo/refunds', operator, async (ctx) => {
     const { amountFen, reason } = parse(schemas.AdminRefundRequest, ctx.request.body)
     ctx.body = await admin.refund(
       orderNo(ctx.params.orderNo),
@@ -25,25 +25,25 @@ export function adminRoutes(admin: AdminService, adminToken: string): Router {
     )
     ctx.status = 201
   })
-  r.post('/orders/:orderNo/ship', async (ctx) => {
+  r.post('/orders/:orderNo/ship', operator, async (ctx) => {
     const body = parse(schemas.ShipOrderRequest, ctx.request.body)
     ctx.body = await admin.ship(orderNo(ctx.params.orderNo), body)
   })
-  r.post('/orders/:orderNo/sync', async (ctx) => {
+  r.post('/orders/:orderNo/sync', operator, async (ctx) => {
     ctx.body = await admin.sync(orderNo(ctx.params.orderNo))
   })
-  r.get('/events', async (ctx) => {
+  r.get('/events', operator, async (ctx) => {
     const { orderNo, limit, cursor } = parse(schemas.AdminEventsQuery, ctx.query)
     ctx.body = await admin.events(orderNo, { limit, cursor })
   })
-  r.get('/refunds', async (ctx) => {
+  r.get('/refunds', operator, async (ctx) => {
     const { status, limit, cursor } = parse(schemas.AdminRefundsQuery, ctx.query)
     ctx.body = await admin.refundList(status, { limit, cursor })
   })
-  r.get('/summary', async (ctx) => {
+  r.get('/summary', operator, async (ctx) => {
     ctx.body = await admin.summary()
   })
-  r.post('/events/:id/redeliver', async (ctx) => {
+  r.post('/events/:id/redeliver', operator, async (ctx) => {
     ctx.body = await admin.redeliver(parse(schemas.EventId, ctx.params.id))
     ctx.status = 202
   })

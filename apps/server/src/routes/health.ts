@@ -1,11 +1,11 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import type { Database } from '../db/client'
 import type { Metrics } from '../metrics'
-import { requireAdmin } from './http'
+import { apiRouter, requireAdmin } from './http'
 
 /** `/healthz` and `/readyz` are open (load balancers); `/metrics` needs the admin token. */
 export function healthRoutes(database: Database, metrics: Metrics, adminToken: string): Router {
-  const r = new Router()
+  const r = apiRouter()
   r.get('/healthz', (ctx) => {
     ctx.body = { ok: true }
   })

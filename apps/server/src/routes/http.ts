@@ -1,8 +1,21 @@
 import { timingSafeEqual } from 'node:crypto'
+import Router from '@koa/router'
 import type { Context, Next } from 'koa'
 import type { z } from 'zod'
 import { AppError } from '../errors'
 import type { AuthService } from '../services/auth'
+
+/**
+ * A router for one area of the API, its paths matched case-sensitively: `/API/ADMIN/orders` is no
+ * route at all (404). Left to its defaults, @koa/router matches routes without regard to case but
+ * checks a router's `use()` layers case-sensitively, so a capitalised path reached a handler with
+ * the router's guard skipped (issue #23). Hence the second rule: a guard is given to each route
+ * (`r.get(path, admin, handler)`), never to `use()` — it is then part of whatever route a request
+ * matched, however the path was spelled. test/hostile/path-spellings.test.ts walks every route.
+ */
+export function apiRouter(prefix?: string): Router {
+  return new Router({ ...(prefix === undefined ? {} : { prefix }), sensitive: true })
+}
 
 /** Parses input with a shared schema; the first problem becomes a 400 INVALID_INPUT naming the field. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {

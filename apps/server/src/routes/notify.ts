@@ -1,9 +1,10 @@
-import Router, { type RouterContext } from '@koa/router'
+import type Router from '@koa/router'
+import type { RouterContext } from '@koa/router'
 import { v2NotificationReply, type NotificationReply } from '@fen/wechatpay'
 import { AppError } from '../errors'
 import { loggable, type Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
-import { rawBody } from './http'
+import { apiRouter, rawBody } from './http'
 
 /**
  * A notification is a few KiB; the limit stays the documented 1 MiB, and what all of them may
@@ -30,7 +31,7 @@ export function notifyRoutes(
   logger: Logger,
   limits: NotifyLimits,
 ): Router {
-  const r = new Router({ prefix: '/api/pay' })
+  const r = apiRouter('/api/pay')
   let reading = 0
   const send = (ctx: RouterContext, reply: NotificationReply) => {
     ctx.status = reply.status

@@ -1,13 +1,14 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import type { HomeResponse } from '@fen/shared'
 import type { Db } from '../db/client'
 import { listBanners, listCategories } from '../repositories/catalogue'
 import { listActiveProducts } from '../repositories/products'
 import { bannerView, categoryView, productView } from '../services/views'
+import { apiRouter } from './http'
 
 /** The catalogue, public (no login): the product list and the home page. */
 export function productRoutes(db: Db): Router {
-  const r = new Router()
+  const r = apiRouter()
   r.get('/api/products', async (ctx) => {
     ctx.body = (await listActiveProducts(db)).map(productView)
   })

@@ -1,8 +1,9 @@
-import Router, { type RouterContext } from '@koa/router'
+import type Router from '@koa/router'
+import type { RouterContext } from '@koa/router'
 import { AppError } from '../errors'
 import { loggable, type Logger } from '../logger'
 import type { PushReply, ShippingService } from '../services/shipping'
-import { rawBody } from './http'
+import { apiRouter, rawBody } from './http'
 
 /** A push is a few hundred bytes; encrypted, a little more. */
 const PUSH_BODY_LIMIT = 64 * 1024
@@ -18,7 +19,7 @@ export function pushRoutes(
   logger: Logger,
   bodyTimeoutMs: number,
 ): Router {
-  const r = new Router({ prefix: '/api/wechat' })
+  const r = apiRouter('/api/wechat')
   const send = (ctx: RouterContext, reply: PushReply) => {
     ctx.status = reply.status
     ctx.type = 'text/plain'

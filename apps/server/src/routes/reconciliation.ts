@@ -1,7 +1,7 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import { ReconciliationQuery, ReconciliationRunRequest } from '@fen/shared'
 import type { ReconciliationService } from '../services/reconciliation'
-import { parse, requireAdmin } from './http'
+import { apiRouter, parse, requireAdmin } from './http'
 
 /**
  * `GET /api/admin/reconciliation?date=YYYY-MM-DD`: a Beijing day's stored result (`not_run` when
@@ -12,13 +12,13 @@ export function reconciliationRoutes(
   reconciliation: ReconciliationService,
   adminToken: string,
 ): Router {
-  const r = new Router({ prefix: '/api/admin/reconciliation' })
-  r.use(requireAdmin(adminToken))
-  r.get('/', async (ctx) => {
+  const r = apiRouter('/api/admin/reconciliation')
+  const operator = requireAdmin(adminToken)
+  r.get('/', operator, async (ctx) => {
     const { date } = parse(ReconciliationQuery, ctx.query)
     ctx.body = await reconciliation.result(date)
   })
-  r.post('/', async (ctx) => {
+  r.post('/', operator, async (ctx) => {
     const { date } = parse(ReconciliationRunRequest, ctx.request.body)
     ctx.body = await reconciliation.run(date)
   })

@@ -1,16 +1,16 @@
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import { schemas } from '@fen/shared'
 import type { AuthService } from '../services/auth'
 import type { RefundRequestService } from '../services/refund-requests'
-import { idempotencyKey, parse, requireAdmin, requireUser } from './http'
+import { apiRouter, idempotencyKey, parse, requireAdmin, requireUser } from './http'
 
 /** 申请退款: the shopper's `/api/orders/:orderNo/refund-requests`. */
 export function refundRequestRoutes(requests: RefundRequestService, auth: AuthService): Router {
-  const r = new Router({ prefix: '/api/orders/:orderNo/refund-requests' })
-  r.use(requireUser(auth))
+  const r = apiRouter('/api/orders/:orderNo/refund-requests')
+  const shopper = requireUser(auth)
   const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
 
-  r.post('/', async (ctx) => {
+  r.post('/', shopper, async (ctx) => {
     const body = parse(schemas.CreateRefundRequest, ctx.request.body)
     ctx.body = await requests.create(
       ctx.state.shopper.id,
@@ -20,7 +20,7 @@ export function refundRequestRoutes(requests: RefundRequestService, auth: AuthSe
     )
     ctx.status = 201
   })
-  r.get('/', async (ctx) => {
+  r.get('/', shopper, async (ctx) => {
     ctx.body = await requests.ofOrder(ctx.state.shopper.id, orderNo(ctx.params.orderNo))
   })
   return r
@@ -31,18 +31,18 @@ export function adminRefundRequestRoutes(
   requests: RefundRequestService,
   adminToken: string,
 ): Router {
-  const r = new Router({ prefix: '/api/admin/refund-requests' })
-  r.use(requireAdmin(adminToken))
+  const r = apiRouter('/api/admin/refund-requests')
+  const operator = requireAdmin(adminToken)
   const id = (v: unknown) => parse(schemas.RefundRequestId, v)
 
-  r.get('/', async (ctx) => {
+  r.get('/', operator, async (ctx) => {
     const { status, limit, cursor } = parse(schemas.AdminRefundRequestsQuery, ctx.query)
     ctx.body = await requests.list(status, { limit, cursor })
   })
-  r.post('/:id/approve', async (ctx) => {
+  r.post('/:id/approve', operator, async (ctx) => {
     ctx.body = await requests.approve(id(ctx.params.id))
   })
-  r.post('/:id/reject', async (ctx) => {
+  r.post('/:id/reject', operator, async (ctx) => {
     const { reason } = parse(schemas.RejectRefundRequest, ctx.request.body)
     ctx.body = await requests.reject(id(ctx.params.id), reason)
   })

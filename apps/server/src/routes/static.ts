@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import Router from '@koa/router'
+import type Router from '@koa/router'
 import { contentTypeOf } from './content-types'
+import { apiRouter } from './http'
 
 /** The catalogue's pictures, in the repository (apps/server/static/products). */
 export const PRODUCT_IMAGES_DIR = fileURLToPath(new URL('../../static/products/', import.meta.url))
@@ -28,7 +29,7 @@ export function staticRoutes(dir: string = PRODUCT_IMAGES_DIR): Router {
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
     files.set(name, { body, type, etag })
   }
-  const r = new Router({ prefix: '/static/products' })
+  const r = apiRouter('/static/products')
   // GET answers HEAD as well.
   r.get('/:file', (ctx) => {
     const file = files.get(ctx.params.file ?? '')
