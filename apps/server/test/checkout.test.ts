@@ -94,6 +94,8 @@ describe('POST /api/orders with checkout details', () => {
         unitPriceFen: 2800,
         imageUrl: '/static/products/latte.svg',
         spec: { 温度: '冰', 杯型: '大杯' },
+        // In the product's order of specs, whatever order jsonb keeps the keys in.
+        specLabel: '冰/大杯',
       },
       {
         productId: 10,
@@ -102,6 +104,7 @@ describe('POST /api/orders with checkout details', () => {
         unitPriceFen: 1600,
         imageUrl: '/static/products/croissant.svg',
         spec: { 加热: '加热' },
+        specLabel: '加热',
       },
     ])
     // The same everywhere the order is read.

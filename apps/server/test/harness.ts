@@ -26,6 +26,8 @@ import {
 import { WechatPay, WechatPayV2 } from '@fen/wechatpay'
 import type Koa from 'koa'
 import pg from 'pg'
+import { ORDER_STATUS_FLOW } from '@fen/shared'
+import { sql } from 'drizzle-orm'
 import { inject } from 'vitest'
 import { createApp, createServices, limitServer, type AppDeps, type Services } from '../src/app'
 import { loadConfig, platformKeys, type Config } from '../src/config'
@@ -166,6 +168,7 @@ async function freshDatabase(): Promise<{
     const database = await openDatabase(dump ? { pgliteDump: dump } : {})
     // From the template, this finds every migration applied and does nothing.
     await database.migrate()
+    await guardStatusFlow(database)
     return { database, url: undefined, drop: () => database.close() }
   }
   const name = `fen_test_${randomBytes(6).toString('hex')}`
@@ -177,6 +180,7 @@ async function freshDatabase(): Promise<{
   own.pathname = `/${name}`
   const database = await openDatabase({ url: own.toString() })
   await database.migrate()
+  await guardStatusFlow(database)
   return {
     database,
     url: own.toString(),
@@ -188,6 +192,33 @@ async function freshDatabase(): Promise<{
       await c.end()
     },
   }
+}
+
+/**
+ * Every suite checks the order lifecycle's table: a trigger, built from ORDER_STATUS_FLOW
+ * (packages/shared/src/lifecycle.ts), refuses any change of an order's status the table does not
+ * allow, whichever code made it — the statement fails, and with it the test. Test databases only:
+ * production pays nothing for it.
+ */
+async function guardStatusFlow(database: Database): Promise<void> {
+  const allowed = Object.entries(ORDER_STATUS_FLOW).flatMap(([from, tos]) =>
+    tos.map((to) => `'${from}>${to}'`),
+  )
+  for (const statement of [
+    `create or replace function fen_test_status_flow() returns trigger language plpgsql as $$
+     begin
+       if new.status <> old.status
+          and not (old.status || '>' || new.status = any (array[${allowed.join(', ')}])) then
+         raise exception 'order % went % -> %, which ORDER_STATUS_FLOW does not allow',
+           new.order_no, old.status, new.status;
+       end if;
+       return new;
+     end $$`,
+    'drop trigger if exists fen_test_status_flow on orders',
+    `create trigger fen_test_status_flow before update of status on orders
+       for each row execute function fen_test_status_flow()`,
+  ])
+    await database.db.execute(sql.raw(statement))
 }
 
 /** What a second instance shares with the harness it was started from. */

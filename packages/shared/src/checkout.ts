@@ -12,20 +12,30 @@ const MOBILE = /^1[3-9]\d{9}$/
 /** A landline: area code 0xx or 0xxx, a 7–8 digit number, an optional extension (`010-12345678-123`). */
 const LANDLINE = /^0\d{2,3}-?\d{7,8}(-\d{1,6})?$/
 
+/** How long each field of an address may be: the schema below and the checkout form both use these. */
+export const ADDRESS_LIMITS = {
+  name: 20,
+  phone: 20,
+  province: 20,
+  city: 20,
+  district: 20,
+  detail: 120,
+} as const
+
 /**
  * A delivery address, as `wx.chooseAddress` gives it (userName → name, telNumber → phone,
  * provinceName/cityName/countyName → province/city/district, detailInfo → detail).
  */
 export const Address = z.object({
-  name: storable(20),
+  name: storable(ADDRESS_LIMITS.name),
   phone: z
     .string()
     .trim()
     .refine((p) => MOBILE.test(p) || LANDLINE.test(p), '请填写正确的手机号或固定电话'),
-  province: storable(20),
-  city: storable(20),
-  district: storable(20),
-  detail: storable(120),
+  province: storable(ADDRESS_LIMITS.province),
+  city: storable(ADDRESS_LIMITS.city),
+  district: storable(ADDRESS_LIMITS.district),
+  detail: storable(ADDRESS_LIMITS.detail),
   postalCode: z
     .string()
     .regex(/^\d{6}$/, '邮政编码为 6 位数字')

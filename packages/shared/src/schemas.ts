@@ -7,6 +7,7 @@ import {
   REFUND_STATUSES,
 } from './enums'
 import { BeijingDate } from './reconciliation'
+import { FULFILMENT_STAGES, OPERATOR_ACTIONS, SHOPPER_ACTIONS } from './lifecycle'
 import { fen, isoTime, ProductId, text } from './fields'
 
 import { Address, DeliveryMethod, LineSpec, Remark, TimelineEntry } from './checkout'
@@ -83,6 +84,8 @@ export const OrderItem = z.object({
   imageUrl: z.string().optional(),
   /** The spec of this line, every one of the product's specs chosen (defaults filled in). */
   spec: z.record(z.string(), z.string()).optional(),
+  /** The spec as the shop shows it, in the product's order of specs (`冰/大杯`); see `specLabel`. */
+  specLabel: z.string().optional(),
 })
 
 /**
@@ -120,6 +123,17 @@ export const Order = z.object({
   timeline: z.array(TimelineEntry),
   /** The shopper's refund requests, newest first; absent when there are none. */
   refundRequests: z.array(RefundRequestView).optional(),
+  /** How it was paid (or is being paid); absent before a prepay. */
+  channel: z.enum(PAY_CHANNELS).optional(),
+  /**
+   * What the shopper may do now (packages/shared/src/lifecycle.ts decides; the shop shows exactly
+   * these): `pay`, `cancel`, `confirm_receipt`, `request_refund`.
+   */
+  actions: z.array(z.enum(SHOPPER_ACTIONS)),
+  /** What is left to refund: the total less refunds that went through or are under way. */
+  refundableFen: fen,
+  /** Where the goods stand, apart from the money: unpaid, to_ship, shipped, received, none. */
+  fulfilment: z.enum(FULFILMENT_STAGES),
 })
 export const OrderList = z.array(Order)
 
@@ -258,7 +272,8 @@ export const OutboxEvent = z.object({
 
 export const AdminOrder = Order.extend({
   userId: z.number().int(),
-  channel: z.enum(PAY_CHANNELS).optional(),
+  /** What an operator may do now: `ship`, `refund` (the console shows exactly these). */
+  actions: z.array(z.enum(OPERATOR_ACTIONS)),
   transactionId: z.string().optional(),
   apiVersion: z.enum(['v3', 'v2']),
 })

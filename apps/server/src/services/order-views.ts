@@ -4,7 +4,8 @@ import { deliveriesOf } from '../repositories/deliveries'
 import { itemsOf, type OrderRow } from '../repositories/orders'
 import { refundRequestsOfOrders } from '../repositories/refund-requests'
 import { refundsOfOrders } from '../repositories/refunds'
-import { adminOrderView, orderView, type OrderHistory } from './views'
+import type { OrderHistory } from '../domain/facts'
+import { adminOrderView, orderView } from './views'
 
 /**
  * Orders as the API shows them: the rows with their lines, delivery, refunds and refund requests

@@ -2,6 +2,7 @@ import { createHash, randomInt } from 'node:crypto'
 import { loggable } from '../logger'
 import {
   describeItems,
+  formatSpec,
   type CreateOrderRequest,
   type Order,
   type PayChannel,
@@ -116,7 +117,7 @@ export class OrderService {
             }
             // A bad spec throws here, inside the transaction: the stock taken so far goes back.
             const spec = chosenSpec(reserved, line.spec)
-            const specLabel = spec ? Object.values(spec).join('/') : ''
+            const specLabel = formatSpec(spec, reserved.specs ?? undefined)
             if (seen.has(`${line.productId}|${specLabel}`)) {
               throw new AppError('INVALID_INPUT', `「${reserved.title}」同一规格请合并为一行`)
             }

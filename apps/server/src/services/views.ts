@@ -11,6 +11,8 @@ import type {
   RefundRequestView,
   TimelineEntry,
 } from '@fen/shared'
+import { fulfilmentStage, operatorActions, refundableFen, shopperActions } from '@fen/shared'
+import { orderFacts, type OrderHistory } from '../domain/facts'
 import type { BannerRow, CategoryRow } from '../repositories/catalogue'
 import type { DeliveryRow } from '../repositories/deliveries'
 import type { OrderItemRow, OrderRow } from '../repositories/orders'
@@ -20,17 +22,10 @@ import type { ProductRow } from '../repositories/products'
 import type { RefundRequestRow } from '../repositories/refund-requests'
 import type { RefundRow } from '../repositories/refunds'
 
-/** What an order's view is built from besides its row and lines (see services/order-views.ts). */
-export interface OrderHistory {
-  delivery?: DeliveryRow | undefined
-  refunds?: RefundRow[]
-  /** Newest first. */
-  refundRequests?: RefundRequestRow[]
-}
-
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
 export function orderView(o: OrderRow, items: OrderItemRow[], history: OrderHistory = {}): Order {
   const { delivery } = history
+  const facts = orderFacts(o, history)
   return {
     orderNo: o.orderNo,
     status: o.status as Order['status'],
@@ -43,6 +38,7 @@ export function orderView(o: OrderRow, items: OrderItemRow[], history: OrderHist
       unitPriceFen: i.unitPriceFen,
       ...(i.imageUrl ? { imageUrl: i.imageUrl } : {}),
       ...(i.spec ? { spec: i.spec } : {}),
+      ...(i.specLabel ? { specLabel: i.specLabel } : {}),
     })),
     createdAt: o.createdAt.toISOString(),
     expiresAt: o.expiresAt.toISOString(),
@@ -57,6 +53,10 @@ export function orderView(o: OrderRow, items: OrderItemRow[], history: OrderHist
     ...(history.refundRequests?.length
       ? { refundRequests: history.refundRequests.map(refundRequestView) }
       : {}),
+    ...(o.channel ? { channel: o.channel as PayChannel } : {}),
+    actions: shopperActions(facts),
+    refundableFen: refundableFen(facts.totalFen, facts.refunds),
+    fulfilment: fulfilmentStage(facts),
   }
 }
 
@@ -146,8 +146,8 @@ export function adminOrderView(
   return {
     ...orderView(o, items, history),
     userId: o.userId,
+    actions: operatorActions(orderFacts(o, history)),
     apiVersion: o.apiVersion as 'v3' | 'v2',
-    ...(o.channel ? { channel: o.channel as PayChannel } : {}),
     ...(o.transactionId ? { transactionId: o.transactionId } : {}),
   }
 }
