@@ -1,3 +1,4 @@
+import type { EventPayload } from '@fen/shared'
 import type { Db } from '../db/client'
 import { preparedQuery } from '../db/prepared'
 
@@ -63,6 +64,18 @@ export async function applyNotifiedPayment(
 }
 
 /**
+ * `order.paid`'s payload as columns of the paid order's row (the `paid` CTE returns them). Typed by
+ * the event contract: a payload field without a column here fails to compile, so this path and
+ * the domain's `orderPaidPayload` (domain/orders.ts) write the same event.
+ */
+const ORDER_PAID_COLUMNS = {
+  orderNo: 'order_no',
+  userId: 'user_id',
+  totalFen: 'total_fen',
+  transactionId: 'transaction_id',
+} as const satisfies Record<keyof EventPayload<'order.paid'>, string>
+
+/**
  * $1 notification id, $2 order_no, $3 transaction id, $4 total_fen, $5 payer openid, $6 paid at,
  * $7 api ('v3' | 'v2'), $8 event type, $9 the app clock's now. Constant text: a prepared statement.
  */
@@ -78,7 +91,7 @@ const APPLY_NOTIFIED_PAYMENT = `
       and ($7::text = 'v3' or api_version = 'v2')
       and not exists (select 1 from prior)
       and not exists (select 1 from payments where transaction_id = $3)
-    returning order_no, user_id, total_fen
+    returning order_no, user_id, total_fen, transaction_id
   ), payment as (
     insert into payments (transaction_id, order_no, amount_fen, payer_openid, paid_at, source)
     select $3, order_no, total_fen, $5, $6, 'notify' from paid
@@ -86,11 +99,12 @@ const APPLY_NOTIFIED_PAYMENT = `
     insert into notifications (id, event_type, order_no, outcome)
     select $1, $8, order_no, 'applied' from paid
   ), event as (
-    -- the order.paid payload PaymentService's transaction writes too
+    -- the order.paid payload the domain's pay() writes too
     insert into outbox_events (type, order_no, dedupe_key, payload, created_at, next_attempt_at)
     select 'order.paid', order_no, order_no,
-      jsonb_build_object('orderNo', order_no, 'userId', user_id, 'totalFen', total_fen,
-        'transactionId', $3::text),
+      jsonb_build_object(${Object.entries(ORDER_PAID_COLUMNS)
+        .map(([field, column]) => `'${field}', ${column}`)
+        .join(', ')}),
       $9, $9
     from paid
     on conflict do nothing

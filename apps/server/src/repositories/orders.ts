@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { OPEN_REFUND_STATUSES, ORDER_TRANSITIONS } from '@fen/shared'
 import type { Db } from '../db/client'
 import { prepared, preparedQuery } from '../db/prepared'
 import { fromRow } from '../db/rows'
@@ -198,7 +199,7 @@ export async function markPaid(
   const [row] = await db
     .update(orders)
     .set({ status: 'PAID', transactionId: p.transactionId, paidAt: p.paidAt })
-    .where(and(eq(orders.orderNo, orderNo), eq(orders.status, 'PENDING')))
+    .where(and(eq(orders.orderNo, orderNo), inArray(orders.status, ORDER_TRANSITIONS.pay.from)))
     .returning()
   return row
 }
@@ -213,7 +214,11 @@ export async function markPaidAfterClose(
     .update(orders)
     .set({ status: 'REFUNDING', transactionId: p.transactionId, paidAt: p.paidAt })
     .where(
-      and(eq(orders.orderNo, orderNo), eq(orders.status, 'CLOSED'), isNull(orders.transactionId)),
+      and(
+        eq(orders.orderNo, orderNo),
+        inArray(orders.status, ORDER_TRANSITIONS.payAfterClose.from),
+        isNull(orders.transactionId),
+      ),
     )
     .returning()
   return row
@@ -236,7 +241,7 @@ export async function markClosed(
     .where(
       and(
         eq(orders.orderNo, orderNo),
-        eq(orders.status, 'PENDING'),
+        inArray(orders.status, ORDER_TRANSITIONS.close.from),
         unprepaidOnly ? isNull(orders.channel) : undefined,
       ),
     )
@@ -349,12 +354,12 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
     from (
       select
         coalesce(sum(amount_fen) filter (where status = 'SUCCESS'), 0) as done,
-        coalesce(sum(amount_fen) filter (where status in ('SUBMITTING', 'PROCESSING', 'ABNORMAL')), 0) as open
+        coalesce(sum(amount_fen) filter (where status in ${OPEN_REFUND_STATUSES}), 0) as open
       -- A second payment's refund gives back that payment, not the order's money.
       from refunds where order_no = ${orderNo} and payment_transaction_id is null
     ) s
     where o.order_no = ${orderNo}
-      and o.status in ('PAID', 'SHIPPED', 'COMPLETED', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED')`)
+      and o.status in ${ORDER_TRANSITIONS.settleRefunds.from}`)
 }
 
 /** PAID → SHIPPED, once. Undefined when the order was not PAID (refunding, refunded, shipped). */
@@ -388,7 +393,7 @@ export async function markCompleted(
       and(
         eq(orders.orderNo, orderNo),
         isNull(orders.completedAt),
-        inArray(orders.status, ['SHIPPED', 'REFUNDING', 'PARTIALLY_REFUNDED', 'REFUNDED']),
+        inArray(orders.status, ORDER_TRANSITIONS.complete.from),
         sql`exists (select 1 from deliveries d where d.order_no = ${orders.orderNo})`,
       ),
     )

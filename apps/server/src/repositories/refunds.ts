@@ -1,11 +1,9 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { OPEN_REFUND_STATUSES } from '@fen/shared'
 import type { Db } from '../db/client'
 import { refunds } from '../db/schema'
 
 export type RefundRow = typeof refunds.$inferSelect
-
-/** Statuses in which a refund still holds money back from being refunded again. */
-export const OPEN_REFUND_STATUSES = ['SUBMITTING', 'PROCESSING', 'ABNORMAL'] as const
 
 export async function insertRefund(db: Db, r: typeof refunds.$inferInsert): Promise<RefundRow> {
   const [row] = await db.insert(refunds).values(r).returning()

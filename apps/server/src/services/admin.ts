@@ -1,5 +1,6 @@
 import {
   ORDER_STATUSES,
+  isRefundOpen,
   type AdminOrder,
   type AdminOrderDetail,
   type AdminOrderPage,
@@ -23,7 +24,7 @@ import {
 import { findEvent, listEvents, notificationsOf, outboxBacklog } from '../repositories/events'
 import { deliveriesOfEvents, requeueWebhooks } from '../repositories/outbox-deliveries'
 import { countByStatus, findOrder, paymentsOf } from '../repositories/orders'
-import { OPEN_REFUND_STATUSES, refundsOf } from '../repositories/refunds'
+import { refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
 import {
   decodeIdCursor,
@@ -190,8 +191,7 @@ export class AdminService {
     try {
       await this.payments.sync(orderNo)
       for (const r of await refundsOf(this.ctx.db, orderNo)) {
-        if ((OPEN_REFUND_STATUSES as readonly string[]).includes(r.status))
-          await this.refunds.sync(r.outRefundNo)
+        if (isRefundOpen(r.status as RefundStatus)) await this.refunds.sync(r.outRefundNo)
       }
     } catch (e) {
       throw wechatFailure(e)

@@ -16,27 +16,19 @@ import {
 import { createHash } from 'node:crypto'
 import type { Db } from '../db/client'
 import { loggable } from '../logger'
-import {
-  enqueueEvent,
-  setNotificationOutcome,
-  storeNotification,
-  type Outcome,
-} from '../repositories/events'
+import { close, pay, payAfterClose } from '../domain/orders'
+import { setNotificationOutcome, storeNotification, type Outcome } from '../repositories/events'
 import {
   findOrder,
   findPayment,
-  itemsOf,
   lockOrder,
-  markClosed,
   markPaid,
-  markPaidAfterClose,
   recordPayment,
   touchSynced,
   type OrderRow,
 } from '../repositories/orders'
 import { applyNotifiedPayment } from '../repositories/notified-payments'
 import { findSecondPaymentRefund } from '../repositories/refunds'
-import { releaseStock } from '../repositories/products'
 import { orderStateOf, wechatTime, type WechatOrderState } from '../wechat/gateway'
 import {
   NotificationEnvelopeShape,
@@ -373,33 +365,20 @@ export class PaymentService {
       source: report.source,
     })
     if (order.status === 'PENDING') {
-      const paid = await markPaid(tx, order.orderNo, payment)
-      if (!paid) return { outcome: 'duplicate' as const }
       if (report.state === 'REFUND') {
         // Paid and already refunded at WeChat (by hand, in 商户平台) before we saw the payment:
-        // recorded, never fulfilled, and left to a person.
+        // recorded as paid, never fulfilled (no order.paid), and left to a person.
+        if (!(await markPaid(tx, order.orderNo, payment))) return { outcome: 'duplicate' as const }
         return reject(
           'paid and already refunded at WeChat before we saw the payment: not fulfilled',
         )
       }
-      // The same payload as applyNotifiedPayment's one-statement path writes: keep them alike.
-      await enqueueEvent(tx, {
-        type: 'order.paid',
-        at: this.ctx.clock(),
-        orderNo: order.orderNo,
-        dedupeKey: order.orderNo,
-        payload: {
-          orderNo: order.orderNo,
-          userId: order.userId,
-          totalFen: order.totalFen,
-          transactionId: report.transactionId,
-        },
-      })
-      return { outcome: 'applied' as const }
+      const paid = await pay(tx, order.orderNo, payment, this.ctx.clock())
+      return { outcome: paid ? ('applied' as const) : ('duplicate' as const) }
     }
     if (order.status === 'CLOSED' && !order.transactionId) {
       // Paid after we closed it (the user's payment was in flight): keep nothing, refund it all.
-      const late = await markPaidAfterClose(tx, order.orderNo, payment)
+      const late = await payAfterClose(tx, order.orderNo, payment)
       if (!late) return { outcome: 'duplicate' as const }
       const refund = await this.refunds.createAutomatic(tx, late)
       return { outcome: 'applied' as const, refund, why: 'paid after the order closed' }
@@ -513,25 +492,8 @@ export class PaymentService {
     reason: string,
     opts: { unprepaidOnly?: boolean } = {},
   ): Promise<boolean> {
-    return db.transaction(async (tx) => {
-      const closed = await markClosed(
-        tx,
-        orderNo,
-        reason,
-        this.ctx.clock(),
-        opts.unprepaidOnly ?? false,
-      )
-      if (!closed) return false
-      const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
-      await releaseStock(tx, lines)
-      await enqueueEvent(tx, {
-        type: 'order.closed',
-        at: this.ctx.clock(),
-        orderNo,
-        dedupeKey: orderNo,
-        payload: { orderNo, userId: closed.userId, reason },
-      })
-      return true
-    })
+    return db.transaction(
+      async (tx) => (await close(tx, orderNo, reason, this.ctx.clock(), opts)) !== undefined,
+    )
   }
 }

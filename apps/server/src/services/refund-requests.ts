@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import {
   formatFen,
+  refundableFen,
   type CreateRefundRequest,
+  type RefundFacts,
   type RefundRequestStatus,
   type RefundRequestView,
 } from '@fen/shared'
@@ -19,7 +21,7 @@ import {
 } from '../repositories/refund-requests'
 import { refundsOf } from '../repositories/refunds'
 import type { ServiceContext } from './context'
-import { refundableFen, type RefundService } from './refunds'
+import type { RefundService } from './refunds'
 import { decodeTimeCursor, encodeTimeCursor, toPage } from './cursor'
 import { refundRequestView } from './views'
 import { wechatFailure } from './wechat-errors'
@@ -78,7 +80,8 @@ export class RefundRequestService {
             : '订单已退款或正在退款，不能再申请',
         )
       }
-      const refundable = refundableFen(order, await refundsOf(tx, orderNo))
+      const refunds = (await refundsOf(tx, orderNo)) as RefundFacts[]
+      const refundable = refundableFen(order.totalFen, refunds)
       const amountFen = req.amountFen ?? refundable
       if (refundable <= 0 || amountFen > refundable) {
         throw new AppError(

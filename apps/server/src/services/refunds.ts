@@ -1,17 +1,19 @@
-import { formatFen, type Refund } from '@fen/shared'
+import {
+  formatFen,
+  isMoneyIn,
+  refundableFen,
+  type OrderStatus,
+  type Refund,
+  type RefundFacts,
+} from '@fen/shared'
 import { loggable } from '../logger'
 import { ApiError } from '@fen/wechatpay'
 import type { Db } from '../db/client'
 import { AppError } from '../errors'
+import { refundSucceeded, settleRefunds } from '../domain/orders'
+import { setNotificationOutcome, storeNotification, type Outcome } from '../repositories/events'
+import { findOrder, lockOrder, type OrderRow } from '../repositories/orders'
 import {
-  enqueueEvent,
-  setNotificationOutcome,
-  storeNotification,
-  type Outcome,
-} from '../repositories/events'
-import { findOrder, lockOrder, recomputeRefundState, type OrderRow } from '../repositories/orders'
-import {
-  OPEN_REFUND_STATUSES,
   findRefund,
   insertRefund,
   lockRefund,
@@ -37,24 +39,6 @@ export interface RefundResult {
   /** The order's total as WeChat knows it. */
   totalFen?: number
   successTime: Date | undefined
-}
-
-/** Paid orders, shipped and completed ones too (after-sales refunds: see recomputeRefundState). */
-const REFUNDABLE = ['PAID', 'SHIPPED', 'COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDING', 'REFUNDED']
-
-/**
- * What is left to refund of the order: its total less the refunds that went through or are still
- * open. A second payment's refund gives back that payment, not the order's money: not counted.
- */
-export function refundableFen(order: OrderRow, refunds: RefundRow[]): number {
-  const held = refunds
-    .filter(
-      (r) =>
-        r.paymentTransactionId === null &&
-        (r.status === 'SUCCESS' || (OPEN_REFUND_STATUSES as readonly string[]).includes(r.status)),
-    )
-    .reduce((sum, r) => sum + r.amountFen, 0)
-  return order.totalFen - held
 }
 
 /**
@@ -107,7 +91,7 @@ export class RefundService {
         return same
       }
     }
-    if (!REFUNDABLE.includes(order.status))
+    if (!isMoneyIn(order.status as OrderStatus))
       throw new AppError('REFUND_NOT_ALLOWED', '订单未支付，不能退款')
     // A refund row is written, then submitted outside the transaction. One still SUBMITTING
     // with a failure recorded is retried under its own number (WeChat refunds it once) by the
@@ -121,7 +105,7 @@ export class RefundService {
     if (manual.some((r) => r.lastError === null)) {
       throw new AppError('REFUND_IN_PROGRESS', '该订单的另一笔退款正在提交，请稍后刷新再试')
     }
-    const refundable = refundableFen(order, all)
+    const refundable = refundableFen(order.totalFen, all as RefundFacts[])
     if (amountFen > refundable) {
       throw new AppError(
         'REFUND_NOT_ALLOWED',
@@ -137,7 +121,7 @@ export class RefundService {
       idempotencyKey: idempotencyKey ?? null,
       createdAt: this.ctx.clock(),
     })
-    await recomputeRefundState(tx, orderNo)
+    await settleRefunds(tx, orderNo)
     return row
   }
 
@@ -224,7 +208,7 @@ export class RefundService {
           { status: 'FAILED', lastError: `${e.code}: ${e.message}` },
           ['SUBMITTING'],
         )
-        if (failed) await recomputeRefundState(tx, order.orderNo)
+        if (failed) await settleRefunds(tx, order.orderNo)
       })
       this.ctx.logger.error({ outRefundNo, code: e.code }, 'ALERT: WeChat refused a refund')
     }
@@ -305,23 +289,8 @@ export class RefundService {
         settledAt: final ? (result.successTime ?? now) : null,
       })
       if (!updated) return 'duplicate'
-      await recomputeRefundState(tx, refund.orderNo)
-      // A second payment's refund changes nothing of the order: no `order.refunded`, which the
-      // shop's systems read as the order's money going back.
-      if (result.status === 'SUCCESS' && !refund.paymentTransactionId) {
-        await enqueueEvent(tx, {
-          type: 'order.refunded',
-          at: this.ctx.clock(),
-          orderNo: refund.orderNo,
-          dedupeKey: refund.outRefundNo,
-          payload: {
-            orderNo: refund.orderNo,
-            outRefundNo: refund.outRefundNo,
-            amountFen: refund.amountFen,
-            automatic: refund.automatic,
-          },
-        })
-      }
+      await settleRefunds(tx, refund.orderNo)
+      if (result.status === 'SUCCESS') await refundSucceeded(tx, refund, this.ctx.clock())
       if (result.status === 'ABNORMAL' || result.status === 'CLOSED') {
         this.ctx.logger.error(
           { outRefundNo: refund.outRefundNo, status: result.status, automatic: refund.automatic },
