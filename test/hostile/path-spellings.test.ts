@@ -16,7 +16,6 @@
  * never answers 5xx to any spelling.
  */
 import { request as httpRequest, Agent } from 'node:http'
-import type Router from '@koa/router'
 import type { AdminOrderDetail, Order } from '@fen/shared'
 import { ADMIN_TOKEN, startHarness, type Harness } from '@fen/server/test/harness'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -91,7 +90,9 @@ function registeredRoutes(): Route[] {
   }
   const routes: Route[] = []
   for (const mw of h.app.middleware) {
-    const router = (mw as { router?: Router }).router
+    // @koa/router hangs the router on the middleware its routes() returns.
+    const router = (mw as { router?: { stack: { methods: string[]; path: string | RegExp }[] } })
+      .router
     if (!router) continue
     for (const layer of router.stack) {
       // Route layers have methods; a router's `use()` layers have none.
@@ -99,7 +100,7 @@ function registeredRoutes(): Route[] {
       for (const method of layer.methods) {
         if (method === 'HEAD') continue
         const pattern = layer.path
-        const path = pattern.replace(/:(\w+)/g, (_, name: string) => valueOf(pattern, name))
+        const path = pattern.replace(/:(\w+)/g, (_: string, name: string) => valueOf(pattern, name))
         const key = `${method} ${pattern}`
         const guard = OPEN.has(key)
           ? undefined
