@@ -9,7 +9,7 @@ import type {
   PayResponse,
   Product,
 } from '@fen/shared'
-import { ERROR_CODES } from '@fen/shared'
+import { ERROR_CODES, fulfilmentStage, shopperActions, type OrderFacts } from '@fen/shared'
 import type { RequestAnswer, RequestCall } from './taro-mock'
 
 export const TOKEN_KEY = 'fen.token'
@@ -34,13 +34,37 @@ export function order(overrides: Partial<Order> = {}): Order {
     expiresAt: '2026-11-22T08:30:00.000Z',
     deliveryMethod: 'pickup',
     timeline: [{ kind: 'created', at: '2026-11-22T08:00:00.000Z' }],
+    actions: ['pay', 'cancel'],
+    refundableFen: 0,
+    fulfilment: 'unpaid',
     ...overrides,
+  }
+}
+
+/** What the server's rules say of an order in `status` with nothing refunded (as its views do). */
+function decided(status: OrderStatus): Pick<Order, 'actions' | 'refundableFen' | 'fulfilment'> {
+  const facts: OrderFacts = {
+    status,
+    totalFen: 7480,
+    deliveryMethod: 'pickup',
+    shipped: status === 'SHIPPED' || status === 'COMPLETED',
+    received: status === 'COMPLETED',
+    paidAfterClose: false,
+    refunds: [],
+    refundRequestPending: false,
+  }
+  const paid = !['PENDING', 'CLOSED'].includes(status)
+  return {
+    actions: shopperActions(facts),
+    refundableFen: paid ? 7480 : 0,
+    fulfilment: fulfilmentStage(facts),
   }
 }
 
 export function withStatus(status: OrderStatus, overrides: Partial<Order> = {}): Order {
   return order({
     status,
+    ...decided(status),
     ...(status === 'PAID' ? { paidAt: '2026-11-22T08:01:00.000Z' } : {}),
     ...(status === 'CLOSED' ? { closedAt: '2026-11-22T08:30:00.000Z' } : {}),
     ...overrides,
