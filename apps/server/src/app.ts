@@ -30,6 +30,7 @@ import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
 import { OrderService } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
+import { DeliveryCompanies } from './services/delivery-companies'
 import { ReconciliationService } from './services/reconciliation'
 import { RefundRequestService } from './services/refund-requests'
 import { RefundService } from './services/refunds'
@@ -61,6 +62,8 @@ export interface Services {
   refunds: RefundService
   refundRequests: RefundRequestService
   shipping: ShippingService
+  /** WeChat's carriers (get_delivery_list), kept for a day. */
+  deliveryCompanies: DeliveryCompanies
   admin: AdminService
   reconciliation: ReconciliationService
   /** Keeps the platform certificates fresh; undefined in public-key mode. */
@@ -98,6 +101,7 @@ export function createServices(deps: AppDeps): Services {
     refunds,
     refundRequests: new RefundRequestService(ctx, refunds),
     shipping,
+    deliveryCompanies: new DeliveryCompanies(ctx),
     admin: new AdminService(ctx, payments, refunds, shipping, () => latestReconciliation(db)),
     reconciliation: new ReconciliationService(ctx, deps.bills),
     certificates: deps.platformCertificates
@@ -191,7 +195,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     productRoutes(deps.database.db),
     staticRoutes(),
     orderRoutes(services.orders, services.auth, services.shipping),
-    adminRoutes(services.admin, deps.config.adminToken),
+    adminRoutes(services.admin, services.deliveryCompanies, deps.config.adminToken),
     reconciliationRoutes(services.reconciliation, deps.config.adminToken),
     refundRequestRoutes(services.refundRequests, services.auth),
     adminRefundRequestRoutes(services.refundRequests, deps.config.adminToken),

@@ -96,6 +96,8 @@ export const OrderItem = z.object({
 export const Delivery = z.object({
   logisticsType: z.enum(LOGISTICS_TYPES),
   expressCompany: z.string().optional(),
+  /** The carrier's name as WeChat's list gives it (顺丰速运), for `expressCompany`. */
+  expressCompanyName: z.string().optional(),
   trackingNo: z.string().optional(),
   itemDesc: z.string(),
   contactMasked: z.string().optional(),
@@ -215,6 +217,11 @@ export const ShipOrderRequest = z
     message: '快递发货需要填写快递公司和运单号',
     path: ['trackingNo'],
   })
+
+/** A carrier of WeChat's `get_delivery_list`: `deliveryId` is what `expressCompany` takes. */
+export const DeliveryCompany = z.object({ deliveryId: z.string(), name: z.string() })
+/** `GET /api/admin/delivery-companies`: the carriers an operator picks from when shipping. */
+export const DeliveryCompanyList = z.object({ items: z.array(DeliveryCompany) })
 
 export const Payment = z.object({
   transactionId: z.string(),

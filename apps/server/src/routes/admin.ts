@@ -1,9 +1,14 @@
 import type Router from '@koa/router'
-import { schemas } from '@fen/shared'
+import { schemas, type DeliveryCompanyList } from '@fen/shared'
 import type { AdminService } from '../services/admin'
+import type { DeliveryCompanies } from '../services/delivery-companies'
 import { apiRouter, idempotencyKey, parse, requireAdmin } from './http'
 
-export function adminRoutes(admin: AdminService, adminToken: string): Router {
+export function adminRoutes(
+  admin: AdminService,
+  deliveryCompanies: DeliveryCompanies,
+  adminToken: string,
+): Router {
   const r = apiRouter('/api/admin')
   const operator = requireAdmin(adminToken)
   const orderNo = (v: unknown) => parse(schemas.OrderNo, v)
@@ -39,6 +44,9 @@ export function adminRoutes(admin: AdminService, adminToken: string): Router {
   r.get('/refunds', operator, async (ctx) => {
     const { status, limit, cursor } = parse(schemas.AdminRefundsQuery, ctx.query)
     ctx.body = await admin.refundList(status, { limit, cursor })
+  })
+  r.get('/delivery-companies', operator, async (ctx) => {
+    ctx.body = { items: await deliveryCompanies.list() } satisfies DeliveryCompanyList
   })
   r.get('/summary', operator, async (ctx) => {
     ctx.body = await admin.summary()
