@@ -52,8 +52,13 @@ export interface Config {
   notifyMaxInFlight: number
   /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
   orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
-  /** A shopper's refund request of at most this many fen is approved at once; 0: never. */
-  refundAutoApproveMaxFen: number
+  /**
+   * Automatic approval of shoppers' refund requests (services/refund-requests.ts): a request of at
+   * most `maxFen` is approved at once (0: never) while the shopper's automatic approvals over the
+   * last 30 days stay within `budgetFen` and `maxCount`; an order shipped (or completed) only with
+   * `afterShipping`. Anything else waits for an operator.
+   */
+  refundAutoApprove: { maxFen: number; budgetFen: number; maxCount: number; afterShipping: boolean }
   logLevel: string
   wechat: {
     appid: string
@@ -153,6 +158,9 @@ const KNOWN = [
   'NOTIFY_MAX_IN_FLIGHT',
   'ORDER_MAX_QUANTITY_PER_LINE',
   'REFUND_AUTO_APPROVE_MAX_FEN',
+  'REFUND_AUTO_APPROVE_BUDGET_FEN',
+  'REFUND_AUTO_APPROVE_MAX_COUNT',
+  'REFUND_AUTO_APPROVE_SHIPPED',
   'FEN_SANDBOX_URL',
   'WECHATPAY_BACKUP_BASE_URL',
   'WEBHOOK_URLS',
@@ -194,8 +202,8 @@ const optional = z
   .string()
   .optional()
   .transform((v) => (v === '' ? undefined : v))
-const int = (def: number, min: number, max: number) =>
-  optional.transform((v, ctx) => {
+const int = <D extends number | undefined>(def: D, min: number, max: number) =>
+  optional.transform((v, ctx): number | D => {
     if (v === undefined) return def
     const n = Number(v)
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -251,6 +259,10 @@ const Env = z.object({
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
   REFUND_AUTO_APPROVE_MAX_FEN: int(0, 0, 2_147_483_647),
+  // Unset: REFUND_AUTO_APPROVE_MAX_FEN (one request at the most in 30 days).
+  REFUND_AUTO_APPROVE_BUDGET_FEN: int(undefined, 0, 2_147_483_647),
+  REFUND_AUTO_APPROVE_MAX_COUNT: int(3, 0, 1000),
+  REFUND_AUTO_APPROVE_SHIPPED: optional.pipe(z.enum(['true', 'false']).default('false')),
   FEN_SANDBOX_URL: url,
   // A URL, or `off` (no failover).
   WECHATPAY_BACKUP_BASE_URL: optional.pipe(
@@ -528,7 +540,12 @@ export async function loadConfig(
       maxOpenOrdersPerUser: e.ORDER_MAX_OPEN_PER_USER,
       maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,
     },
-    refundAutoApproveMaxFen: e.REFUND_AUTO_APPROVE_MAX_FEN,
+    refundAutoApprove: {
+      maxFen: e.REFUND_AUTO_APPROVE_MAX_FEN,
+      budgetFen: e.REFUND_AUTO_APPROVE_BUDGET_FEN ?? e.REFUND_AUTO_APPROVE_MAX_FEN,
+      maxCount: e.REFUND_AUTO_APPROVE_MAX_COUNT,
+      afterShipping: e.REFUND_AUTO_APPROVE_SHIPPED === 'true',
+    },
     logLevel: e.LOG_LEVEL ?? 'info',
     wechat: { appid, appSecret, apiBaseUrl, push },
     wechatpay: {
