@@ -50,8 +50,15 @@ export interface Config {
   bodyTimeoutSeconds: number
   /** Notification bodies read at once; more are answered 503 (WeChat retries). */
   notifyMaxInFlight: number
-  /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
-  orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
+  /**
+   * What one shopper may hold with unpaid orders (their stock is reserved until paid or closed).
+   * `maxUnitsPerProduct`: units of one product across them (限购); undefined: no such cap.
+   */
+  orderLimits: {
+    maxOpenOrdersPerUser: number
+    maxQuantityPerLine: number
+    maxUnitsPerProduct: number | undefined
+  }
   /**
    * Automatic approval of shoppers' refund requests (services/refund-requests.ts): a request of at
    * most `maxFen` is approved at once (0: never) while the shopper's automatic approvals over the
@@ -157,6 +164,7 @@ const KNOWN = [
   'BODY_TIMEOUT_SECONDS',
   'NOTIFY_MAX_IN_FLIGHT',
   'ORDER_MAX_QUANTITY_PER_LINE',
+  'ORDER_MAX_UNITS_PER_PRODUCT',
   'REFUND_AUTO_APPROVE_MAX_FEN',
   'REFUND_AUTO_APPROVE_BUDGET_FEN',
   'REFUND_AUTO_APPROVE_MAX_COUNT',
@@ -258,6 +266,8 @@ const Env = z.object({
   NOTIFY_MAX_IN_FLIGHT: int(32, 1, 10_000),
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
+  // 0: no cap.
+  ORDER_MAX_UNITS_PER_PRODUCT: int(20, 0, 100_000),
   REFUND_AUTO_APPROVE_MAX_FEN: int(0, 0, 2_147_483_647),
   // Unset: REFUND_AUTO_APPROVE_MAX_FEN (one request at the most in 30 days).
   REFUND_AUTO_APPROVE_BUDGET_FEN: int(undefined, 0, 2_147_483_647),
@@ -539,6 +549,7 @@ export async function loadConfig(
     orderLimits: {
       maxOpenOrdersPerUser: e.ORDER_MAX_OPEN_PER_USER,
       maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,
+      maxUnitsPerProduct: e.ORDER_MAX_UNITS_PER_PRODUCT || undefined,
     },
     refundAutoApprove: {
       maxFen: e.REFUND_AUTO_APPROVE_MAX_FEN,

@@ -331,6 +331,14 @@ describe('refused settings', () => {
     expect(message).toMatch(/^REFUND_AUTO_APPROVE_SHIPPED: /m)
   })
 
+  it('ORDER_MAX_UNITS_PER_PRODUCT: 20 by default, 0 turns the cap off, a negative is refused', async () => {
+    expect((await loadConfig(realEnv(), fetchMerchant)).orderLimits.maxUnitsPerProduct).toBe(20)
+    const off = await loadConfig(realEnv({ ORDER_MAX_UNITS_PER_PRODUCT: '0' }), fetchMerchant)
+    expect(off.orderLimits.maxUnitsPerProduct).toBeUndefined()
+    const message = await refused(realEnv({ ORDER_MAX_UNITS_PER_PRODUCT: '-1' }))
+    expect(message).toMatch(/^ORDER_MAX_UNITS_PER_PRODUCT: .*0 to 100000/m)
+  })
+
   it('ORDER_TTL_SECONDS=5 is refused (below a minute)', async () => {
     const message = await refused(realEnv({ ORDER_TTL_SECONDS: '5' }))
     expect(message).toMatch(/^ORDER_TTL_SECONDS: .*60/m)
