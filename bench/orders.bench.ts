@@ -50,7 +50,11 @@ const CASES: (Case<Backend> & { prefix: string })[] = [
 ]
 
 async function main(): Promise<void> {
-  await withStack({ serverEnv: { ORDER_MAX_OPEN_PER_USER: String(MAX_OPEN) } }, async (stack) => {
+  // No cap on a shopper's units of a product (ORDER_MAX_UNITS_PER_PRODUCT=0): each shopper here
+  // holds up to MAX_OPEN unpaid orders, and the cap's sum over their lines would measure a
+  // shopper no shop has (a real one holds ORDER_MAX_OPEN_PER_USER, 10 by default).
+  const serverEnv = { ORDER_MAX_OPEN_PER_USER: String(MAX_OPEN), ORDER_MAX_UNITS_PER_PRODUCT: '0' }
+  await withStack({ serverEnv }, async (stack) => {
     const { db, sandbox } = stack
     const orders = 2 * (WARMUP + CONCURRENCY) + 2 * ROUNDS * (REQUESTS + CONCURRENCY)
     // Fewer than the 30 logins a minute Fen allows one address, and enough that nobody's open

@@ -15,9 +15,25 @@ import type { RequestAnswer, RequestCall } from './taro-mock'
 export const TOKEN_KEY = 'fen.token'
 
 export const products: Product[] = [
-  { id: 1, title: '手冲咖啡豆', priceFen: 2990, stock: 5, images: [], description: '' },
-  { id: 2, title: '马克杯', priceFen: 1500, stock: 2, images: [], description: '' },
-  { id: 3, title: '滤纸', priceFen: 5, stock: 0, images: [], description: '' },
+  {
+    id: 1,
+    title: '手冲咖啡豆',
+    priceFen: 2990,
+    stock: 5,
+    purchaseLimit: 20,
+    images: [],
+    description: '',
+  },
+  {
+    id: 2,
+    title: '马克杯',
+    priceFen: 1500,
+    stock: 2,
+    purchaseLimit: 20,
+    images: [],
+    description: '',
+  },
+  { id: 3, title: '滤纸', priceFen: 5, stock: 0, purchaseLimit: 20, images: [], description: '' },
 ]
 
 export function order(overrides: Partial<Order> = {}): Order {
@@ -124,6 +140,7 @@ export const catalogue: Product[] = [
     title: '冷萃咖啡',
     priceFen: 2800,
     stock: 5,
+    purchaseLimit: 20,
     imageUrl: '/static/products/cold-brew.svg',
     images: ['/static/products/cold-brew.svg', '/static/products/cold-brew-2.svg'],
     category: 'coffee',
@@ -138,6 +155,7 @@ export const catalogue: Product[] = [
     title: '挂耳咖啡 10 包',
     priceFen: 2990,
     stock: 2,
+    purchaseLimit: 20,
     imageUrl: '/static/products/drip-bags.svg',
     images: ['/static/products/drip-bags.svg'],
     category: 'beans',
@@ -148,6 +166,7 @@ export const catalogue: Product[] = [
     title: '可颂',
     priceFen: 1200,
     stock: 0,
+    purchaseLimit: 20,
     images: [],
     category: 'bakery',
     description: '法式黄油可颂',

@@ -69,6 +69,18 @@ describe('cart store', () => {
     expect(Taro.removeTabBarBadge).toHaveBeenLastCalledWith({ index: 1 })
   })
 
+  it("quantities stay within the server's 限购 (purchaseLimit) too, across a product's lines", () => {
+    cart.setProducts([{ ...catalogue[0]!, stock: 50, purchaseLimit: 3 }])
+    expect(cart.add(1, 2, { 温度: '冰', 杯型: '中杯' })).toBe(2)
+    expect(cart.add(1, 5, { 温度: '去冰', 杯型: '大杯' })).toBe(1)
+    expect(cart.limitedOf(1)).toBe(true)
+    cart.setQuantity(cart.state.lines[0]!, 10)
+    expect(cart.state.lines.map((l) => l.quantity)).toEqual([2, 1])
+    // A lower limit from the server lowers what the cart holds.
+    cart.setProducts([{ ...catalogue[0]!, stock: 50, purchaseLimit: 1 }])
+    expect(cart.state.lines.map((l) => l.quantity)).toEqual([1, 1])
+  })
+
   it('a product taken off sale leaves the cart; a smaller stock lowers the quantity', () => {
     cart.setProducts(catalogue)
     cart.add(1, 4)
@@ -191,6 +203,27 @@ describe('product page (pages/product)', () => {
     expect(Taro.navigateTo).not.toHaveBeenCalled()
   })
 
+  it('限购: the stepper stops at the limit and says 限购 N 件; adding more says why', async () => {
+    taro.routerParams({ id: '1' })
+    cart.setProducts([{ ...catalogue[0]!, stock: 50, purchaseLimit: 3 }])
+    const w = await mounted(ProductPage)
+    expect(w.find('.amount .limit').text()).toBe('限购 3 件')
+    for (let i = 0; i < 5; i++) await tap(w.find('.amount .plus'))
+    expect(w.find('.amount .qty').text()).toBe('3')
+    expect(w.find('.amount .plus').classes()).toContain('off')
+    await tap(w.find('.add-to-cart'))
+    expect(cart.units.value).toBe(3)
+    await tap(w.find('.add-to-cart'))
+    expect(lastToast()).toEqual({ title: '限购 3 件，购物车里已是最多', icon: 'none' })
+    expect(cart.units.value).toBe(3)
+  })
+
+  it('no 限购 shown where the stock stops the stepper first', async () => {
+    open(2)
+    const w = await mounted(ProductPage)
+    expect(w.find('.amount .limit').exists()).toBe(false)
+  })
+
   it('a product no longer listed says so', async () => {
     taro.routerParams({ id: '99' })
     taro.onRequest(routes({ 'GET /api/products': ok(catalogue) }))
@@ -237,6 +270,21 @@ describe('cart page (pages/cart)', () => {
     expect(w.findAll('.cart-line')).toHaveLength(1)
     expect(total()).toBe('¥0.00')
     expect(w.find('.checkout').classes()).toContain('disabled')
+  })
+
+  it('a line at 限购 says so and its + is off', async () => {
+    const limited = [{ ...catalogue[0]!, stock: 50, purchaseLimit: 2 }, catalogue[1]!]
+    taro.onRequest(routes({ 'GET /api/products': ok(limited) }))
+    cart.setProducts(limited)
+    cart.add(1, 1, { 温度: '冰', 杯型: '大杯' })
+    const w = await mounted(CartPage)
+    const line = () => w.findAll('.cart-line')[0]!
+    expect(line().find('.limit').exists()).toBe(false)
+    await tap(line().find('.plus'))
+    await tap(line().find('.plus'))
+    expect(line().find('.qty').text()).toBe('2')
+    expect(line().find('.plus').classes()).toContain('off')
+    expect(line().find('.limit').text()).toBe('限购 2 件')
   })
 
   it('去结算 hands the ticked lines to checkout', async () => {
@@ -386,6 +434,16 @@ describe('checkout page (pages/checkout)', () => {
     expect(second!.header['idempotency-key']).toBe(first!.header['idempotency-key'])
     expect(w.find('.message').exists()).toBe(false)
     expect(w.find('.total').text()).toBe('¥56.00')
+  })
+
+  it("限购 refused by the server (unpaid orders hold some): the server's message is shown", async () => {
+    fromCart()
+    const message = '「冷萃咖啡」每人限购 20 件，未支付的订单里已有 18 件，请先支付或取消'
+    taro.answer(fail('PURCHASE_LIMIT_EXCEEDED', message))
+    const w = await mounted(CheckoutPage)
+    await tap(w.find('.submit'))
+    expect(w.find('.message').text()).toBe(message)
+    expect(cart.state.lines).toHaveLength(2)
   })
 
   it('logs in first when there is no token', async () => {

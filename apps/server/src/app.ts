@@ -28,7 +28,7 @@ import { reconciliationRoutes } from './routes/reconciliation'
 import { AdminService } from './services/admin'
 import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
-import { OrderService } from './services/orders'
+import { OrderService, purchaseLimit } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
 import { DeliveryCompanies } from './services/delivery-companies'
 import { ReconciliationService } from './services/reconciliation'
@@ -192,7 +192,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   for (const router of [
     healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),
-    productRoutes(deps.database.db),
+    productRoutes(deps.database.db, purchaseLimit(deps.config.orderLimits)),
     staticRoutes(),
     orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, services.deliveryCompanies, deps.config.adminToken),

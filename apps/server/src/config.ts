@@ -50,10 +50,22 @@ export interface Config {
   bodyTimeoutSeconds: number
   /** Notification bodies read at once; more are answered 503 (WeChat retries). */
   notifyMaxInFlight: number
-  /** What one shopper may hold with unpaid orders (their stock is reserved until paid or closed). */
-  orderLimits: { maxOpenOrdersPerUser: number; maxQuantityPerLine: number }
-  /** A shopper's refund request of at most this many fen is approved at once; 0: never. */
-  refundAutoApproveMaxFen: number
+  /**
+   * What one shopper may hold with unpaid orders (their stock is reserved until paid or closed).
+   * `maxUnitsPerProduct`: units of one product across them (限购); undefined: no such cap.
+   */
+  orderLimits: {
+    maxOpenOrdersPerUser: number
+    maxQuantityPerLine: number
+    maxUnitsPerProduct: number | undefined
+  }
+  /**
+   * Automatic approval of shoppers' refund requests (services/refund-requests.ts): a request of at
+   * most `maxFen` is approved at once (0: never) while the shopper's automatic approvals over the
+   * last 30 days stay within `budgetFen` and `maxCount`; an order shipped (or completed) only with
+   * `afterShipping`. Anything else waits for an operator.
+   */
+  refundAutoApprove: { maxFen: number; budgetFen: number; maxCount: number; afterShipping: boolean }
   logLevel: string
   wechat: {
     appid: string
@@ -152,7 +164,11 @@ const KNOWN = [
   'BODY_TIMEOUT_SECONDS',
   'NOTIFY_MAX_IN_FLIGHT',
   'ORDER_MAX_QUANTITY_PER_LINE',
+  'ORDER_MAX_UNITS_PER_PRODUCT',
   'REFUND_AUTO_APPROVE_MAX_FEN',
+  'REFUND_AUTO_APPROVE_BUDGET_FEN',
+  'REFUND_AUTO_APPROVE_MAX_COUNT',
+  'REFUND_AUTO_APPROVE_SHIPPED',
   'FEN_SANDBOX_URL',
   'WECHATPAY_BACKUP_BASE_URL',
   'WEBHOOK_URLS',
@@ -194,8 +210,8 @@ const optional = z
   .string()
   .optional()
   .transform((v) => (v === '' ? undefined : v))
-const int = (def: number, min: number, max: number) =>
-  optional.transform((v, ctx) => {
+const int = <D extends number | undefined>(def: D, min: number, max: number) =>
+  optional.transform((v, ctx): number | D => {
     if (v === undefined) return def
     const n = Number(v)
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -250,7 +266,13 @@ const Env = z.object({
   NOTIFY_MAX_IN_FLIGHT: int(32, 1, 10_000),
   // The API's own limit is 99 a line.
   ORDER_MAX_QUANTITY_PER_LINE: int(99, 1, 99),
+  // 0: no cap.
+  ORDER_MAX_UNITS_PER_PRODUCT: int(20, 0, 100_000),
   REFUND_AUTO_APPROVE_MAX_FEN: int(0, 0, 2_147_483_647),
+  // Unset: REFUND_AUTO_APPROVE_MAX_FEN (one request at the most in 30 days).
+  REFUND_AUTO_APPROVE_BUDGET_FEN: int(undefined, 0, 2_147_483_647),
+  REFUND_AUTO_APPROVE_MAX_COUNT: int(3, 0, 1000),
+  REFUND_AUTO_APPROVE_SHIPPED: optional.pipe(z.enum(['true', 'false']).default('false')),
   FEN_SANDBOX_URL: url,
   // A URL, or `off` (no failover).
   WECHATPAY_BACKUP_BASE_URL: optional.pipe(
@@ -527,8 +549,14 @@ export async function loadConfig(
     orderLimits: {
       maxOpenOrdersPerUser: e.ORDER_MAX_OPEN_PER_USER,
       maxQuantityPerLine: e.ORDER_MAX_QUANTITY_PER_LINE,
+      maxUnitsPerProduct: e.ORDER_MAX_UNITS_PER_PRODUCT || undefined,
     },
-    refundAutoApproveMaxFen: e.REFUND_AUTO_APPROVE_MAX_FEN,
+    refundAutoApprove: {
+      maxFen: e.REFUND_AUTO_APPROVE_MAX_FEN,
+      budgetFen: e.REFUND_AUTO_APPROVE_BUDGET_FEN ?? e.REFUND_AUTO_APPROVE_MAX_FEN,
+      maxCount: e.REFUND_AUTO_APPROVE_MAX_COUNT,
+      afterShipping: e.REFUND_AUTO_APPROVE_SHIPPED === 'true',
+    },
     logLevel: e.LOG_LEVEL ?? 'info',
     wechat: { appid, appSecret, apiBaseUrl, push },
     wechatpay: {

@@ -98,6 +98,17 @@ export function createMetrics(sources: MetricSources) {
       labelNames: ['action'] as const,
       registers: [registry],
     }),
+    refundAutoApprovals: new Counter({
+      name: 'fen_refund_auto_approvals_total',
+      help: "Refund requests of at most REFUND_AUTO_APPROVE_MAX_FEN, by outcome: approved (no operator), left for an operator because over_budget (the shopper's 30-day budget or count) or shipped, or failed (see the warning)",
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    refundAutoApprovedFen: new Counter({
+      name: 'fen_refund_auto_approved_fen_total',
+      help: 'Fen of the refund requests approved automatically (no operator)',
+      registers: [registry],
+    }),
     reconciliationRuns: new Counter({
       name: 'fen_reconciliation_runs_total',
       help: 'Reconciliation runs by status: matched, discrepancies (alert), not_ready (retried), no_bill, failed (WeChat unreachable or a bill file digest mismatch; retried)',

@@ -310,6 +310,35 @@ describe('refused settings', () => {
     expect(message).toMatch(/^RECONCILE_ENABLED: /m)
   })
 
+  it("automatic refund approval: off by default; the budget defaults to one request's most, 3 approvals, not after shipping", async () => {
+    expect((await loadConfig(realEnv(), fetchMerchant)).refundAutoApprove).toEqual({
+      maxFen: 0,
+      budgetFen: 0,
+      maxCount: 3,
+      afterShipping: false,
+    })
+    const on = await loadConfig(realEnv({ REFUND_AUTO_APPROVE_MAX_FEN: '3000' }), fetchMerchant)
+    expect(on.refundAutoApprove).toMatchObject({ maxFen: 3000, budgetFen: 3000 })
+    const message = await refused(
+      realEnv({
+        REFUND_AUTO_APPROVE_BUDGET_FEN: '-1',
+        REFUND_AUTO_APPROVE_MAX_COUNT: '1.5',
+        REFUND_AUTO_APPROVE_SHIPPED: 'yes',
+      }),
+    )
+    expect(message).toMatch(/^REFUND_AUTO_APPROVE_BUDGET_FEN: .*0 to/m)
+    expect(message).toMatch(/^REFUND_AUTO_APPROVE_MAX_COUNT: .*0 to 1000/m)
+    expect(message).toMatch(/^REFUND_AUTO_APPROVE_SHIPPED: /m)
+  })
+
+  it('ORDER_MAX_UNITS_PER_PRODUCT: 20 by default, 0 turns the cap off, a negative is refused', async () => {
+    expect((await loadConfig(realEnv(), fetchMerchant)).orderLimits.maxUnitsPerProduct).toBe(20)
+    const off = await loadConfig(realEnv({ ORDER_MAX_UNITS_PER_PRODUCT: '0' }), fetchMerchant)
+    expect(off.orderLimits.maxUnitsPerProduct).toBeUndefined()
+    const message = await refused(realEnv({ ORDER_MAX_UNITS_PER_PRODUCT: '-1' }))
+    expect(message).toMatch(/^ORDER_MAX_UNITS_PER_PRODUCT: .*0 to 100000/m)
+  })
+
   it('ORDER_TTL_SECONDS=5 is refused (below a minute)', async () => {
     const message = await refused(realEnv({ ORDER_TTL_SECONDS: '5' }))
     expect(message).toMatch(/^ORDER_TTL_SECONDS: .*60/m)

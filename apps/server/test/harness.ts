@@ -308,8 +308,10 @@ async function harnessIn(
     ADMIN_TOKEN,
     WECHATPAY_API_VERSION: options.apiVersion ?? 'v3',
     LOG_LEVEL: 'silent',
-    // Suites drive one shopper through hundreds of orders; the limit has a suite of its own.
+    // Suites drive one shopper through hundreds of orders; the limits have a suite of their own
+    // (order-limits.test.ts). 0: no cap on the units of a product.
     ORDER_MAX_OPEN_PER_USER: '1000',
+    ORDER_MAX_UNITS_PER_PRODUCT: '0',
     ...options.env,
   })
   const clock = shared.clock

@@ -35,13 +35,16 @@ export function formatSpec(
  * A product. `imageUrl` (the card picture) and `images` (the detail page's, first = `imageUrl`)
  * are server-relative paths under `/static/products/`. `category` is a `Category.id`; a product
  * without one is listed but under no category. `virtual` products (a gift card) are delivered
- * electronically: an order of only these ships itself once paid.
+ * electronically: an order of only these ships itself once paid. `purchaseLimit` (限购) is the
+ * server's: the shop's quantity steppers stop at it (and at the stock).
  */
 export const Product = z.object({
   id: ProductId,
   title: z.string(),
   priceFen: fen,
   stock: z.number().int().nonnegative(),
+  /** 限购: the most units of it one shopper may hold in unpaid orders, this one included. */
+  purchaseLimit: z.number().int().positive(),
   imageUrl: z.string().optional(),
   images: z.array(z.string()),
   category: z.string().optional(),

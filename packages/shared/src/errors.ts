@@ -23,6 +23,11 @@ export const ERROR_CODES = {
   ORDER_NOT_FOUND: 404,
   /** The shopper already has as many unpaid orders as allowed: pay or cancel one first (409). */
   TOO_MANY_OPEN_ORDERS: 409,
+  /**
+   * The order would give the shopper more units of a product than its purchase limit (限购), counting
+   * their unpaid orders: buy fewer, or pay or cancel one first (409).
+   */
+  PURCHASE_LIMIT_EXCEEDED: 409,
   /** The order cannot be paid now: closed, about to expire, or made under another payment API (409). */
   ORDER_NOT_PAYABLE: 409,
   /** The order was already paid (409). */

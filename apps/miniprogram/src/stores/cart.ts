@@ -25,7 +25,6 @@ export interface OrderLine {
 const CART_KEY = 'fen.cart'
 /** The tab bar's 购物车 entry (app.config.ts `tabBar.list`). */
 const CART_TAB = 1
-const MAX_QUANTITY = 99
 
 /** The same product in the same choice is one line: its key. */
 export function lineKey(productId: number, spec?: SpecChoice): string {
@@ -57,7 +56,16 @@ const state = reactive({
 })
 
 const productOf = (id: number) => state.products.find((p) => p.id === id)
-const maxOf = (id: number) => Math.min(productOf(id)?.stock ?? 0, MAX_QUANTITY)
+/** The most of a product one order may take: its stock, and the server's 限购 (purchaseLimit). */
+const maxOf = (id: number) => {
+  const p = productOf(id)
+  return p ? Math.min(p.stock, p.purchaseLimit) : 0
+}
+/** Whether 限购 (not the stock) is what stops the product's quantity: the shop says so. */
+const limitedOf = (id: number) => {
+  const p = productOf(id)
+  return p !== undefined && p.stock > 0 && p.purchaseLimit <= p.stock
+}
 
 const units = computed(() => state.lines.reduce((n, l) => n + l.quantity, 0))
 const selectedLines = computed(() => state.lines.filter((l) => l.selected))
@@ -70,9 +78,11 @@ function estimate(lines: readonly OrderLine[]): number {
 export const cart = {
   state,
   productOf,
+  maxOf,
+  limitedOf,
   /**
    * Replaces the catalogue. A line whose product is no longer listed is dropped and a quantity
-   * above the new stock is lowered, so the cart only ever holds what the shopper can order.
+   * above the new stock (or 限购) is lowered, so the cart only ever holds what the shopper can order.
    */
   setProducts(products: Product[]) {
     state.products = products
@@ -93,7 +103,7 @@ export const cart = {
     else state.lines.push({ productId, quantity: added, selected: true, ...(spec ? { spec } : {}) })
     return added
   },
-  /** Sets a line's quantity within 1..stock (remove() takes a line away). */
+  /** Sets a line's quantity within 1..stock and 限购 (remove() takes a line away). */
   setQuantity(line: CartLine, quantity: number) {
     const others = state.lines
       .filter((l) => l !== line && l.productId === line.productId)

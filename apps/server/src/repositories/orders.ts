@@ -447,16 +447,37 @@ export async function countByStatus(db: Db): Promise<{ status: string; count: nu
 }
 
 /**
- * How many PENDING (open, unpaid) orders the user has. Read in a statement of its own after
- * lockUser: a subquery of the locking statement itself would count in that statement's snapshot,
- * taken before it waited for the lock, and miss the order a concurrent create just committed.
+ * What the user's PENDING (open, unpaid) orders hold: how many there are, and — for `productIds`
+ * (none: not read) — the units of each of those products on their lines, summed over specs.
+ * One statement either way, read after lockUser: a subquery of the locking statement itself would
+ * count in that statement's snapshot, taken before it waited for the lock, and miss the order a
+ * concurrent create just committed.
  */
-export async function countOpenOrders(db: Db, userId: number): Promise<number> {
-  const [row] = await preparedQuery<{ n: number }>(
+export async function openOrdersOf(
+  db: Db,
+  userId: number,
+  productIds: number[],
+): Promise<{ count: number; units: Map<number, number> }> {
+  if (productIds.length === 0) {
+    const [row] = await preparedQuery<{ n: number }>(
+      db,
+      'count_open_orders',
+      "select count(*)::int as n from orders where user_id = $1 and status = 'PENDING'",
+      [userId],
+    )
+    return { count: row?.n ?? 0, units: new Map() }
+  }
+  const [row] = await preparedQuery<{ n: number; held: Record<string, number> }>(
     db,
-    'count_open_orders',
-    "select count(*)::int as n from orders where user_id = $1 and status = 'PENDING'",
-    [userId],
+    'open_orders_and_units',
+    `select (select count(*)::int from orders where user_id = $1 and status = 'PENDING') as n,
+            coalesce((select jsonb_object_agg(s.product_id, s.units) from (
+              select i.product_id, sum(i.quantity)::int as units
+                from orders o join order_items i on i.order_no = o.order_no
+               where o.user_id = $1 and o.status = 'PENDING' and i.product_id = any($2::int[])
+               group by i.product_id) s), '{}'::jsonb) as held`,
+    [userId, productIds],
   )
-  return row?.n ?? 0
+  const units = new Map(Object.entries(row?.held ?? {}).map(([id, n]) => [Number(id), n]))
+  return { count: row?.n ?? 0, units }
 }

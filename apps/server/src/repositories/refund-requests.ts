@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { RefundRequestStatus } from '@fen/shared'
 import type { Db } from '../db/client'
 import { refundRequests } from '../db/schema'
@@ -91,4 +91,31 @@ export async function markRejected(
     .where(and(eq(refundRequests.id, id), eq(refundRequests.status, 'pending')))
     .returning()
   return row
+}
+
+/**
+ * The shopper's requests approved automatically since `since`: how many, and their fen (the
+ * budget of services/refund-requests.ts). Read through refund_requests_user_automatic.
+ */
+export async function automaticApprovalsSince(
+  db: Db,
+  userId: number,
+  since: Date,
+): Promise<{ count: number; fen: number }> {
+  const [row] = await db
+    .select({
+      count: sql<number>`count(*)::int`,
+      // bigint: many approvals' sum may pass int4; one request never does.
+      fen: sql<string>`coalesce(sum(${refundRequests.amountFen}), 0)::bigint`,
+    })
+    .from(refundRequests)
+    .where(
+      and(
+        eq(refundRequests.userId, userId),
+        eq(refundRequests.automatic, true),
+        eq(refundRequests.status, 'approved'),
+        gte(refundRequests.decidedAt, since),
+      ),
+    )
+  return { count: row!.count, fen: Number(row!.fen) }
 }

@@ -6,11 +6,14 @@ import { listActiveProducts } from '../repositories/products'
 import { bannerView, categoryView, productView } from '../services/views'
 import { apiRouter } from './http'
 
-/** The catalogue, public (no login): the product list and the home page. */
-export function productRoutes(db: Db): Router {
+/**
+ * The catalogue, public (no login): the product list and the home page. `purchaseLimit`: 限购 of
+ * every product (services/orders.ts).
+ */
+export function productRoutes(db: Db, purchaseLimit: number): Router {
   const r = apiRouter()
   r.get('/api/products', async (ctx) => {
-    ctx.body = (await listActiveProducts(db)).map(productView)
+    ctx.body = (await listActiveProducts(db)).map((p) => productView(p, purchaseLimit))
   })
   r.get('/api/home', async (ctx) => {
     const [banners, categories, products] = await Promise.all([
@@ -24,7 +27,7 @@ export function productRoutes(db: Db): Router {
         .filter((b) => b.productId === null || onSale.has(b.productId))
         .map(bannerView),
       categories: categories.map(categoryView),
-      products: products.map(productView),
+      products: products.map((p) => productView(p, purchaseLimit)),
     }
     ctx.body = home
   })

@@ -10,15 +10,16 @@ import {
   type ProductSpec,
 } from '@fen/shared'
 import { formatV2Time, isApiError, isOrderPaidError } from '@fen/wechatpay'
+import type { Config } from '../config'
 import { AppError } from '../errors'
 import {
-  countOpenOrders,
   findByIdempotencyKey,
   findOrder,
   findUserOrder,
   insertOrder,
   itemsOfOrder,
   listUserOrders,
+  openOrdersOf,
   recordPrepay,
   type OrderItemRow,
   type OrderRow,
@@ -40,6 +41,14 @@ const PREPAY_TTL_MS = 2 * 3600_000
 const PAY_MARGIN_MS = 60_000
 /** The most one order may cost (WeChat's amount field is a 32-bit integer of fen). */
 const MAX_TOTAL_FEN = 2_147_483_647
+
+/**
+ * 限购 as the shop is told it (`Product.purchaseLimit`): the units of one product a shopper may
+ * have in unpaid orders (ORDER_MAX_UNITS_PER_PRODUCT), and never more than one line takes.
+ */
+export function purchaseLimit(limits: Config['orderLimits']): number {
+  return Math.min(limits.maxUnitsPerProduct ?? Infinity, limits.maxQuantityPerLine)
+}
 
 /** `FEN` + Beijing `yyyyMMddHHmmss` + 8 random digits: 25 characters, a valid `out_trade_no`. */
 function newOrderNo(now: Date): string {
@@ -63,7 +72,8 @@ export class OrderService {
   async create(userId: number, req: CreateOrderRequest, idempotencyKey?: string): Promise<Order> {
     // One lock order (by product): no deadlocks between concurrent creates.
     const lines = [...req.items].sort((a, b) => a.productId - b.productId)
-    const { maxQuantityPerLine, maxOpenOrdersPerUser } = this.ctx.config.orderLimits
+    const { maxQuantityPerLine, maxOpenOrdersPerUser, maxUnitsPerProduct } =
+      this.ctx.config.orderLimits
     const over = lines.find((l) => l.quantity > maxQuantityPerLine)
     if (over) {
       throw new AppError(
@@ -71,6 +81,9 @@ export class OrderService {
         `商品 ${over.productId}：每单每件商品最多 ${maxQuantityPerLine} 件`,
       )
     }
+    /** Units of each product this order asks for (a product may be on several lines, by spec). */
+    const asked = new Map<number, number>()
+    for (const l of lines) asked.set(l.productId, (asked.get(l.productId) ?? 0) + l.quantity)
     const deliveryMethod = req.deliveryMethod ?? 'pickup'
     const remark = req.remark || undefined
     const requestHash = createHash('sha256')
@@ -88,11 +101,13 @@ export class OrderService {
       const orderNo = newOrderNo(now)
       try {
         created = await this.ctx.db.transaction(async (tx) => {
-          // Unpaid orders hold stock: one shopper may hold only so many at once. The user's row
-          // lock makes concurrent creates count one after another.
+          // Unpaid orders hold stock: one shopper may hold only so many at once, and only so many
+          // units of one product. The user's row lock makes concurrent creates count one after
+          // another.
           if (!(await lockUser(tx, userId)))
             throw new AppError('UNAUTHORIZED', '用户不存在，请重新登录')
-          if ((await countOpenOrders(tx, userId)) >= maxOpenOrdersPerUser) {
+          const open = await openOrdersOf(tx, userId, maxUnitsPerProduct ? [...asked.keys()] : [])
+          if (open.count >= maxOpenOrdersPerUser) {
             throw new AppError(
               'TOO_MANY_OPEN_ORDERS',
               `未支付的订单已有 ${maxOpenOrdersPerUser} 个，请先支付或取消`,
@@ -113,6 +128,14 @@ export class OrderService {
               throw new AppError(
                 'OUT_OF_STOCK',
                 `「${product.title}」库存不足，仅剩 ${product.stock} 件`,
+              )
+            }
+            const held = open.units.get(line.productId) ?? 0
+            if (maxUnitsPerProduct && held + asked.get(line.productId)! > maxUnitsPerProduct) {
+              throw new AppError(
+                'PURCHASE_LIMIT_EXCEEDED',
+                `「${reserved.title}」每人限购 ${maxUnitsPerProduct} 件` +
+                  (held ? `，未支付的订单里已有 ${held} 件，请先支付或取消` : ''),
               )
             }
             // A bad spec throws here, inside the transaction: the stock taken so far goes back.

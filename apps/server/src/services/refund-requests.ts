@@ -7,10 +7,13 @@ import {
   type RefundRequestStatus,
   type RefundRequestView,
 } from '@fen/shared'
+import type { Db } from '../db/client'
 import { AppError } from '../errors'
 import { loggable } from '../logger'
+import { findDelivery } from '../repositories/deliveries'
 import { findUserOrder, lockOrder } from '../repositories/orders'
 import {
+  automaticApprovalsSince,
   findRefundRequest,
   insertRefundRequest,
   listRefundRequests,
@@ -20,6 +23,7 @@ import {
   type RefundRequestRow,
 } from '../repositories/refund-requests'
 import { refundsOf } from '../repositories/refunds'
+import { lockUser } from '../repositories/users'
 import type { ServiceContext } from './context'
 import type { RefundService } from './refunds'
 import { decodeTimeCursor, encodeTimeCursor, toPage } from './cursor'
@@ -28,6 +32,19 @@ import { wechatFailure } from './wechat-errors'
 
 /** Orders a shopper may ask to refund: paid, shipped or completed, and not being refunded. */
 const REQUESTABLE = ['PAID', 'SHIPPED', 'COMPLETED']
+
+/** The automatic approvals' budget runs over this window (rolling). */
+const BUDGET_WINDOW_MS = 30 * 86_400_000
+
+/** Why a request was not approved automatically: it waits for an operator. */
+class LeftForOperator extends Error {
+  constructor(
+    readonly outcome: 'over_budget' | 'shipped',
+    message: string,
+  ) {
+    super(message)
+  }
+}
 
 /**
  * 申请退款: the shopper asks, an operator decides. Approving starts the refund through the
@@ -44,7 +61,7 @@ export class RefundRequestService {
   /**
    * A shopper's request for their order. At most one pending per order; the amount defaults to what
    * is left refundable and may not exceed it. With `idempotencyKey`, a retry returns the same
-   * request. Under REFUND_AUTO_APPROVE_MAX_FEN it is approved at once.
+   * request. Under REFUND_AUTO_APPROVE_MAX_FEN it may be approved at once (#approveAutomatically).
    */
   async create(
     userId: number,
@@ -99,19 +116,75 @@ export class RefundRequestService {
         createdAt: this.ctx.clock(),
       })
     })
-    const max = this.ctx.config.refundAutoApproveMaxFen
-    if (row.status === 'pending' && max > 0 && row.amountFen <= max) {
-      try {
-        return await this.#approve(row.id, true)
-      } catch (e) {
-        // Still pending: an operator decides (the shopper's request itself stands).
-        this.ctx.logger.warn(
-          { refundRequestId: row.id, err: loggable(e) },
-          'automatic approval of a refund request failed; left for an operator',
-        )
-      }
+    const { maxFen } = this.ctx.config.refundAutoApprove
+    if (row.status === 'pending' && maxFen > 0 && row.amountFen <= maxFen) {
+      return this.#approveAutomatically(row)
     }
     return refundRequestView((await findRefundRequest(this.ctx.db, row.id))!)
+  }
+
+  /**
+   * Approves a new request with no operator, if the shopper's budget allows (#checkBudget); if not,
+   * or if the approval fails, it stays pending for an operator (the request itself stands). Either
+   * way it is logged and counted (fen_refund_auto_approvals_total).
+   */
+  async #approveAutomatically(row: RefundRequestRow): Promise<RefundRequestView> {
+    let failure: unknown
+    try {
+      await this.#approve(row.id, true)
+    } catch (e) {
+      failure = e
+    }
+    // What the database holds decides: an error after the approval committed (its submission to
+    // WeChat) still leaves it approved, and the sweeper submits it.
+    const now = (await findRefundRequest(this.ctx.db, row.id))!
+    const who = {
+      refundRequestId: row.id,
+      orderNo: row.orderNo,
+      amountFen: row.amountFen,
+      userId: row.userId,
+    }
+    const { metrics, logger } = this.ctx
+    if (now.status === 'approved' && now.automatic) {
+      metrics.refundAutoApprovals.inc({ outcome: 'approved' })
+      metrics.refundAutoApprovedFen.inc(row.amountFen)
+      logger.info(who, 'refund request approved automatically')
+    } else if (failure instanceof LeftForOperator) {
+      metrics.refundAutoApprovals.inc({ outcome: failure.outcome })
+      logger.info({ ...who, why: failure.message }, 'refund request left for an operator')
+    } else if (failure) {
+      metrics.refundAutoApprovals.inc({ outcome: 'failed' })
+      logger.warn(
+        { ...who, err: loggable(failure) },
+        'automatic approval of a refund request failed; left for an operator',
+      )
+    }
+    return refundRequestView(now)
+  }
+
+  /**
+   * In the approval's transaction (the order's row locked): whether the request may be approved
+   * with no operator. Not once the order shipped (a delivery is recorded; completed orders have
+   * one too) unless REFUND_AUTO_APPROVE_SHIPPED; and not beyond the shopper's budget — the
+   * automatic approvals of the last 30 days, with this one, within REFUND_AUTO_APPROVE_BUDGET_FEN
+   * and REFUND_AUTO_APPROVE_MAX_COUNT. The shopper's row lock makes requests on several orders at
+   * once decide one after another; each reads the budget in a statement after the lock, so it
+   * sees the approvals committed before it.
+   */
+  async #checkBudget(tx: Db, request: RefundRequestRow): Promise<void> {
+    const { budgetFen, maxCount, afterShipping } = this.ctx.config.refundAutoApprove
+    if (!afterShipping && (await findDelivery(tx, request.orderNo))) {
+      throw new LeftForOperator('shipped', 'the order has shipped')
+    }
+    await lockUser(tx, request.userId)
+    const since = new Date(this.ctx.clock().getTime() - BUDGET_WINDOW_MS)
+    const used = await automaticApprovalsSince(tx, request.userId, since)
+    if (used.count + 1 > maxCount || used.fen + request.amountFen > budgetFen) {
+      throw new LeftForOperator(
+        'over_budget',
+        `the shopper's automatic approvals in 30 days: ${used.count} of ${maxCount}, ${used.fen} of ${budgetFen} fen`,
+      )
+    }
   }
 
   /** The shopper's requests for their order, newest first (another shopper's order: 404). */
@@ -164,6 +237,7 @@ export class RefundRequestService {
       request.reason,
       `refund-request-${id}`,
       async (tx, refund) => {
+        if (automatic) await this.#checkBudget(tx, request)
         if (
           await markApproved(tx, id, {
             refundNo: refund.outRefundNo,

@@ -98,12 +98,14 @@ function timeline(
     .map((s) => ({ kind: s.kind, at: s.at.toISOString() }))
 }
 
-export function productView(p: ProductRow): Product {
+/** A product as the shop shows it; `purchaseLimit` is services/orders.ts's purchaseLimit(). */
+export function productView(p: ProductRow, purchaseLimit: number): Product {
   return {
     id: p.id,
     title: p.title,
     priceFen: p.priceFen,
     stock: p.stock,
+    purchaseLimit,
     ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}),
     images: p.images,
     ...(p.category ? { category: p.category } : {}),

@@ -49,5 +49,9 @@ export const refundRequests = pgTable(
       .where(sql`${t.status} = 'pending'`),
     uniqueIndex('refund_requests_order_idempotency').on(t.orderNo, t.idempotencyKey),
     index('refund_requests_status_created').on(t.status, t.createdAt),
+    // A shopper's automatic approvals of the last 30 days, read on each (the budget).
+    index('refund_requests_user_automatic')
+      .on(t.userId, t.decidedAt)
+      .where(sql`${t.automatic}`),
   ],
 )

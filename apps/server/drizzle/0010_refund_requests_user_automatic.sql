@@ -1,0 +1,1 @@
+CREATE INDEX "refund_requests_user_automatic" ON "refund_requests" USING btree ("user_id","decided_at") WHERE "refund_requests"."automatic";
