@@ -439,7 +439,10 @@ function expectPricedByServer(
         ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}),
         // No spec chosen: the server fills in each spec's first option.
         ...(p.specs
-          ? { spec: Object.fromEntries(p.specs.map((s) => [s.name, s.options[0]])) }
+          ? {
+              spec: Object.fromEntries(p.specs.map((s) => [s.name, s.options[0]])),
+              specLabel: p.specs.map((s) => s.options[0]).join('/'),
+            }
           : {}),
       }
     })

@@ -92,7 +92,8 @@ export function createServices(deps: AppDeps): Services {
   }
   const refunds = new RefundService(ctx)
   const payments = new PaymentService(ctx, refunds, deps.notifications)
-  const shipping = new ShippingService(ctx)
+  const deliveryCompanies = new DeliveryCompanies(ctx)
+  const shipping = new ShippingService(ctx, deliveryCompanies)
   return {
     ctx,
     auth: new AuthService(ctx, deps.miniProgram),
@@ -101,7 +102,7 @@ export function createServices(deps: AppDeps): Services {
     refunds,
     refundRequests: new RefundRequestService(ctx, refunds),
     shipping,
-    deliveryCompanies: new DeliveryCompanies(ctx),
+    deliveryCompanies,
     admin: new AdminService(ctx, payments, refunds, shipping, () => latestReconciliation(db)),
     reconciliation: new ReconciliationService(ctx, deps.bills),
     certificates: deps.platformCertificates

@@ -46,6 +46,11 @@ export interface Config {
   /** Where WeChat reaches us: notify_url is built from it. */
   publicBaseUrl: string
   orderTtlSeconds: number
+  /**
+   * Days after shipping that an order whose receipt is the shop's (not a JSAPI payment: WeChat
+   * does not know its shipping) counts as received, if the shopper did not confirm before.
+   */
+  orderAutoReceiveDays: number
   /** A request body (a notification's) must arrive within this. */
   bodyTimeoutSeconds: number
   /** Notification bodies read at once; more are answered 503 (WeChat retries). */
@@ -160,6 +165,7 @@ const KNOWN = [
   'WECHATPAY_PLATFORM_CERTIFICATES',
   'WECHATPAY_BASE_URL',
   'ORDER_TTL_SECONDS',
+  'ORDER_AUTO_RECEIVE_DAYS',
   'ORDER_MAX_OPEN_PER_USER',
   'BODY_TIMEOUT_SECONDS',
   'NOTIFY_MAX_IN_FLIGHT',
@@ -261,6 +267,7 @@ const Env = z.object({
   WECHATPAY_PLATFORM_CERTIFICATES: optional.pipe(z.enum(['download', 'off']).optional()),
   WECHATPAY_BASE_URL: url,
   ORDER_TTL_SECONDS: int(900, 60, 7 * 86400),
+  ORDER_AUTO_RECEIVE_DAYS: int(10, 1, 90),
   ORDER_MAX_OPEN_PER_USER: int(10, 1, 1000),
   BODY_TIMEOUT_SECONDS: int(10, 1, 300),
   NOTIFY_MAX_IN_FLIGHT: int(32, 1, 10_000),
@@ -544,6 +551,7 @@ export async function loadConfig(
     adminToken: adminToken!,
     publicBaseUrl: publicBaseUrl!.replace(/\/+$/, ''),
     orderTtlSeconds: e.ORDER_TTL_SECONDS,
+    orderAutoReceiveDays: e.ORDER_AUTO_RECEIVE_DAYS,
     bodyTimeoutSeconds: e.BODY_TIMEOUT_SECONDS,
     notifyMaxInFlight: e.NOTIFY_MAX_IN_FLIGHT,
     orderLimits: {

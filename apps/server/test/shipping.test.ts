@@ -377,7 +377,7 @@ describe('uploads WeChat does not take at once', () => {
 })
 
 describe('refunds and shipping', () => {
-  it('a refunding, refunded or partially refunded order cannot be shipped (409 ORDER_NOT_SHIPPABLE)', async () => {
+  it('an order refunded in full, or being so, cannot be shipped (409 ORDER_NOT_SHIPPABLE)', async () => {
     const full = await paidOrder()
     const r = await h.admin<{ outRefundNo: string }>(
       'POST',
@@ -386,11 +386,16 @@ describe('refunds and shipping', () => {
     )
     expect(r.status).toBe(201)
     expect((await detail(full.orderNo)).status).toBe('REFUNDING')
+    expect((await detail(full.orderNo)).actions).toEqual([])
     expectError(await ship(full.orderNo, { logisticsType: 'pickup' }), 409, 'ORDER_NOT_SHIPPABLE')
     await h.control('POST', `/__sandbox/refunds/${r.body.outRefundNo}`, { status: 'SUCCESS' })
     await h.until(async () => (await detail(full.orderNo)).status === 'REFUNDED')
     expectError(await ship(full.orderNo, { logisticsType: 'pickup' }), 409, 'ORDER_NOT_SHIPPABLE')
+    expect(await deliveryRow(full.orderNo)).toBeUndefined()
+    expect(await wechatShipping(full.orderNo)).toMatchObject({ uploads: 0 })
+  })
 
+  it('a partly refunded order ships (issue #24): the rest goes out, reported to WeChat, its refund status kept', async () => {
     const part = await paidOrder()
     const pr = await h.admin<{ outRefundNo: string }>(
       'POST',
@@ -399,12 +404,38 @@ describe('refunds and shipping', () => {
     )
     await h.control('POST', `/__sandbox/refunds/${pr.body.outRefundNo}`, { status: 'SUCCESS' })
     await h.until(async () => (await detail(part.orderNo)).status === 'PARTIALLY_REFUNDED')
-    expectError(await ship(part.orderNo, { logisticsType: 'pickup' }), 409, 'ORDER_NOT_SHIPPABLE')
+    const before = await detail(part.orderNo)
+    expect(before.actions).toEqual(['ship', 'refund'])
+    expect(before.fulfilment).toBe('to_ship')
+    expect(before.refundableFen).toBe(part.totalFen - 100)
+    const res = await ship(part.orderNo, { logisticsType: 'pickup' })
+    expect(res.status).toBe(200)
+    const after = await detail(part.orderNo)
+    expect(after).toMatchObject({
+      status: 'PARTIALLY_REFUNDED',
+      fulfilment: 'shipped',
+      actions: ['refund'],
+    })
+    expect(after.delivery?.uploadedAt).toBeDefined()
+    expect(await wechatShipping(part.orderNo)).toMatchObject({ uploads: 1 })
+    await h.dispatch()
+    expect(h.delivered.filter((e) => e.orderNo === part.orderNo).map((e) => e.type)).toContain(
+      'order.shipped',
+    )
 
-    for (const no of [full.orderNo, part.orderNo]) {
-      expect(await deliveryRow(no)).toBeUndefined()
-      expect(await wechatShipping(no)).toMatchObject({ uploads: 0 })
-    }
+    // A partial refund still under way does not hold the rest back either.
+    const open = await paidOrder()
+    expect(
+      (
+        await h.admin('POST', `/api/admin/orders/${open.orderNo}/refunds`, {
+          amountFen: 100,
+          reason: '一杯缺货',
+        })
+      ).status,
+    ).toBe(201)
+    expect((await detail(open.orderNo)).status).toBe('REFUNDING')
+    expect((await ship(open.orderNo, { logisticsType: 'pickup' })).status).toBe(200)
+    expect((await detail(open.orderNo)).fulfilment).toBe('shipped')
   })
 
   it('after-sales: a shipped order is refundable; a refund that fails puts it back to SHIPPED, one that succeeds makes it PARTIALLY_REFUNDED with its delivery kept', async () => {

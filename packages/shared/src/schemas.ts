@@ -102,6 +102,12 @@ export const Delivery = z.object({
   itemDesc: z.string(),
   contactMasked: z.string().optional(),
   uploadedAt: isoTime.optional(),
+  /**
+   * The report to WeChat's shipping management: `pending` (being reported; retried until
+   * accepted), `uploaded`, `refused` (for good: a person must look), or `not_required` — WeChat
+   * covers mini-program (JSAPI) payments only, so a Native payment's delivery is never reported.
+   */
+  wechatReport: z.enum(['pending', 'uploaded', 'refused', 'not_required']),
   shippedAt: isoTime,
 })
 

@@ -1,22 +1,30 @@
 import {
   EVENT_PAYLOADS,
+  canShip,
+  reportsShipping,
   type CompletionSource,
   type EventPayload,
   type OutboxEventType,
+  type PayChannel,
 } from '@fen/shared'
 import type { Db } from '../db/client'
+import { AppError } from '../errors'
+import { findDelivery, insertDelivery, type NewDelivery } from '../repositories/deliveries'
 import { enqueueEvent } from '../repositories/events'
 import {
   itemsOf,
+  lockOrder,
   markClosed,
   markCompleted,
   markPaid,
   markPaidAfterClose,
+  markShipped,
   recomputeRefundState,
   type OrderRow,
 } from '../repositories/orders'
 import { releaseStock } from '../repositories/products'
-import type { RefundRow } from '../repositories/refunds'
+import { refundsOf, type RefundRow } from '../repositories/refunds'
+import { orderFacts } from './facts'
 
 /**
  * The one place that performs the order's transitions (issue #24). Each function runs inside the
@@ -101,6 +109,59 @@ export async function close(
     { orderNo, dedupeKey: orderNo, at },
   )
   return closed
+}
+
+/**
+ * Ships the order: its delivery recorded, PAID → SHIPPED (a partly refunded order keeps its refund
+ * status: the delivery is recorded beside it), and `order.shipped`. Takes the order's row lock; an
+ * order the rules say may not ship (unpaid, shipped already, refunded in full or being so, paid
+ * after it closed) → ORDER_NOT_SHIPPABLE. `delivery` gets the order row to fill in what it needs
+ * (the contact, the goods).
+ */
+export async function ship(
+  tx: Db,
+  orderNo: string,
+  delivery: (order: OrderRow) => Promise<Omit<NewDelivery, 'orderNo'>>,
+  at: Date,
+): Promise<OrderRow> {
+  const order = await lockOrder(tx, orderNo)
+  if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
+  const facts = orderFacts(order, {
+    delivery: await findDelivery(tx, orderNo),
+    refunds: await refundsOf(tx, orderNo),
+  })
+  if (!canShip(facts)) {
+    throw new AppError(
+      'ORDER_NOT_SHIPPABLE',
+      facts.status === 'PENDING' || facts.status === 'CLOSED'
+        ? '订单未支付，不能发货'
+        : facts.shipped
+          ? '订单已发货'
+          : '订单已全额退款或正在全额退款，不能发货',
+    )
+  }
+  const d = await insertDelivery(tx, {
+    orderNo,
+    ...(await delivery(order)),
+    reportToWechat: reportsShipping(order.channel as PayChannel | null),
+  })
+  // The row lock makes this CAS certain; kept a CAS so no path ever ships against the table.
+  const shipped = await markShipped(tx, orderNo)
+  if (!shipped) throw new AppError('ORDER_NOT_SHIPPABLE', '订单状态已变化，不能发货')
+  await emit(
+    tx,
+    'order.shipped',
+    {
+      orderNo,
+      userId: order.userId,
+      logisticsType: d.logisticsType as EventPayload<'order.shipped'>['logisticsType'],
+      ...(d.logisticsType === 'express' && d.expressCompany && d.trackingNo
+        ? { expressCompany: d.expressCompany, trackingNo: d.trackingNo }
+        : {}),
+    },
+    { orderNo, dedupeKey: orderNo, at },
+  )
+  return shipped
 }
 
 /**

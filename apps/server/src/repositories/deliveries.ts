@@ -3,6 +3,7 @@ import type { Db } from '../db/client'
 import { deliveries } from '../db/schema'
 
 export type DeliveryRow = typeof deliveries.$inferSelect
+export type NewDelivery = typeof deliveries.$inferInsert
 
 export async function insertDelivery(
   db: Db,
@@ -26,7 +27,12 @@ export async function deliveriesOf(db: Db, orderNos: string[]): Promise<Map<stri
   return map
 }
 
-const notUploaded = and(isNull(deliveries.uploadedAt), isNull(deliveries.uploadGaveUpAt))
+/** A report to WeChat still owed: to be reported, not accepted yet, not refused for good. */
+const notUploaded = and(
+  eq(deliveries.reportToWechat, true),
+  isNull(deliveries.uploadedAt),
+  isNull(deliveries.uploadGaveUpAt),
+)
 
 /**
  * Claims up to `limit` deliveries whose upload to WeChat is due, for one uploader, for `leaseMs`
@@ -139,7 +145,7 @@ export async function markUploadedByWechat(db: Db, orderNo: string, at: Date): P
 export async function uploadBacklog(db: Db): Promise<{ pending: number; gaveUp: number }> {
   const [row] = await db
     .select({
-      pending: sql<number>`(count(*) filter (where ${deliveries.uploadedAt} is null and ${deliveries.uploadGaveUpAt} is null))::int`,
+      pending: sql<number>`(count(*) filter (where ${notUploaded}))::int`,
       gaveUp: sql<number>`(count(*) filter (where ${deliveries.uploadGaveUpAt} is not null))::int`,
     })
     .from(deliveries)

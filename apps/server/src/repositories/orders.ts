@@ -3,7 +3,7 @@ import { OPEN_REFUND_STATUSES, ORDER_TRANSITIONS } from '@fen/shared'
 import type { Db } from '../db/client'
 import { prepared, preparedQuery } from '../db/prepared'
 import { fromRow } from '../db/rows'
-import { orderItems, orders, payments } from '../db/schema'
+import { deliveries, orderItems, orders, payments } from '../db/schema'
 
 export type OrderRow = typeof orders.$inferSelect
 export type OrderItemRow = typeof orderItems.$inferSelect
@@ -362,12 +362,17 @@ export async function recomputeRefundState(db: Db, orderNo: string): Promise<voi
       and o.status in ${ORDER_TRANSITIONS.settleRefunds.from}`)
 }
 
-/** PAID → SHIPPED, once. Undefined when the order was not PAID (refunding, refunded, shipped). */
+/**
+ * Shipped: PAID → SHIPPED; a partly refunded order (REFUNDING, PARTIALLY_REFUNDED) keeps its
+ * status, the delivery recorded beside it. Undefined when the status allows no shipping.
+ */
 export async function markShipped(db: Db, orderNo: string): Promise<OrderRow | undefined> {
   const [row] = await db
     .update(orders)
-    .set({ status: 'SHIPPED' })
-    .where(and(eq(orders.orderNo, orderNo), eq(orders.status, 'PAID')))
+    .set({
+      status: sql`case when ${orders.status} = 'PAID' then 'SHIPPED' else ${orders.status} end`,
+    })
+    .where(and(eq(orders.orderNo, orderNo), inArray(orders.status, ORDER_TRANSITIONS.ship.from)))
     .returning()
   return row
 }
@@ -399,6 +404,29 @@ export async function markCompleted(
     )
     .returning()
   return row
+}
+
+/**
+ * Shipped orders whose receipt is the shop's (their delivery is not reported to WeChat), shipped
+ * before `before` and not received yet: the ones the shop's rule now counts as received. Read
+ * through the status index: unreceived shipped orders are few, whatever the history.
+ */
+export async function overdueShopReceipts(db: Db, before: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ orderNo: orders.orderNo })
+    .from(orders)
+    .innerJoin(deliveries, eq(deliveries.orderNo, orders.orderNo))
+    .where(
+      and(
+        inArray(orders.status, ORDER_TRANSITIONS.complete.from),
+        isNull(orders.completedAt),
+        eq(deliveries.reportToWechat, false),
+        lt(deliveries.shippedAt, before),
+      ),
+    )
+    .orderBy(deliveries.shippedAt)
+    .limit(limit)
+  return rows.map((r) => r.orderNo)
 }
 
 /**

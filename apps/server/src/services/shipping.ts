@@ -1,9 +1,12 @@
-import type {
-  AdminOrder,
-  LogisticsTypeName,
-  Order,
-  ReceiptConfirmation,
-  ShipOrderRequest,
+import {
+  receiptBy,
+  type AdminOrder,
+  type CompletionSource,
+  type LogisticsTypeName,
+  type PayChannel,
+  type Order,
+  type ReceiptConfirmation,
+  type ShipOrderRequest,
 } from '@fen/shared'
 import {
   DecryptionError,
@@ -31,23 +34,23 @@ import { loggable } from '../logger'
 import {
   claimUpload,
   findDelivery,
-  insertDelivery,
   markUploadedByWechat,
   recordUpload,
   type DeliveryRow,
 } from '../repositories/deliveries'
-import { enqueueEvent, storeNotification, type Outcome } from '../repositories/events'
+import { storeNotification, type Outcome } from '../repositories/events'
 import {
   findOrder,
   findUserOrder,
   itemsOf,
   lockOrder,
-  markCompleted,
-  markShipped,
+  overdueShopReceipts,
   paidVirtualOrders,
   type OrderRow,
 } from '../repositories/orders'
+import { complete, ship } from '../domain/orders'
 import type { ServiceContext } from './context'
+import type { DeliveryCompanies } from './delivery-companies'
 import { adminOrderViews, orderViews } from './order-views'
 import { miniProgramFailure } from './wechat-errors'
 
@@ -119,21 +122,48 @@ export interface PushReply {
  * upload try holds the delivery's lease; its outcome is written only while the lease is still ours.
  */
 export class ShippingService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly carriers: DeliveryCompanies,
+  ) {}
 
   /**
-   * Ships a PAID order. A repeat of the same request on a shipped order answers the order as it
-   * is (idempotent); other delivery details → ORDER_ALREADY_SHIPPED; unpaid, refunding or refunded
-   * → ORDER_NOT_SHIPPABLE. The upload to WeChat follows; its failure does not fail the request.
+   * Ships a paid order (a partly refunded one too: see `canShip`). A repeat of the same request on
+   * a shipped order answers the order as it is (idempotent); other delivery details →
+   * ORDER_ALREADY_SHIPPED; unpaid, or refunded in full → ORDER_NOT_SHIPPABLE; an express carrier
+   * that is not on WeChat's list → INVALID_INPUT (WeChat would refuse the report for good). The
+   * upload to WeChat follows; its failure does not fail the request.
    */
   async ship(orderNo: string, req: ShipOrderRequest): Promise<AdminOrder> {
-    await this.#record(orderNo, req)
+    await this.#record(orderNo, req, await this.#carrierName(req))
     await this.uploadNow(orderNo)
     return this.adminView(orderNo)
   }
 
+  /**
+   * The express carrier's name from WeChat's list; undefined for other deliveries, and when the list
+   * cannot be read now (shipping does not wait for WeChat: the upload reports a bad id later).
+   */
+  async #carrierName(req: ShipOrderRequest): Promise<string | undefined> {
+    if (req.logisticsType !== 'express' || !req.expressCompany) return undefined
+    let name: string | undefined
+    try {
+      name = await this.carriers.nameOf(req.expressCompany)
+    } catch (e) {
+      if (e instanceof AppError && e.code.startsWith('WECHAT_')) return undefined
+      throw e
+    }
+    if (name === undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `快递公司「${req.expressCompany}」不在微信的快递公司列表中`,
+      )
+    }
+    return name
+  }
+
   /** The transaction of shipping: delivery row, PAID → SHIPPED, `order.shipped`. */
-  async #record(orderNo: string, req: ShipOrderRequest): Promise<void> {
+  async #record(orderNo: string, req: ShipOrderRequest, carrierName?: string): Promise<void> {
     const now = this.ctx.clock()
     await this.ctx.db.transaction(async (tx) => {
       const order = await lockOrder(tx, orderNo)
@@ -143,49 +173,33 @@ export class ShippingService {
         if (sameDelivery(existing, req)) return
         throw new AppError('ORDER_ALREADY_SHIPPED', '订单已发货，发货信息不能更改')
       }
-      if (order.status !== 'PAID') {
-        throw new AppError(
-          'ORDER_NOT_SHIPPABLE',
-          order.status === 'PENDING' || order.status === 'CLOSED'
-            ? '订单未支付，不能发货'
-            : '订单已退款或正在退款，不能发货',
-        )
-      }
-      const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
-      const contact = req.logisticsType === 'express' ? contactOf(order) : undefined
-      // WeChat refuses an SF report without a contact (10060014), for good: refused here instead,
-      // before anything is shipped.
-      if (req.logisticsType === 'express' && req.expressCompany === 'SF' && !contact) {
-        throw new AppError('INVALID_INPUT', '顺丰快递需要收件人手机号，该订单没有收货地址手机号')
-      }
-      await insertDelivery(tx, {
+      await ship(
+        tx,
         orderNo,
-        logisticsType: req.logisticsType,
-        expressCompany: req.logisticsType === 'express' ? (req.expressCompany ?? null) : null,
-        trackingNo: req.logisticsType === 'express' ? (req.trackingNo ?? null) : null,
-        itemDesc: req.itemDesc ?? describeGoods(lines),
-        contactMasked: contact ?? null,
-        shippedAt: now,
-        nextUploadAt: now,
-      })
-      // The row lock makes this CAS certain; kept a CAS so no path ever ships a refunded order.
-      if (!(await markShipped(tx, orderNo))) {
-        throw new AppError('ORDER_NOT_SHIPPABLE', '订单状态已变化，不能发货')
-      }
-      await enqueueEvent(tx, {
-        type: 'order.shipped',
-        at: now,
-        orderNo,
-        dedupeKey: orderNo,
-        payload: {
-          orderNo,
-          userId: order.userId,
-          logisticsType: req.logisticsType,
-          ...(req.trackingNo && req.logisticsType === 'express'
-            ? { expressCompany: req.expressCompany, trackingNo: req.trackingNo }
-            : {}),
+        async (order) => {
+          const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
+          const contact = req.logisticsType === 'express' ? contactOf(order) : undefined
+          // WeChat refuses an SF report without a contact (10060014), for good: refused here
+          // instead, before anything is shipped.
+          if (req.logisticsType === 'express' && req.expressCompany === 'SF' && !contact) {
+            throw new AppError(
+              'INVALID_INPUT',
+              '顺丰快递需要收件人手机号，该订单没有收货地址手机号',
+            )
+          }
+          return {
+            logisticsType: req.logisticsType,
+            expressCompany: req.logisticsType === 'express' ? (req.expressCompany ?? null) : null,
+            expressCompanyName: carrierName ?? null,
+            trackingNo: req.logisticsType === 'express' ? (req.trackingNo ?? null) : null,
+            itemDesc: req.itemDesc ?? describeGoods(lines),
+            contactMasked: contact ?? null,
+            shippedAt: now,
+            nextUploadAt: now,
+          }
         },
-      })
+        now,
+      )
     })
   }
 
@@ -299,16 +313,18 @@ export class ShippingService {
   }
 
   /**
-   * `POST /api/orders/:orderNo/confirm-receipt`: the mini-program says the shopper confirmed in
-   * `wx.openBusinessView`. Never taken on the client's word: `get_order` must say receipt was
-   * confirmed (3, 6 or 4), else RECEIPT_NOT_CONFIRMED. Idempotent.
+   * The shopper's shipped order paid through JSAPI: what `wx.openBusinessView` (weappOrderConfirm)
+   * needs. Receipt of any other payment is confirmed in the shop itself (`confirmReceipt`), so
+   * WeChat's sheet has nothing to show for it: RECEIPT_NOT_CONFIRMED.
    */
-  /** The shopper's order, shipped: what `wx.openBusinessView` (weappOrderConfirm) needs. */
   async receiptConfirmation(userId: number, orderNo: string): Promise<ReceiptConfirmation> {
     const order = await findUserOrder(this.ctx.db, userId, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
     if (!(await findDelivery(this.ctx.db, orderNo))) {
       throw new AppError('RECEIPT_NOT_CONFIRMED', '订单尚未发货，不能确认收货')
+    }
+    if (receiptBy(order.channel as PayChannel | null) === 'shop') {
+      throw new AppError('RECEIPT_NOT_CONFIRMED', '该订单请在商城内直接确认收货')
     }
     return {
       businessType: 'weappOrderConfirm',
@@ -316,12 +332,26 @@ export class ShippingService {
     }
   }
 
+  /**
+   * `POST /api/orders/:orderNo/confirm-receipt`: the shopper confirms receipt. A JSAPI payment's
+   * receipt is WeChat's (the shopper confirmed in `wx.openBusinessView`): never taken on the
+   * client's word, `get_order` must say receipt was confirmed (3, 6 or 4), else
+   * RECEIPT_NOT_CONFIRMED. Any other payment's receipt is the shop's: the shopper's word completes
+   * it (`receiptBy` in packages/shared). Idempotent; a fully refunded order is not received.
+   */
   async confirmReceipt(userId: number, orderNo: string): Promise<Order> {
     const order = await findUserOrder(this.ctx.db, userId, orderNo)
     if (!order) throw new AppError('ORDER_NOT_FOUND', '订单不存在')
     if (order.completedAt) return this.view(orderNo)
     if (!(await findDelivery(this.ctx.db, orderNo))) {
       throw new AppError('RECEIPT_NOT_CONFIRMED', '订单尚未发货，不能确认收货')
+    }
+    if (order.status === 'REFUNDED') {
+      throw new AppError('RECEIPT_NOT_CONFIRMED', '订单已全额退款，无需确认收货')
+    }
+    if (receiptBy(order.channel as PayChannel | null) === 'shop') {
+      await this.complete(orderNo, this.ctx.clock(), 'shop_confirm')
+      return this.view(orderNo)
     }
     let known: ShippingOrder
     try {
@@ -337,20 +367,28 @@ export class ShippingService {
   }
 
   /** Receipt confirmed: COMPLETED (or the time recorded, if refunded meanwhile) and `order.completed`, once. */
-  async complete(orderNo: string, at: Date, source: 'push' | 'confirm_receipt'): Promise<boolean> {
-    return this.ctx.db.transaction(async (tx) => {
-      const done = await markCompleted(tx, orderNo, at)
-      if (!done) return false
-      await enqueueEvent(tx, {
-        type: 'order.completed',
-        at: this.ctx.clock(),
-        orderNo,
-        dedupeKey: orderNo,
-        payload: { orderNo, userId: done.userId, completedAt: at.toISOString(), source },
-      })
-      this.ctx.metrics.shippingActions.inc({ action: `completed_by_${source}` })
-      return true
-    })
+  async complete(orderNo: string, at: Date, source: CompletionSource): Promise<boolean> {
+    const done = await this.ctx.db.transaction((tx) =>
+      complete(tx, orderNo, at, source, this.ctx.clock()),
+    )
+    if (done) this.ctx.metrics.shippingActions.inc({ action: `completed_by_${source}` })
+    return done !== undefined
+  }
+
+  /**
+   * Orders whose receipt is the shop's (not reported to WeChat), shipped more than
+   * `ORDER_AUTO_RECEIVE_DAYS` ago and not confirmed by the shopper: received now, by the shop's
+   * rule (the shipping job). Returns how many.
+   */
+  async receiveOverdue(limit: number): Promise<number> {
+    const before = new Date(
+      this.ctx.clock().getTime() - this.ctx.config.orderAutoReceiveDays * 86_400_000,
+    )
+    let received = 0
+    for (const orderNo of await overdueShopReceipts(this.ctx.db, before, limit)) {
+      if (await this.complete(orderNo, this.ctx.clock(), 'auto_receive')) received++
+    }
+    return received
   }
 
   /** `GET /api/wechat/push`: WeChat's URL check. Echoes `echostr` when signed with our Token. */

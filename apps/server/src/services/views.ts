@@ -132,10 +132,18 @@ export function deliveryView(d: DeliveryRow): Delivery {
   return {
     logisticsType: d.logisticsType as Delivery['logisticsType'],
     ...(d.expressCompany ? { expressCompany: d.expressCompany } : {}),
+    ...(d.expressCompanyName ? { expressCompanyName: d.expressCompanyName } : {}),
     ...(d.trackingNo ? { trackingNo: d.trackingNo } : {}),
     itemDesc: d.itemDesc,
     ...(d.contactMasked ? { contactMasked: d.contactMasked } : {}),
     ...(d.uploadedAt ? { uploadedAt: d.uploadedAt.toISOString() } : {}),
+    wechatReport: !d.reportToWechat
+      ? 'not_required'
+      : d.uploadedAt
+        ? 'uploaded'
+        : d.uploadGaveUpAt
+          ? 'refused'
+          : 'pending',
     shippedAt: d.shippedAt.toISOString(),
   }
 }

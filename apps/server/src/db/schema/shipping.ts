@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, text } from 'drizzle-orm/pg-core'
+import { boolean, check, index, integer, pgTable, text } from 'drizzle-orm/pg-core'
 import { ts } from './columns'
 import { orders } from './orders'
 
@@ -19,11 +19,19 @@ export const deliveries = pgTable(
     logisticsType: text('logistics_type').notNull(),
     /** WeChat's `delivery_id` of the carrier (express only). */
     expressCompany: text('express_company'),
+    /** The carrier's name on WeChat's list when shipped (顺丰速运), for the shop to show. */
+    expressCompanyName: text('express_company_name'),
     trackingNo: text('tracking_no'),
     itemDesc: text('item_desc').notNull(),
     /** The shopper's phone with all but the last 4 digits masked; never the full number. */
     contactMasked: text('contact_masked'),
     shippedAt: ts('shipped_at').notNull(),
+    /**
+     * Whether the delivery is reported to WeChat's shipping management at all: only for
+     * mini-program (JSAPI) payments, which it covers (`reportsShipping` in packages/shared). Others
+     * are never uploaded, and their receipt is the shop's own (see domain/orders.ts).
+     */
+    reportToWechat: boolean('report_to_wechat').notNull().default(true),
     /** When WeChat accepted the shipping report. */
     uploadedAt: ts('uploaded_at'),
     uploadAttempts: integer('upload_attempts').notNull().default(0),
