@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto'
 import {
   formatFen,
+  canRequestRefund,
+  isMoneyIn,
+  isRefundOpen,
   refundableFen,
   type CreateRefundRequest,
-  type RefundFacts,
   type RefundRequestStatus,
   type RefundRequestView,
 } from '@fen/shared'
 import type { Db } from '../db/client'
+import { orderFacts } from '../domain/facts'
 import { AppError } from '../errors'
 import { loggable } from '../logger'
 import { findDelivery } from '../repositories/deliveries'
@@ -29,9 +32,6 @@ import type { RefundService } from './refunds'
 import { decodeTimeCursor, encodeTimeCursor, toPage } from './cursor'
 import { refundRequestView } from './views'
 import { wechatFailure } from './wechat-errors'
-
-/** Orders a shopper may ask to refund: paid, shipped or completed, and not being refunded. */
-const REQUESTABLE = ['PAID', 'SHIPPED', 'COMPLETED']
 
 /** The automatic approvals' budget runs over this window (rolling). */
 const BUDGET_WINDOW_MS = 30 * 86_400_000
@@ -89,16 +89,22 @@ export class RefundRequestService {
       if (existing.some((r) => r.status === 'pending')) {
         throw new AppError('REFUND_REQUEST_PENDING', '该订单已有退款申请在处理中')
       }
-      if (!REQUESTABLE.includes(order.status)) {
+      const facts = orderFacts(order, {
+        delivery: await findDelivery(tx, orderNo),
+        refunds: await refundsOf(tx, orderNo),
+        refundRequests: existing,
+      })
+      if (!canRequestRefund(facts)) {
         throw new AppError(
           'REFUND_NOT_ALLOWED',
-          order.status === 'PENDING' || order.status === 'CLOSED'
+          !isMoneyIn(facts.status) || facts.paidAfterClose
             ? '订单未支付，不能申请退款'
-            : '订单已退款或正在退款，不能再申请',
+            : facts.refunds.some((r) => !r.paymentTransactionId && isRefundOpen(r.status))
+              ? '订单正在退款，请等退款完成后再申请'
+              : '订单已全额退款，不能再申请',
         )
       }
-      const refunds = (await refundsOf(tx, orderNo)) as RefundFacts[]
-      const refundable = refundableFen(order.totalFen, refunds)
+      const refundable = refundableFen(facts.totalFen, facts.refunds)
       const amountFen = req.amountFen ?? refundable
       if (refundable <= 0 || amountFen > refundable) {
         throw new AppError(
