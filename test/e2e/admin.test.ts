@@ -232,6 +232,12 @@ describeInBrowser('the operator console, in Chromium', () => {
       amount: totalFen + 100,
     })
     expect(plant.status).toBe(201)
+    // And a line no parser can read, shown with its kind and its text.
+    const odd = '这不是账单行,,,'
+    expect(
+      (await h.control('POST', '/__sandbox/bill-edits', { bill_date: day, kind: 'raw', line: odd }))
+        .status,
+    ).toBe(201)
     const seconds = (Date.parse(`${day}T10:05:00+08:00`) + 86_400_000 - h.now().getTime()) / 1000
     h.advance(seconds)
     expect((await h.control('POST', '/__sandbox/clock', { advanceSeconds: seconds })).status).toBe(
@@ -251,6 +257,10 @@ describeInBrowser('the operator console, in Chromium', () => {
     await row.waitFor()
     expect(await row.textContent()).toContain('金额不一致')
     expect(await row.textContent()).toContain(`¥${((totalFen + 100) / 100).toFixed(2)}`)
+    const oddRow = page
+      .locator('[data-test=discrepancies] .el-table__body tr')
+      .filter({ hasText: '账单行无法解析' })
+    expect(await oddRow.locator('[data-test=raw-line]').textContent()).toContain(odd)
     await shot('reconciliation')
     const stored = await h.admin<ReconciliationResult>(
       'GET',

@@ -72,6 +72,7 @@ export const DISCREPANCY_KIND: Record<DiscrepancyKind, string> = {
   amount_differs: '金额不一致',
   status_differs: '状态不一致',
   no_statement: '无对账单',
+  unparseable_row: '账单行无法解析',
 }
 
 export const EVENT_TYPE: Record<string, string> = {

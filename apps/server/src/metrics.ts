@@ -111,14 +111,14 @@ export function createMetrics(sources: MetricSources) {
     }),
     reconciliationRuns: new Counter({
       name: 'fen_reconciliation_runs_total',
-      help: 'Reconciliation runs by status: matched, discrepancies (alert), not_ready (retried), no_bill, failed (WeChat unreachable or a bill file digest mismatch; retried)',
+      help: 'Reconciliation runs by status: matched, discrepancies (alert), not_ready (retried), no_bill, failed (any error — WeChat unreachable, a bill file digest mismatch, the database — logged as an ALERT; retried)',
       labelNames: ['status'] as const,
       registers: [registry],
     }),
   }
   new Gauge({
     name: 'fen_reconciliation_discrepancies',
-    help: 'Discrepancies of the latest reconciled day, by kind (missing_here, missing_at_wechat, amount_differs, status_differs, no_statement): alert on any',
+    help: 'Discrepancies of the latest reconciled day, by kind (missing_here, missing_at_wechat, amount_differs, status_differs, no_statement, unparseable_row): alert on any',
     labelNames: ['kind'] as const,
     registers: [registry],
     async collect() {

@@ -320,6 +320,61 @@ describe('the reconciliation job', () => {
 
     expect(await job()).toEqual({ date: day, outcome: 'matched' })
   })
+
+  it('any failed run — WeChat down, the database refusing — is an ALERT and counts as failed; nothing is stored', async () => {
+    const day = today()
+    await paidOrder()
+    await moveToNextDay(day, '10:05')
+    const failedRuns = async () =>
+      Number(
+        (await metric('fen_reconciliation_runs_total{status="failed"}'))[0]?.split(' ')[1] ?? 0,
+      )
+    const failedAlerts = () => alerts('reconciliation failed')
+    const runsBefore = await failedRuns()
+    const alertsBefore = failedAlerts().length
+
+    // WeChat answers 500 to every try of the trade bill.
+    expect(
+      (
+        await h.control('POST', '/__sandbox/faults', {
+          target: '/v3/bill/tradebill',
+          kind: 'error500',
+          count: 10,
+        })
+      ).status,
+    ).toBe(200)
+    const down = await runNow(day)
+    expect({ status: down.status, code: (down.body as unknown as { code: string }).code }).toEqual({
+      status: 503,
+      code: 'WECHAT_UNAVAILABLE',
+    })
+    expect((await h.control('DELETE', '/__sandbox/faults')).status).toBe(204)
+
+    // The database refuses the result (as int4 once refused 2^31 fen): the job's run fails.
+    const db = h.database.db
+    await db.execute(
+      'alter table reconciliations add constraint refuse_for_test check (false) not valid',
+    )
+    try {
+      await expect(job()).rejects.toThrow()
+    } finally {
+      await db.execute('alter table reconciliations drop constraint refuse_for_test')
+    }
+
+    const [wechat, database, ...more] = failedAlerts().slice(alertsBefore)
+    expect(more).toEqual([])
+    expect(wechat).toMatchObject({ level: 50, date: day, err: { message: expect.any(String) } })
+    expect(database).toMatchObject({
+      level: 50,
+      date: day,
+      err: { message: expect.stringContaining('refuse_for_test') },
+    })
+    expect(await failedRuns()).toBe(runsBefore + 2)
+    expect((await getResult(day)).body.status).toBe('not_run')
+
+    // The next run, with WeChat and the database well again, reconciles the day.
+    expect(await job()).toEqual({ date: day, outcome: 'matched' })
+  })
 })
 
 describe('the admin API', () => {

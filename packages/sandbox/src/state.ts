@@ -100,7 +100,9 @@ export interface LoginCode {
  *   `amountFen` instead of its real amount;
  * - `drop`: that row is left out (with every row of a day dropped, the day has no bill);
  * - `foreign`: a payment row of `amountFen` for an order the sandbox never saw (`outTradeNo`,
- *   `transactionId`), booked at noon that day.
+ *   `transactionId`), booked at noon that day;
+ * - `raw`: `line` written verbatim as the first data row (before the day's real rows), not counted
+ *   in the summary: a row WeChat's format would not produce, for testing a merchant's parser.
  */
 export type BillEdit =
   | {
@@ -118,6 +120,7 @@ export type BillEdit =
       transactionId: string
       amountFen: number
     }
+  | { billDate: string; kind: 'raw'; line: string }
 
 /** All sandbox state; `reset()` empties it. */
 export class Store {

@@ -120,6 +120,24 @@ describe('bill edits', () => {
     })
   })
 
+  it('bills the prepay’s description and attach as they were, commas and all; a raw line comes first', async () => {
+    const no = await f.prepay({ description: '手冲咖啡豆,250g', attach: 'gift=1,wrap=0' })
+    const date = (await f.pay(no)).json.success_time!.slice(0, 10)
+    const raw = { bill_date: date, kind: 'raw', line: 'not a bill row, at all' }
+    const planted = await control(f.sb.url, 'POST', '/bill-edits', raw)
+    expect({ status: planted.status, body: planted.json }).toEqual({ status: 201, body: raw })
+    await f.advance(2 * 86_400)
+
+    const bill = await tradeBill(date)
+    const lines = (await download(bill.json.download_url)).toString('utf8').split('\r\n')
+    expect(lines[1]).toBe('not a bill row, at all')
+    // 商品名称 and 商户数据包, each behind the backtick that starts every field.
+    expect(lines[2]).toContain(',`手冲咖啡豆,250g,`gift=1,wrap=0,`')
+    // The raw line is not counted: 总交易单数 1.
+    expect(lines.at(-2)!.split(',')[0]).toBe('`1')
+    expect((await control(f.sb.url, 'DELETE', '/bill-edits')).status).toBe(204)
+  })
+
   it('refuses an edit that names no row or lacks its amount', async () => {
     for (const bad of [
       { bill_date: '2026-01-01', kind: 'drop' },
@@ -127,6 +145,10 @@ describe('bill edits', () => {
       { bill_date: '2026-01-01', kind: 'foreign', amount: 1, out_refund_no: 'R1' },
       { bill_date: '1 Jan', kind: 'foreign', amount: 1 },
       { bill_date: '2026-02-30', kind: 'foreign', amount: 1 },
+      { bill_date: '2026-01-01', kind: 'raw' },
+      { bill_date: '2026-01-01', kind: 'raw', line: 'a\r\nb' },
+      { bill_date: '2026-01-01', kind: 'raw', line: 'x', out_trade_no: 'A123456' },
+      { bill_date: '2026-01-01', kind: 'foreign', amount: 1, line: 'x' },
     ]) {
       const r = await control<ErrorBody>(f.sb.url, 'POST', '/bill-edits', bad)
       expect({ status: r.status, code: r.json.code }).toEqual({

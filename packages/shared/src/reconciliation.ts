@@ -23,7 +23,8 @@ export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number]
  * What disagreed: a bill row with no record here (`missing_here`); a record here the bill lacks
  * (`missing_at_wechat`); the amounts differ (`amount_differs`); WeChat says paid or refunded and
  * we say otherwise (`status_differs`); WeChat has no bill for a day we have payments or refunds
- * (`no_statement`).
+ * (`no_statement`); a line of the bill that is not a readable row (`unparseable_row`: its text in
+ * `rawLine`).
  */
 export const DISCREPANCY_KINDS = [
   'missing_here',
@@ -31,6 +32,7 @@ export const DISCREPANCY_KINDS = [
   'amount_differs',
   'status_differs',
   'no_statement',
+  'unparseable_row',
 ] as const
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number]
 
@@ -57,6 +59,8 @@ export interface Discrepancy {
   oursFen?: number
   /** WeChat's amount on the bill, when it has the row. */
   theirsFen?: number
+  /** An `unparseable_row`'s line of the bill, as WeChat sent it. */
+  rawLine?: string
   /** What differs, for the operator. */
   detail: string
 }

@@ -150,6 +150,7 @@ export {
 } from './resources/bills'
 export {
   BillDigestError,
+  billFields,
   parseBill,
   parseFundFlowBill,
   parseTradeBill,
@@ -157,6 +158,8 @@ export {
   type FundFlowBillRow,
   type ParsedBill,
   type TradeBillRow,
+  type UnparsedBillLine,
+  type UnparsedReason,
 } from './resources/bill-csv'
 export { Certificates } from './resources/certificates'
 export {

@@ -54,6 +54,60 @@ describe('bill CSV', () => {
     expect(summary['资金流水总笔数']).toBe('2')
   })
 
+  it('splits on the backtick that starts each field: commas inside 商品名称 and 商户数据包 stay', () => {
+    const odd = TRADE.replace('`咖啡,`,', '`手冲咖啡豆,250g,`a=1,b=2,').replace(
+      // The last field of the refund row, with a trailing separator after it.
+      '`2.00,`\r\n总交易单数',
+      '`2.00,`,\r\n总交易单数',
+    )
+    const { rows, unparsed, summary } = parseTradeBill(odd)
+    expect(unparsed).toEqual([])
+    expect(
+      rows.map((r) => [r.raw['商品名称'], r.raw['商户数据包'], r.totalFen, r.raw['费率']]),
+    ).toEqual([
+      ['手冲咖啡豆,250g', 'a=1,b=2', 1234, '0.60%'],
+      ['咖啡', '', 1234, '0.60%'],
+    ])
+    expect(rows[1]!.raw['费率备注']).toBe('')
+    expect(summary['总交易单数']).toBe('2')
+  })
+
+  it('keeps each row it cannot read, with its line, and reads the rest', () => {
+    const lines = TRADE.split('\r\n')
+    const good = lines[1]!
+    const bad = [
+      'garbage,,,',
+      '`2026-12-02 10:01:02,`only two',
+      good.replace('`0.60%,`12.34', '`0.60%,`12.3.4'),
+      good.replace('`0.60%,`12.34', '`0.60%,`99999999999999999999.99'),
+      good.replace('`4200000001202612020000000001', '`'),
+    ]
+    const csv = [lines[0], bad[0], good, bad[1], bad[2], bad[3], bad[4], ...lines.slice(2)].join(
+      '\r\n',
+    )
+    const { rows, unparsed, summary } = parseTradeBill(csv)
+    expect(rows.map((r) => r.tradeState)).toEqual(['SUCCESS', 'REFUND'])
+    expect(unparsed).toEqual([
+      { line: 2, raw: bad[0], reason: 'no_backtick', message: expect.any(String) },
+      { line: 4, raw: bad[1], reason: 'field_count', message: '2 fields, the header has 27' },
+      { line: 5, raw: bad[2], reason: 'bad_amount', message: expect.stringContaining('12.3.4') },
+      { line: 6, raw: bad[3], reason: 'bad_amount', message: expect.stringContaining('9999') },
+      {
+        line: 7,
+        raw: bad[4],
+        reason: 'missing_id',
+        message: expect.stringContaining('微信订单号'),
+      },
+    ])
+    expect(summary['总交易单数']).toBe('2')
+  })
+
+  it('a bill without its summary is all rows', () => {
+    const lines = TRADE.split('\r\n')
+    const { rows, unparsed, summary } = parseTradeBill(lines.slice(0, 3).join('\r\n'))
+    expect([rows.length, unparsed, summary]).toEqual([2, [], {}])
+  })
+
   it('an empty bill has no rows', () => {
     expect(parseTradeBill('').rows).toEqual([])
   })
@@ -65,6 +119,10 @@ describe('bill CSV', () => {
     expect(yuanToFen('0.07404')).toBe(7)
     expect(yuanToFen('3')).toBe(300)
     expect(() => yuanToFen('1e3')).toThrow(WechatPayError)
+    expect(yuanToFen('21474836.48')).toBe(2_147_483_648)
+    // Beyond 2^53 fen a number no longer holds every integer: refused, not rounded.
+    expect(yuanToFen('90071992547409.91')).toBe(Number.MAX_SAFE_INTEGER)
+    expect(() => yuanToFen('90071992547409.92')).toThrow(WechatPayError)
   })
 
   it('BillDigestError is a typed WechatPayError', () => {

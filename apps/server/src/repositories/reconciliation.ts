@@ -112,6 +112,7 @@ export async function saveReconciliation(
           oursFen: d.oursFen ?? null,
           theirsFen: d.theirsFen ?? null,
           detail: d.detail,
+          rawLine: d.rawLine ?? null,
         })),
       )
     }
@@ -176,6 +177,7 @@ async function withDiscrepancies(
     ...(d.oursFen !== null ? { oursFen: d.oursFen } : {}),
     ...(d.theirsFen !== null ? { theirsFen: d.theirsFen } : {}),
     detail: d.detail,
+    ...(d.rawLine !== null ? { rawLine: d.rawLine } : {}),
   }))
   return {
     date: row.billDate,

@@ -12,6 +12,7 @@ import {
   type BillDownload,
   type Bills,
   type TradeBillRow,
+  type UnparsedReason,
 } from '@fen/wechatpay'
 import { createHash } from 'node:crypto'
 import { AppError } from '../errors'
@@ -69,25 +70,16 @@ export class ReconciliationService {
 
   /**
    * Reconciles `date` now and stores the result. Throws AppError WECHAT_ERROR / WECHAT_UNAVAILABLE
-   * when WeChat fails or a file's digest does not match (the day keeps its earlier result).
+   * when WeChat fails or a file's digest does not match, and any other error as it is (the day
+   * keeps its earlier result). Every failure is counted (`failed`) and logged as an ALERT.
    */
   async run(date: string): Promise<StoredReconciliation> {
-    const { metrics, logger } = this.ctx
-    let trade: Fetched
-    let fundFlow: Fetched | undefined
     try {
-      trade = await this.#fetch(
-        () => this.bills.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' }),
-        'trade_all',
-      )
-      if ('file' in trade) {
-        fundFlow = await this.#fetch(
-          () =>
-            this.bills.fundFlowBill({ bill_date: date, account_type: 'BASIC', tar_type: 'GZIP' }),
-          'fund_flow_basic',
-        )
-      }
+      return await this.#run(date)
     } catch (e) {
+      // Nothing was stored and the job tries again on its next run; a day that keeps failing
+      // (WeChat, a damaged file, the database, a bug) must not fail in silence.
+      const { metrics, logger } = this.ctx
       metrics.reconciliationRuns.inc({ status: 'failed' })
       if (e instanceof BillDigestError) {
         logger.error(
@@ -96,9 +88,30 @@ export class ReconciliationService {
         )
         throw new AppError('WECHAT_ERROR', '账单文件的 SHA1 与微信支付给出的摘要不符，已拒绝该文件')
       }
-      logger.warn({ date, err: loggable(e) }, 'reconciliation: bills could not be fetched')
+      logger.error(
+        { date, err: loggable(e) },
+        'ALERT: reconciliation failed; nothing was recorded (retried on the next run)',
+      )
+      // WeChat's failures as 502/503; anything else is rethrown as it is (a 500).
       throw wechatFailure(e)
     }
+  }
+
+  /** One run of {@link run}, which counts and reports its failures. */
+  async #run(date: string): Promise<StoredReconciliation> {
+    const { metrics, logger } = this.ctx
+    const trade = await this.#fetch(
+      () => this.bills.tradeBill({ bill_date: date, bill_type: 'ALL', tar_type: 'GZIP' }),
+      'trade_all',
+    )
+    const fundFlow =
+      'file' in trade
+        ? await this.#fetch(
+            () =>
+              this.bills.fundFlowBill({ bill_date: date, account_type: 'BASIC', tar_type: 'GZIP' }),
+            'fund_flow_basic',
+          )
+        : undefined
 
     const ranAt = this.ctx.clock().toISOString()
     const notReady = (f: Fetched | undefined) =>
@@ -179,7 +192,7 @@ export class ReconciliationService {
   /** Compares each bill row with our record, and our day's records with the bill. */
   async #compare(date: string, csv: string): Promise<ReconciliationResult> {
     const db = this.ctx.db
-    const { rows } = parseTradeBill(csv)
+    const { rows, unparsed } = parseTradeBill(csv)
     // An ALL bill has one row per payment (交易状态 SUCCESS) and one per refund (REFUND).
     const refundRows = rows.filter((r) => r.tradeState === 'REFUND')
     const paymentRows = rows.filter((r) => r.tradeState !== 'REFUND')
@@ -208,7 +221,12 @@ export class ReconciliationService {
       ).map((o) => [o.orderNo, o]),
     )
 
-    const discrepancies: Discrepancy[] = []
+    // A line that is not a readable row cannot be matched: the operator reads it (the file is kept).
+    const discrepancies: Discrepancy[] = unparsed.map((u): Discrepancy => ({
+      kind: 'unparseable_row',
+      rawLine: u.raw,
+      detail: `账单第 ${u.line} 行无法解析（${UNPARSED_REASON[u.reason]}），请对照账单文件人工核对`,
+    }))
     let matched = 0
     const seenPayments = new Set<string>()
     const seenRefunds = new Set<string>()
@@ -276,7 +294,7 @@ export class ReconciliationService {
       status: discrepancies.length > 0 ? 'discrepancies' : 'matched',
       counts: {
         ours: payments.size + refunds.size,
-        theirs: rows.length,
+        theirs: rows.length + unparsed.length,
         matched,
         discrepancies: discrepancies.length,
       },
@@ -325,6 +343,14 @@ export class ReconciliationService {
     }
     return undefined
   }
+}
+
+/** Why a bill line could not be read, for the operator. */
+const UNPARSED_REASON: Record<UnparsedReason, string> = {
+  no_backtick: '不是以反引号开头的账单行',
+  field_count: '列数与表头不符',
+  bad_amount: '金额格式不正确或超出范围',
+  missing_id: '缺少订单号或退款单号',
 }
 
 function emptyResult(

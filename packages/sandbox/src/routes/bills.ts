@@ -86,7 +86,8 @@ interface TradeRow {
  * refund (by its success time), then the summary. Amounts in yuan. Empty string: no trades, so no
  * bill (WeChat answers NO_STATEMENT_EXIST). The sandbox has no recharge coupons, so a
  * RECHARGE_REFUND bill never exists. The day's bill edits (`POST /__sandbox/bill-edits`) are
- * applied before the summary is added up, so the summary agrees with the rows, as WeChat's does.
+ * applied before the summary is added up, so the summary agrees with the rows, as WeChat's does;
+ * `raw` lines come first and are not counted (the sandbox cannot know what they bill).
  */
 export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: string): string {
   const type = PLAIN_TYPE[billType as TradeBillType] ?? 'ALL'
@@ -102,7 +103,10 @@ export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: strin
     }
   }
   rows = applyBillEdits(sandbox, billDate, type, rows)
-  if (rows.length === 0) return ''
+  const rawLines = sandbox.store.billEdits.flatMap((e) =>
+    e.kind === 'raw' && e.billDate === billDate ? [e.line] : [],
+  )
+  if (rows.length === 0 && rawLines.length === 0) return ''
   let settled = 0
   let refunded = 0
   let fees = 0
@@ -122,7 +126,7 @@ export function tradeBillCsv(sandbox: Sandbox, billDate: string, billType: strin
   ])
   return billFile({
     header: HEADER,
-    rows: rows.map(billRow),
+    rows: [...rawLines, ...rows.map(billRow)],
     summaryHeader: SUMMARY_HEADER,
     summary,
   })
@@ -139,7 +143,7 @@ function applyBillEdits(
     row.payment.outTradeNo === e.outTradeNo && row.refund?.outRefundNo === e.outRefundNo
   let edited = rows
   for (const e of sandbox.store.billEdits) {
-    if (e.billDate !== billDate) continue
+    if (e.billDate !== billDate || e.kind === 'raw') continue
     if (e.kind === 'amount')
       edited = edited.map((row) => (is(row, e) ? { ...row, fen: e.amountFen } : row))
     else if (e.kind === 'drop') edited = edited.filter((row) => !is(row, e))

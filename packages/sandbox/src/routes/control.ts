@@ -85,16 +85,33 @@ const payTarget = z
 const billEdit = z
   .object({
     bill_date: z.string().refine(isCalendarDate, 'YYYY-MM-DD, a real day'),
-    kind: z.enum(['amount', 'drop', 'foreign']),
+    kind: z.enum(['amount', 'drop', 'foreign', 'raw']),
     out_trade_no: z.string().min(1).max(32).optional(),
     out_refund_no: z.string().min(1).max(64).optional(),
     amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    // One line of the file: no line break in it.
+    line: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[^\r\n]*$/, 'one line: no CR or LF')
+      .optional(),
   })
-  .refine((e) => e.kind === 'foreign' || e.out_trade_no !== undefined, {
+  .refine(
+    (e) =>
+      e.kind === 'raw'
+        ? e.line !== undefined &&
+          e.out_trade_no === undefined &&
+          e.out_refund_no === undefined &&
+          e.amount === undefined
+        : e.line === undefined,
+    { message: 'raw takes line (and nothing else); line goes with raw only', path: ['line'] },
+  )
+  .refine((e) => e.kind === 'foreign' || e.kind === 'raw' || e.out_trade_no !== undefined, {
     message: 'amount and drop name the row: out_trade_no (and out_refund_no for a refund row)',
     path: ['out_trade_no'],
   })
-  .refine((e) => e.kind === 'drop' || e.amount !== undefined, {
+  .refine((e) => e.kind === 'drop' || e.kind === 'raw' || e.amount !== undefined, {
     message: 'amount and foreign need amount (fen)',
     path: ['amount'],
   })
@@ -105,6 +122,7 @@ const billEdit = z
 
 /** A bill edit as `/__sandbox/bill-edits` lists it. */
 function billEditView(e: BillEdit): object {
+  if (e.kind === 'raw') return { bill_date: e.billDate, kind: e.kind, line: e.line }
   return {
     bill_date: e.billDate,
     kind: e.kind,
@@ -418,17 +436,19 @@ export const controlRoutes: Route[] = [
         ...(b.out_refund_no ? { outRefundNo: b.out_refund_no } : {}),
       }
       const edit: BillEdit =
-        b.kind === 'amount'
-          ? { billDate: b.bill_date, kind: 'amount', ...row, amountFen: b.amount! }
-          : b.kind === 'drop'
-            ? { billDate: b.bill_date, kind: 'drop', ...row }
-            : {
-                billDate: b.bill_date,
-                kind: 'foreign',
-                outTradeNo: b.out_trade_no ?? `FOREIGN${newTransactionId(at).slice(-12)}`,
-                transactionId: newTransactionId(at),
-                amountFen: b.amount!,
-              }
+        b.kind === 'raw'
+          ? { billDate: b.bill_date, kind: 'raw', line: b.line! }
+          : b.kind === 'amount'
+            ? { billDate: b.bill_date, kind: 'amount', ...row, amountFen: b.amount! }
+            : b.kind === 'drop'
+              ? { billDate: b.bill_date, kind: 'drop', ...row }
+              : {
+                  billDate: b.bill_date,
+                  kind: 'foreign',
+                  outTradeNo: b.out_trade_no ?? `FOREIGN${newTransactionId(at).slice(-12)}`,
+                  transactionId: newTransactionId(at),
+                  amountFen: b.amount!,
+                }
       sandbox.store.billEdits.push(edit)
       return json(billEditView(edit), 201)
     },

@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm'
-import { bigserial, check, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+} from 'drizzle-orm/pg-core'
 import { ts } from './columns'
 
 /**
@@ -39,14 +48,17 @@ export const reconciliationDiscrepancies = pgTable(
     outTradeNo: text('out_trade_no'),
     outRefundNo: text('out_refund_no'),
     transactionId: text('transaction_id'),
-    oursFen: integer('ours_fen'),
-    theirsFen: integer('theirs_fen'),
+    // bigint: a bill row may bill more than int4 holds (2,147,483,648 fen), and must still be stored.
+    oursFen: bigint('ours_fen', { mode: 'number' }),
+    theirsFen: bigint('theirs_fen', { mode: 'number' }),
     detail: text('detail').notNull(),
+    /** An `unparseable_row`'s line of the bill, as WeChat sent it. */
+    rawLine: text('raw_line'),
   },
   (t) => [
     check(
       'reconciliation_discrepancies_kind',
-      sql`${t.kind} in ('missing_here','missing_at_wechat','amount_differs','status_differs','no_statement')`,
+      sql`${t.kind} in ('missing_here','missing_at_wechat','amount_differs','status_differs','no_statement','unparseable_row')`,
     ),
     index('reconciliation_discrepancies_day').on(t.billDate),
   ],
