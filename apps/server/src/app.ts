@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import type { RouterContext } from '@koa/router'
 import Koa from 'koa'
 import { koaBody } from 'koa-body'
 import type { Bills, MiniProgramClient } from '@fen/wechatpay'
@@ -30,6 +31,7 @@ import { AuthService } from './services/auth'
 import type { ServiceContext } from './services/context'
 import { OrderService, purchaseLimit } from './services/orders'
 import { PaymentService, type NotificationParsers } from './services/payments'
+import { CatalogueService } from './services/catalogue'
 import { DeliveryCompanies } from './services/delivery-companies'
 import { ReconciliationService } from './services/reconciliation'
 import { RefundRequestService } from './services/refund-requests'
@@ -62,6 +64,7 @@ export interface Services {
   refunds: RefundService
   refundRequests: RefundRequestService
   shipping: ShippingService
+  catalogue: CatalogueService
   /** WeChat's carriers (get_delivery_list), kept for a day. */
   deliveryCompanies: DeliveryCompanies
   admin: AdminService
@@ -102,6 +105,7 @@ export function createServices(deps: AppDeps): Services {
     refunds,
     refundRequests: new RefundRequestService(ctx, refunds),
     shipping,
+    catalogue: new CatalogueService(db, purchaseLimit(deps.config.orderLimits)),
     deliveryCompanies,
     admin: new AdminService(ctx, payments, refunds, shipping, () => latestReconciliation(db)),
     reconciliation: new ReconciliationService(ctx, deps.bills),
@@ -147,7 +151,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       ctx.status = err.status
       ctx.body = { code: err.code, message: err.message }
     } finally {
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched'
+      // The pattern of the route that ran (@koa/router's public `routerPath`), not the path:
+      // one series per route, whatever the order numbers in the paths.
+      const route = (ctx as Partial<RouterContext>).routerPath ?? 'unmatched'
       const seconds = (performance.now() - started) / 1000
       metrics.httpRequests.inc({
         method: ctx.method,
@@ -193,7 +199,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   for (const router of [
     healthRoutes(deps.database, metrics, deps.config.adminToken),
     authRoutes(services.auth),
-    productRoutes(deps.database.db, purchaseLimit(deps.config.orderLimits)),
+    productRoutes(services.catalogue),
     staticRoutes(),
     orderRoutes(services.orders, services.auth, services.shipping),
     adminRoutes(services.admin, services.deliveryCompanies, deps.config.adminToken),

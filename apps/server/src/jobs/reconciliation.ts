@@ -1,6 +1,5 @@
 import type { ReconciliationStatus } from '@fen/shared'
 import { formatBeijingTime } from '@fen/wechatpay'
-import { findReconciliation } from '../repositories/reconciliation'
 import type { ServiceContext } from '../services/context'
 import type { ReconciliationService } from '../services/reconciliation'
 
@@ -28,7 +27,8 @@ export async function reconcileOnce(
   // `HH:MM` compares as text.
   if (formatBeijingTime(now).slice(11, 16) < ctx.config.reconcile.after)
     return { date, outcome: 'too_early' }
-  const stored = await findReconciliation(ctx.db, date)
-  if (stored && stored.status !== 'not_ready') return { date, outcome: 'already_done' }
+  const stored = await reconciliation.result(date)
+  if (stored.status !== 'not_run' && stored.status !== 'not_ready')
+    return { date, outcome: 'already_done' }
   return { date, outcome: (await reconciliation.run(date)).status }
 }

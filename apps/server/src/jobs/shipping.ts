@@ -1,7 +1,6 @@
 import { loggable } from '../logger'
-import { claimDueUploads } from '../repositories/deliveries'
 import type { ServiceContext } from '../services/context'
-import { UPLOAD_LEASE_MS, type ShippingService } from '../services/shipping'
+import type { ShippingService } from '../services/shipping'
 
 const BATCH = 20
 
@@ -33,21 +32,9 @@ export async function shipOnce(
     errors++
     ctx.logger.warn({ err: loggable(e) }, 'shipping job: virtual orders left for the next run')
   }
-  let uploaded = 0
-  let failed = 0
-  const due = await claimDueUploads(ctx.db, ctx.clock(), UPLOAD_LEASE_MS, BATCH)
-  for (const d of due) {
-    try {
-      if ((await shipping.upload(d)) === 'uploaded') uploaded++
-      else failed++
-    } catch (e) {
-      errors++
-      ctx.logger.warn(
-        { orderNo: d.orderNo, err: loggable(e) },
-        'shipping job: upload left for the next run',
-      )
-    }
-  }
+  const uploads = await shipping.uploadDue(BATCH)
+  errors += uploads.errors
+  const { uploaded, failed } = uploads
   let autoReceived = 0
   try {
     autoReceived = await shipping.receiveOverdue(BATCH)

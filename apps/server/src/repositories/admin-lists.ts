@@ -3,10 +3,15 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { OrderStatus, RefundStatus } from '@fen/shared'
 import type { Db } from '../db/client'
 import { notifications, orders, outboxEvents, payments, refunds, users } from '../db/schema'
-import type { TimeKey } from '../services/cursor'
 import type { OrderRow } from './orders'
 import type { OutboxRow } from './events'
 import type { RefundRow } from './refunds'
+
+/** A list's sort key: the row's time and a tie-breaking key (see services/cursor.ts). */
+export interface TimeKey {
+  at: Date
+  key: string
+}
 
 /**
  * The operators' lists, newest first, a page at a time (keyset: see services/cursor.ts). Each asks

@@ -1,4 +1,5 @@
 import { AppError } from '../errors'
+import type { TimeKey } from '../repositories/admin-lists'
 
 /**
  * Admin list cursors. A cursor names the last row of a page by its sort key — (created_at, key) for
@@ -9,10 +10,6 @@ import { AppError } from '../errors'
  * Times are kept to the millisecond: every row the app writes takes its created_at from the app
  * clock (a JS Date), so no two stored times differ by less.
  */
-export interface TimeKey {
-  at: Date
-  key: string
-}
 
 export function encodeTimeCursor(at: Date, key: string): string {
   return Buffer.from(JSON.stringify([at.toISOString(), key])).toString('base64url')

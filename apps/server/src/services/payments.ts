@@ -19,6 +19,7 @@ import { loggable } from '../logger'
 import { close, pay, payAfterClose } from '../domain/orders'
 import { setNotificationOutcome, storeNotification, type Outcome } from '../repositories/events'
 import {
+  claimExpiredOrders,
   findOrder,
   findPayment,
   lockOrder,
@@ -480,6 +481,33 @@ export class PaymentService {
     if (!order.channel && (await findOrder(this.ctx.db, orderNo))?.channel)
       return this.close(orderNo, reason)
     return 'unchanged'
+  }
+
+  /**
+   * The sweeper's part for orders: claims expired PENDING orders (`FOR UPDATE SKIP LOCKED` and a
+   * lease, so instances split them) and, for each, asks WeChat first — paid after all → PAID —
+   * then closes it at WeChat and here with its stock back. An order that fails is left for the
+   * next run (its lease runs out). Returns how many were claimed and how many failed.
+   */
+  async closeExpired(limit: number, leaseMs: number): Promise<{ orders: number; errors: number }> {
+    const expired = await claimExpiredOrders(this.ctx.db, this.ctx.clock(), leaseMs, limit)
+    let errors = 0
+    for (const order of expired) {
+      try {
+        await this.sync(order.orderNo) // paid after all? then it is PAID now, and close() does nothing
+        const result = await this.close(order.orderNo, '超时未支付')
+        this.ctx.metrics.sweeperActions.inc({
+          action: result === 'closed' ? 'closed' : result === 'paid' ? 'found_paid' : 'unchanged',
+        })
+      } catch (e) {
+        errors++
+        this.ctx.logger.warn(
+          { orderNo: order.orderNo, err: loggable(e) },
+          'sweeper: order left for the next run',
+        )
+      }
+    }
+    return { orders: expired.length, errors }
   }
 
   /**

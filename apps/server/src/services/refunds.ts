@@ -14,6 +14,8 @@ import { refundSucceeded, settleRefunds } from '../domain/orders'
 import { setNotificationOutcome, storeNotification, type Outcome } from '../repositories/events'
 import { findOrder, lockOrder, type OrderRow } from '../repositories/orders'
 import {
+  claimUnsettledRefunds,
+  deferRefund,
   findRefund,
   insertRefund,
   lockRefund,
@@ -40,6 +42,11 @@ export interface RefundResult {
   totalFen?: number
   successTime: Date | undefined
 }
+
+/** A refund with no word from WeChat after this long is queried (or resubmitted, if never accepted). */
+const REFUND_QUERY_AFTER_MS = 60_000
+/** An ABNORMAL refund is asked about again after this long. */
+const ABNORMAL_RECHECK_MS = 3600_000
 
 /**
  * Refunds, through WeChat's `out_refund_no` idempotency: a refund is written first (SUBMITTING),
@@ -212,6 +219,48 @@ export class RefundService {
       })
       this.ctx.logger.error({ outRefundNo, code: e.code }, 'ALERT: WeChat refused a refund')
     }
+  }
+
+  /**
+   * The sweeper's part for refunds: claims refunds without a final word from WeChat a minute after
+   * their last change (`FOR UPDATE SKIP LOCKED` and a lease) — a SUBMITTING one is resubmitted
+   * under its own number, others are queried — and asks again about an ABNORMAL one only hourly:
+   * it waits for a person in 商户平台. Returns how many were claimed and how many failed.
+   */
+  async checkUnsettled(
+    limit: number,
+    leaseMs: number,
+  ): Promise<{ refunds: number; errors: number }> {
+    const open = await claimUnsettledRefunds(
+      this.ctx.db,
+      this.ctx.clock(),
+      REFUND_QUERY_AFTER_MS,
+      leaseMs,
+      limit,
+    )
+    let errors = 0
+    for (const r of open) {
+      try {
+        await this.sync(r.outRefundNo)
+        if ((await findRefund(this.ctx.db, r.outRefundNo))?.status === 'ABNORMAL') {
+          await deferRefund(
+            this.ctx.db,
+            r.outRefundNo,
+            new Date(this.ctx.clock().getTime() + ABNORMAL_RECHECK_MS),
+          )
+        }
+        this.ctx.metrics.sweeperActions.inc({
+          action: r.status === 'SUBMITTING' ? 'refund_resubmitted' : 'refund_queried',
+        })
+      } catch (e) {
+        errors++
+        this.ctx.logger.warn(
+          { outRefundNo: r.outRefundNo, err: loggable(e) },
+          'sweeper: refund left for the next run',
+        )
+      }
+    }
+    return { refunds: open.length, errors }
   }
 
   /** Asks WeChat about an open refund and applies the answer (the sweeper, admin sync). */

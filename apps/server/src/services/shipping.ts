@@ -27,11 +27,10 @@ import {
   type PushQuery,
   type ShippingOrder,
 } from '@fen/wechatpay'
-import { eq } from 'drizzle-orm'
-import { users } from '../db/schema'
 import { AppError } from '../errors'
 import { loggable } from '../logger'
 import {
+  claimDueUploads,
   claimUpload,
   findDelivery,
   markUploadedByWechat,
@@ -49,6 +48,7 @@ import {
   type OrderRow,
 } from '../repositories/orders'
 import { complete, ship } from '../domain/orders'
+import { findUserOpenid } from '../repositories/users'
 import type { ServiceContext } from './context'
 import type { DeliveryCompanies } from './delivery-companies'
 import { adminOrderViews, orderViews } from './order-views'
@@ -223,6 +223,29 @@ export class ShippingService {
     return shipped
   }
 
+  /**
+   * The shipping job's uploads: claims deliveries whose report to WeChat is due (`FOR UPDATE SKIP
+   * LOCKED` and a lease) and tries each once. A delivery that throws is left for the next run.
+   */
+  async uploadDue(limit: number): Promise<{ uploaded: number; failed: number; errors: number }> {
+    let uploaded = 0
+    let failed = 0
+    let errors = 0
+    for (const d of await claimDueUploads(this.ctx.db, this.ctx.clock(), UPLOAD_LEASE_MS, limit)) {
+      try {
+        if ((await this.upload(d)) === 'uploaded') uploaded++
+        else failed++
+      } catch (e) {
+        errors++
+        this.ctx.logger.warn(
+          { orderNo: d.orderNo, err: loggable(e) },
+          'shipping job: upload left for the next run',
+        )
+      }
+    }
+    return { uploaded, failed, errors }
+  }
+
   /** Uploads one order's pending delivery now, unless another uploader holds it. */
   async uploadNow(orderNo: string): Promise<void> {
     const claimed = await claimUpload(this.ctx.db, orderNo, this.ctx.clock(), UPLOAD_LEASE_MS)
@@ -249,10 +272,7 @@ export class ShippingService {
         const known = await this.#wechatOrder(order.orderNo).catch(() => undefined)
         if (known && shippedAtWechat(known)) return await done()
       }
-      const [payer] = await this.ctx.db
-        .select({ openid: users.openid })
-        .from(users)
-        .where(eq(users.id, order.userId))
+      const payer = await findUserOpenid(this.ctx.db, order.userId)
       await mp.shipping.uploadShippingInfo({
         order_key: {
           order_number_type: 1,
@@ -270,7 +290,7 @@ export class ShippingService {
           },
         ],
         upload_time: formatBeijingTime(this.ctx.clock(), { milliseconds: true }),
-        payer: { openid: payer!.openid },
+        payer: { openid: payer! },
       })
       return await done()
     } catch (e) {
