@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vite'
+import { sourceConditions } from '../../vitest.shared'
 
 const server = process.env.FEN_SERVER_URL ?? 'http://127.0.0.1:3000'
 
@@ -11,6 +12,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/admin/',
   plugins: [vue()],
+  // @fen/shared's TypeScript source (its `@fen/source` export), not a dist/ that may not be built.
+  resolve: sourceConditions.resolve,
   server: {
     port: Number(process.env.FEN_ADMIN_PORT ?? 5174),
     strictPort: true,

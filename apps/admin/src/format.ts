@@ -1,21 +1,21 @@
 // How the console shows money, times and statuses (简体中文, Beijing time).
-import type { DiscrepancyKind, OrderStatus, ReconciliationResult, RefundStatus } from '@fen/shared'
-import type { RefundRequestView } from './types'
+import {
+  formatFen,
+  type Address,
+  type Delivery,
+  type DeliveryMethod,
+  type DiscrepancyKind,
+  type FulfilmentStage,
+  type OrderStatus,
+  type PayChannel,
+  type ReconciliationResult,
+  type RefundRequestStatus,
+  type RefundStatus,
+} from '@fen/shared'
 
-/** Integer fen as yuan, `¥12.34` (negative amounts keep their sign). */
+/** Integer fen as yuan, `¥12.34` (shared `formatFen`), and '—' for none. */
 export function yuan(fen: number | undefined | null): string {
-  if (fen === undefined || fen === null) return '—'
-  const sign = fen < 0 ? '-' : ''
-  const abs = Math.abs(fen)
-  return `${sign}¥${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`
-}
-
-/** Yuan typed by an operator ("12.3") as integer fen; undefined unless a positive amount with ≤ 2 decimals. */
-export function parseYuan(s: string): number | undefined {
-  const m = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(s)
-  if (!m) return undefined
-  const fen = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
-  return fen > 0 ? fen : undefined
+  return fen === undefined || fen === null ? '—' : formatFen(fen)
 }
 
 /** An ISO time as Beijing time, `2025-06-10 20:01:30`. */
@@ -52,7 +52,7 @@ export const REFUND_STATUS: Record<RefundStatus, { label: string; tag: Tag }> = 
   FAILED: { label: '退款失败', tag: 'danger' },
 }
 
-export const REQUEST_STATUS: Record<RefundRequestView['status'], { label: string; tag: Tag }> = {
+export const REQUEST_STATUS: Record<RefundRequestStatus, { label: string; tag: Tag }> = {
   pending: { label: '待审核', tag: 'warning' },
   approved: { label: '已同意', tag: 'success' },
   rejected: { label: '已拒绝', tag: 'info' },
@@ -94,4 +94,37 @@ export const LOGISTICS: Record<string, string> = {
   same_city: '同城配送',
   virtual: '虚拟发货',
   pickup: '到店自提',
+}
+
+/** How the order reaches the shopper, as the shop says it. */
+export const DELIVERY_METHOD: Record<DeliveryMethod, string> = {
+  express: '快递配送',
+  pickup: '到店自取',
+}
+
+/** The delivery's report to WeChat's shipping management (发货信息管理). */
+export const WECHAT_REPORT: Record<Delivery['wechatReport'], { label: string; tag: Tag }> = {
+  uploaded: { label: '已上报微信', tag: 'success' },
+  pending: { label: '上报中', tag: 'warning' },
+  refused: { label: '微信拒收', tag: 'danger' },
+  not_required: { label: '无需上报', tag: 'info' },
+}
+
+/** Where the goods stand (the server's `fulfilment`), apart from the money. */
+export const FULFILMENT: Record<FulfilmentStage, { label: string; tag: Tag }> = {
+  unpaid: { label: '待支付', tag: 'info' },
+  to_ship: { label: '待发货', tag: 'warning' },
+  shipped: { label: '待收货', tag: 'primary' },
+  received: { label: '已收货', tag: 'success' },
+  none: { label: '无需发货', tag: 'info' },
+}
+
+export const PAY_CHANNEL: Record<PayChannel, string> = {
+  jsapi: '小程序支付',
+  native: '扫码支付',
+}
+
+/** An address on one line: `广东省广州市天河区 体育西路 191 号`. */
+export function addressLine(a: Pick<Address, 'province' | 'city' | 'district' | 'detail'>): string {
+  return `${a.province}${a.city}${a.district} ${a.detail}`
 }

@@ -1,8 +1,7 @@
 // Cursor paging for the admin lists: the API only goes forward (nextCursor), so the pager keeps
 // the cursors of the pages already seen to go back.
 import { ref, shallowRef } from 'vue'
-import { ApiError } from './api'
-import type { Page } from './types'
+import { ApiError, type Page } from './api'
 
 export function usePager<T>(load: (cursor: string | undefined) => Promise<Page<T>>) {
   const items = shallowRef<T[]>([])

@@ -61,8 +61,7 @@ router.afterEach((to) => {
   document.title = `${String(to.meta.title ?? '')} · Fen 商户管理后台`
 })
 
-// The token stopped working (rotated on the server): sign in again.
+// The token stopped working (rotated on the server; the client dropped it): sign in again.
 whenUnauthorized(() => {
-  token.clear()
   void router.push({ name: 'login', query: { expired: '1' } })
 })

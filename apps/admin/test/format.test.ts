@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { beijingDate, beijingTime, parseYuan, yuan } from '../src/format'
+import { addressLine, beijingDate, beijingTime, yuan } from '../src/format'
 import { sumMetrics } from '../src/metrics'
-import { refundableFen } from '../src/refundable'
 
 describe('money', () => {
   it('shows fen as yuan with two decimals', () => {
@@ -12,13 +11,6 @@ describe('money', () => {
       '-¥1.00',
       '—',
     ])
-  })
-
-  it('reads typed yuan as integer fen, refusing what is not a positive amount', () => {
-    expect(['12', '12.3', '12.34', ' 0.01 '].map(parseYuan)).toEqual([1200, 1230, 1234, 1])
-    for (const bad of ['', '0', '0.00', '1.234', '-1', 'abc', '1e3', '1,5']) {
-      expect([bad, parseYuan(bad)]).toEqual([bad, undefined])
-    }
   })
 })
 
@@ -31,28 +23,16 @@ describe('times', () => {
   })
 })
 
-describe('refundable', () => {
-  const r = (amountFen: number, status: string, paymentTransactionId?: string) => ({
-    outRefundNo: `R${amountFen}`,
-    amountFen,
-    reason: 'x',
-    status: status as 'SUCCESS',
-    automatic: false,
-    createdAt: '2025-06-10T12:00:00.000Z',
-    ...(paymentTransactionId ? { paymentTransactionId } : {}),
-  })
-  it('is the total less refunds that succeeded or are under way, not failed ones or a second payment’s', () => {
+describe('addresses', () => {
+  it('shows an address on one line, province to street', () => {
     expect(
-      refundableFen({
-        totalFen: 1000,
-        refunds: [
-          r(100, 'SUCCESS'),
-          r(200, 'PROCESSING'),
-          r(300, 'FAILED'),
-          r(400, 'SUCCESS', 'T2'),
-        ],
+      addressLine({
+        province: '广东省',
+        city: '广州市',
+        district: '天河区',
+        detail: '体育西路 191 号',
       }),
-    ).toBe(700)
+    ).toBe('广东省广州市天河区 体育西路 191 号')
   })
 })
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../src/api'
+import { ApiError, type Page } from '../src/api'
 import { usePager } from '../src/pager'
-import type { Page } from '../src/types'
 
 /** A list of 1..7 in pages of 3, with cursors as the API gives them (opaque to the pager). */
 const rows = [1, 2, 3, 4, 5, 6, 7]

@@ -1,0 +1,10 @@
+// The admin API, one module per domain; every call goes through ./request.ts's client.
+export * from './events'
+export * from './metrics'
+export * from './orders'
+export * from './reconciliation'
+export * from './refund-requests'
+export * from './refunds'
+export * from './request'
+export * from './shipping'
+export * from './summary'
