@@ -15,6 +15,7 @@ import {
 } from '@fen/wechatpay'
 import type { SandboxMerchant as FenSandboxMerchant } from '@fen/sandbox'
 import { z } from 'zod'
+import { hasCredentials, redactUrl } from './urls'
 
 /**
  * The server's settings, validated once at start. This is the only module that reads the
@@ -323,15 +324,30 @@ export async function loadConfig(
   const e = parsed.data
   const production = isProduction(e.NODE_ENV)
 
+  // Credentials in a URL would go to every host it names (and fetch refuses such URLs): refused
+  // everywhere, the URL never quoted. (NATS's URL is the exception: it is how NATS logs in.)
+  for (const name of [
+    'PUBLIC_BASE_URL',
+    'WECHAT_API_BASE_URL',
+    'WECHATPAY_BASE_URL',
+    'WECHATPAY_BACKUP_BASE_URL',
+    'FEN_SANDBOX_URL',
+  ] as const) {
+    const value = e[name]
+    if (value && hasCredentials(value))
+      problems.push(`${name}: must not carry credentials (user:password@)`)
+  }
+
   let sandbox: SandboxMerchant | undefined
   if (e.FEN_SANDBOX_URL) {
     if (production)
       problems.push('FEN_SANDBOX_URL: the sandbox is for development; unset it in production')
+    if (hasCredentials(e.FEN_SANDBOX_URL)) throw new ConfigError(problems.join('\n'))
     try {
       sandbox = await fetchMerchant(e.FEN_SANDBOX_URL)
     } catch (cause) {
       problems.push(
-        `FEN_SANDBOX_URL: could not read ${e.FEN_SANDBOX_URL}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${(cause as Error).message}`,
+        `FEN_SANDBOX_URL: could not read ${redactUrl(e.FEN_SANDBOX_URL)}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${(cause as Error).message}`,
       )
       throw new ConfigError(problems.join('\n'))
     }
@@ -442,11 +458,11 @@ export async function loadConfig(
     ] as const) {
       if (test && isProductionUrl(value)) {
         problems.push(
-          `${name}: test (sandbox) keys must not be used with WeChat's production URL ${value}`,
+          `${name}: test (sandbox) keys must not be used with WeChat's production URL ${redactUrl(value)}`,
         )
       } else if (!test && !isProductionUrl(value)) {
         problems.push(
-          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${value} (for the Fen sandbox, set FEN_SANDBOX_URL and take its keys)`,
+          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${redactUrl(value)} (for the Fen sandbox, set FEN_SANDBOX_URL and take its keys)`,
         )
       }
     }
@@ -580,6 +596,10 @@ function eventSettings(
     if (protocol !== 'https:' && (production || protocol !== 'http:'))
       problems.push(
         `WEBHOOK_URLS: each must be an ${production ? 'https' : 'http(s)'} URL (${webhookUrls.indexOf(u) + 1}. is not)`,
+      )
+    else if (hasCredentials(u))
+      problems.push(
+        `WEBHOOK_URLS: ${webhookUrls.indexOf(u) + 1}. must not carry credentials (user:password@); receivers know Fen by its Fen-Signature`,
       )
   }
   const secret = e.WEBHOOK_SECRET

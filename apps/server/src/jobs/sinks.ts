@@ -10,6 +10,7 @@ import {
 } from '../repositories/outbox-deliveries'
 import type { ServiceContext } from '../services/context'
 import { eachWithConcurrency } from './outbox'
+import { redactSink, redactUrlsIn } from '../urls'
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhooks'
 
 /** What a sink receives: the event as the webhook body carries it. */
@@ -142,12 +143,13 @@ export async function deliverToSinksOnce(
       delivered++
     } catch (err) {
       failed++
-      const error = err instanceof Error ? err.message : String(err)
+      // Stored and logged: a URL the error quotes loses its credentials and query string.
+      const error = redactUrlsIn(err instanceof Error ? err.message : String(err))
       const delayS = SINK_BACKOFF_S[Math.min(d.attempts, SINK_BACKOFF_S.length - 1)]!
       const next = new Date(ctx.clock().getTime() + delayS * 1000)
       const giveUp = next.getTime() - d.queuedAt.getTime() > SINK_GIVE_UP_MS
       await markSinkFailed(ctx.db, d, { next: giveUp ? undefined : next, error })
-      const log = { eventId: e.id, sink: sinkForLog(d.sink), attempt: d.attempts + 1, error }
+      const log = { eventId: e.id, sink: redactSink(d.sink), attempt: d.attempts + 1, error }
       if (giveUp)
         ctx.logger.error(log, 'ALERT: event delivery to a sink failed for a day; given up')
       else ctx.logger.warn(log, 'event delivery to a sink failed; will retry')
@@ -159,15 +161,4 @@ export async function deliverToSinksOnce(
     if (due.length < BATCH) break
   }
   return { delivered, failed }
-}
-
-/** A webhook URL's origin and path only: a query string may carry a receiver's token. */
-function sinkForLog(sink: string): string {
-  if (!sink.startsWith('webhook:')) return sink
-  try {
-    const u = new URL(sink.slice('webhook:'.length))
-    return `webhook:${u.origin}${u.pathname}`
-  } catch {
-    return 'webhook:?'
-  }
 }

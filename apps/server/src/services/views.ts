@@ -19,6 +19,7 @@ import type { OutboxDeliveryRow } from '../repositories/outbox-deliveries'
 import type { ProductRow } from '../repositories/products'
 import type { RefundRequestRow } from '../repositories/refund-requests'
 import type { RefundRow } from '../repositories/refunds'
+import { redactSink, redactUrlsIn } from '../urls'
 
 /** What an order's view is built from besides its row and lines (see services/order-views.ts). */
 export interface OrderHistory {
@@ -191,10 +192,11 @@ export function eventView(e: OutboxRow, deliveries: OutboxDeliveryRow[] = []): O
     ...(deliveries.length
       ? {
           deliveries: deliveries.map((d) => ({
-            sink: d.sink,
+            sink: redactSink(d.sink),
             attempts: d.attempts,
             status: d.status as 'pending' | 'delivered' | 'failed',
-            ...(d.lastError ? { lastError: d.lastError } : {}),
+            // Rows written before errors were redacted may still quote a URL.
+            ...(d.lastError ? { lastError: redactUrlsIn(d.lastError) } : {}),
             ...(d.status === 'pending' ? { nextAttemptAt: d.nextAttemptAt.toISOString() } : {}),
           })),
         }
