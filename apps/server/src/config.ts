@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
 import {
   BACKUP_BASE_URLS,
   DEFAULT_BASE_URL,
@@ -15,6 +16,7 @@ import {
 } from '@fen/wechatpay'
 import type { SandboxMerchant as FenSandboxMerchant } from '@fen/sandbox'
 import { z } from 'zod'
+import { refusedRangeOf } from './destinations'
 import { hasCredentials, redactUrl } from './urls'
 
 /**
@@ -100,6 +102,11 @@ export interface Config {
     /** WEBHOOK_URLS: each gets every event, signed with `webhookSecret`. */
     webhookUrls: string[]
     webhookSecret: string | undefined
+    /**
+     * WEBHOOK_ALLOW_PRIVATE (default: false in production, true elsewhere): whether a webhook may
+     * go to a loopback, link-local, private or shared address, or this server's own.
+     */
+    allowPrivate: boolean
     /** EVENTS_NATS_URL: JetStream; subjects `<subjectPrefix>.<type>` on `stream` (made if missing). */
     nats: { url: string; stream: string; subjectPrefix: string } | undefined
   }
@@ -161,6 +168,8 @@ const KNOWN = [
   'EVENTS_NATS_URL',
   'EVENTS_NATS_STREAM',
   'EVENTS_NATS_SUBJECT_PREFIX',
+  'WEBHOOK_ALLOW_PRIVATE',
+  'EVENTS_NATS_ALLOW_PLAINTEXT',
   'RECONCILE_ENABLED',
   'RECONCILE_AFTER',
   'ADMIN_STATIC_DIR',
@@ -273,6 +282,8 @@ const Env = z.object({
       .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards')
       .optional(),
   ),
+  WEBHOOK_ALLOW_PRIVATE: optional.pipe(z.enum(['true', 'false']).optional()),
+  EVENTS_NATS_ALLOW_PLAINTEXT: optional.pipe(z.enum(['true', 'false']).optional()),
   RECONCILE_ENABLED: optional.pipe(z.enum(['true', 'false']).default('true')),
   // WeChat's bills of day D are ready at 10:00 Beijing time on D+1.
   RECONCILE_AFTER: optional.pipe(
@@ -515,6 +526,19 @@ export async function loadConfig(
       'PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)',
     )
 
+  if (production) {
+    // code2Session carries the AppSecret in its query, WeChat Pay's requests and answers are
+    // payments: never in clear.
+    for (const [name, value] of [
+      ['WECHAT_API_BASE_URL', apiBaseUrl],
+      ['WECHATPAY_BASE_URL', payBaseUrl],
+      ['WECHATPAY_BACKUP_BASE_URL', backupBaseUrl],
+    ] as const) {
+      if (value && new URL(value).protocol !== 'https:')
+        problems.push(`${name}: must be https:// in production`)
+    }
+  }
+
   const push = pushSettings(e, sandbox, production, problems)
 
   const events = eventSettings(e, production, problems)
@@ -578,10 +602,13 @@ function eventSettings(
     EVENTS_NATS_URL?: string | undefined
     EVENTS_NATS_STREAM?: string | undefined
     EVENTS_NATS_SUBJECT_PREFIX?: string | undefined
+    WEBHOOK_ALLOW_PRIVATE?: 'true' | 'false' | undefined
+    EVENTS_NATS_ALLOW_PLAINTEXT?: 'true' | 'false' | undefined
   },
   production: boolean,
   problems: string[],
 ): Config['events'] {
+  const allowPrivate = (e.WEBHOOK_ALLOW_PRIVATE ?? (production ? 'false' : 'true')) === 'true'
   const webhookUrls = (e.WEBHOOK_URLS ?? '')
     .split(',')
     .map((u) => u.trim())
@@ -601,6 +628,15 @@ function eventSettings(
       problems.push(
         `WEBHOOK_URLS: ${webhookUrls.indexOf(u) + 1}. must not carry credentials (user:password@); receivers know Fen by its Fen-Signature`,
       )
+    else if (!allowPrivate) {
+      // An address written out is refused now; a host name is resolved and checked at delivery.
+      const address = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1')
+      const range = isIP(address) ? refusedRangeOf(address) : undefined
+      if (range)
+        problems.push(
+          `WEBHOOK_URLS: ${webhookUrls.indexOf(u) + 1}. is an internal address (${range}); set WEBHOOK_ALLOW_PRIVATE=true to allow it`,
+        )
+    }
   }
   const secret = e.WEBHOOK_SECRET
   if (webhookUrls.length > 0 && !secret)
@@ -608,9 +644,19 @@ function eventSettings(
   else if (secret && secret.length < 32) problems.push('WEBHOOK_SECRET: at least 32 characters')
   else if (production && secret && isWeakSecret(secret))
     problems.push(`WEBHOOK_SECRET: too weak (${WEAK_SECRET_RULE})`)
+  if (
+    production &&
+    e.EVENTS_NATS_URL &&
+    new URL(e.EVENTS_NATS_URL).protocol !== 'tls:' &&
+    e.EVENTS_NATS_ALLOW_PLAINTEXT !== 'true'
+  )
+    problems.push(
+      'EVENTS_NATS_URL: must be tls:// in production (events carry orders and payers); EVENTS_NATS_ALLOW_PLAINTEXT=true allows nats://',
+    )
   return {
     webhookUrls,
     webhookSecret: secret,
+    allowPrivate,
     nats: e.EVENTS_NATS_URL
       ? {
           url: e.EVENTS_NATS_URL,
