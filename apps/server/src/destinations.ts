@@ -123,6 +123,7 @@ export async function vetDestination(
   ownAddresses: () => string[] = interfaceAddresses,
 ): Promise<LookupAddress[]> {
   const addresses = await resolve(hostname)
+  if (addresses.length === 0) throw new DestinationRefused(`${hostname}: no address`)
   const own = new BlockList()
   for (const address of ownAddresses()) {
     const family = isIP(address)
@@ -139,7 +140,6 @@ export async function vetDestination(
         `refused: ${hostname} resolves to ${address} (${why}); WEBHOOK_ALLOW_PRIVATE=true allows it`,
       )
   }
-  if (addresses.length === 0) throw new DestinationRefused(`${hostname}: no address`)
   return addresses
 }
 
