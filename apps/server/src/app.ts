@@ -137,6 +137,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
 
   app.use(async (ctx, next) => {
     const started = performance.now()
+    // Before anything can fail: error answers carry them too. The console and the product
+    // pictures replace the CSP with their own.
+    ctx.set(API_SECURITY_HEADERS)
     try {
       await next()
       if (ctx.body === undefined || ctx.body === null) {
@@ -211,6 +214,17 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     app.use(router.allowedMethods())
   }
   return app
+}
+
+/**
+ * Headers of every answer (issue #23 item 5): JSON is no page, so its CSP allows nothing; no page
+ * may frame an answer, no browser may sniff one into HTML or script, no Referer leaves with a URL.
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
 }
 
 /**

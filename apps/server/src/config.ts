@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
 import {
   BACKUP_BASE_URLS,
   DEFAULT_BASE_URL,
@@ -15,6 +16,8 @@ import {
 } from '@fen/wechatpay'
 import type { SandboxMerchant as FenSandboxMerchant } from '@fen/sandbox'
 import { z } from 'zod'
+import { refusedRangeOf } from './destinations'
+import { hasCredentials, redactUrl } from './urls'
 
 /**
  * The server's settings, validated once at start. This is the only module that reads the
@@ -116,6 +119,11 @@ export interface Config {
     /** WEBHOOK_URLS: each gets every event, signed with `webhookSecret`. */
     webhookUrls: string[]
     webhookSecret: string | undefined
+    /**
+     * WEBHOOK_ALLOW_PRIVATE (default: false in production, true elsewhere): whether a webhook may
+     * go to a loopback, link-local, private or shared address, or this server's own.
+     */
+    allowPrivate: boolean
     /** EVENTS_NATS_URL: JetStream; subjects `<subjectPrefix>.<type>` on `stream` (made if missing). */
     nats: { url: string; stream: string; subjectPrefix: string } | undefined
   }
@@ -182,6 +190,8 @@ const KNOWN = [
   'EVENTS_NATS_URL',
   'EVENTS_NATS_STREAM',
   'EVENTS_NATS_SUBJECT_PREFIX',
+  'WEBHOOK_ALLOW_PRIVATE',
+  'EVENTS_NATS_ALLOW_PLAINTEXT',
   'RECONCILE_ENABLED',
   'RECONCILE_AFTER',
   'ADMIN_STATIC_DIR',
@@ -301,6 +311,8 @@ const Env = z.object({
       .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens, no wildcards')
       .optional(),
   ),
+  WEBHOOK_ALLOW_PRIVATE: optional.pipe(z.enum(['true', 'false']).optional()),
+  EVENTS_NATS_ALLOW_PLAINTEXT: optional.pipe(z.enum(['true', 'false']).optional()),
   RECONCILE_ENABLED: optional.pipe(z.enum(['true', 'false']).default('true')),
   // WeChat's bills of day D are ready at 10:00 Beijing time on D+1.
   RECONCILE_AFTER: optional.pipe(
@@ -352,15 +364,30 @@ export async function loadConfig(
   const e = parsed.data
   const production = isProduction(e.NODE_ENV)
 
+  // Credentials in a URL would go to every host it names (and fetch refuses such URLs): refused
+  // everywhere, the URL never quoted. (NATS's URL is the exception: it is how NATS logs in.)
+  for (const name of [
+    'PUBLIC_BASE_URL',
+    'WECHAT_API_BASE_URL',
+    'WECHATPAY_BASE_URL',
+    'WECHATPAY_BACKUP_BASE_URL',
+    'FEN_SANDBOX_URL',
+  ] as const) {
+    const value = e[name]
+    if (value && hasCredentials(value))
+      problems.push(`${name}: must not carry credentials (user:password@)`)
+  }
+
   let sandbox: SandboxMerchant | undefined
   if (e.FEN_SANDBOX_URL) {
     if (production)
       problems.push('FEN_SANDBOX_URL: the sandbox is for development; unset it in production')
+    if (hasCredentials(e.FEN_SANDBOX_URL)) throw new ConfigError(problems.join('\n'))
     try {
       sandbox = await fetchMerchant(e.FEN_SANDBOX_URL)
     } catch (cause) {
       problems.push(
-        `FEN_SANDBOX_URL: could not read ${e.FEN_SANDBOX_URL}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${(cause as Error).message}`,
+        `FEN_SANDBOX_URL: could not read ${redactUrl(e.FEN_SANDBOX_URL)}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${(cause as Error).message}`,
       )
       throw new ConfigError(problems.join('\n'))
     }
@@ -471,11 +498,11 @@ export async function loadConfig(
     ] as const) {
       if (test && isProductionUrl(value)) {
         problems.push(
-          `${name}: test (sandbox) keys must not be used with WeChat's production URL ${value}`,
+          `${name}: test (sandbox) keys must not be used with WeChat's production URL ${redactUrl(value)}`,
         )
       } else if (!test && !isProductionUrl(value)) {
         problems.push(
-          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${value} (for the Fen sandbox, set FEN_SANDBOX_URL and take its keys)`,
+          `${name}: real merchant keys must only be used with WeChat's production hosts, not ${redactUrl(value)} (for the Fen sandbox, set FEN_SANDBOX_URL and take its keys)`,
         )
       }
     }
@@ -527,6 +554,19 @@ export async function loadConfig(
     problems.push(
       'PUBLIC_BASE_URL: must be https:// in production (WeChat notifies over HTTPS only)',
     )
+
+  if (production) {
+    // code2Session carries the AppSecret in its query, WeChat Pay's requests and answers are
+    // payments: never in clear.
+    for (const [name, value] of [
+      ['WECHAT_API_BASE_URL', apiBaseUrl],
+      ['WECHATPAY_BASE_URL', payBaseUrl],
+      ['WECHATPAY_BACKUP_BASE_URL', backupBaseUrl],
+    ] as const) {
+      if (value && new URL(value).protocol !== 'https:')
+        problems.push(`${name}: must be https:// in production`)
+    }
+  }
 
   const push = pushSettings(e, sandbox, production, problems)
 
@@ -598,10 +638,13 @@ function eventSettings(
     EVENTS_NATS_URL?: string | undefined
     EVENTS_NATS_STREAM?: string | undefined
     EVENTS_NATS_SUBJECT_PREFIX?: string | undefined
+    WEBHOOK_ALLOW_PRIVATE?: 'true' | 'false' | undefined
+    EVENTS_NATS_ALLOW_PLAINTEXT?: 'true' | 'false' | undefined
   },
   production: boolean,
   problems: string[],
 ): Config['events'] {
+  const allowPrivate = (e.WEBHOOK_ALLOW_PRIVATE ?? (production ? 'false' : 'true')) === 'true'
   const webhookUrls = (e.WEBHOOK_URLS ?? '')
     .split(',')
     .map((u) => u.trim())
@@ -617,6 +660,19 @@ function eventSettings(
       problems.push(
         `WEBHOOK_URLS: each must be an ${production ? 'https' : 'http(s)'} URL (${webhookUrls.indexOf(u) + 1}. is not)`,
       )
+    else if (hasCredentials(u))
+      problems.push(
+        `WEBHOOK_URLS: ${webhookUrls.indexOf(u) + 1}. must not carry credentials (user:password@); receivers know Fen by its Fen-Signature`,
+      )
+    else if (!allowPrivate) {
+      // An address written out is refused now; a host name is resolved and checked at delivery.
+      const address = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1')
+      const range = isIP(address) ? refusedRangeOf(address) : undefined
+      if (range)
+        problems.push(
+          `WEBHOOK_URLS: ${webhookUrls.indexOf(u) + 1}. is an internal address (${range}); set WEBHOOK_ALLOW_PRIVATE=true to allow it`,
+        )
+    }
   }
   const secret = e.WEBHOOK_SECRET
   if (webhookUrls.length > 0 && !secret)
@@ -624,9 +680,19 @@ function eventSettings(
   else if (secret && secret.length < 32) problems.push('WEBHOOK_SECRET: at least 32 characters')
   else if (production && secret && isWeakSecret(secret))
     problems.push(`WEBHOOK_SECRET: too weak (${WEAK_SECRET_RULE})`)
+  if (
+    production &&
+    e.EVENTS_NATS_URL &&
+    new URL(e.EVENTS_NATS_URL).protocol !== 'tls:' &&
+    e.EVENTS_NATS_ALLOW_PLAINTEXT !== 'true'
+  )
+    problems.push(
+      'EVENTS_NATS_URL: must be tls:// in production (events carry orders and payers); EVENTS_NATS_ALLOW_PLAINTEXT=true allows nats://',
+    )
   return {
     webhookUrls,
     webhookSecret: secret,
+    allowPrivate,
     nats: e.EVENTS_NATS_URL
       ? {
           url: e.EVENTS_NATS_URL,

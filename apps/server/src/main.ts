@@ -14,6 +14,7 @@ import { shipOnce } from './jobs/shipping'
 import { sweepOnce } from './jobs/sweeper'
 import { createLogger, loggable } from './logger'
 import { seedDemoCatalogue } from './repositories/catalogue'
+import { redactUrl } from './urls'
 import { V2Gateway, V3Gateway, miniProgramClient } from './wechat/gateway'
 
 let config
@@ -101,8 +102,8 @@ const listening = () => {
     {
       url,
       database: database.kind,
-      wechatpay: config.wechatpay.baseUrl,
-      wechatpayBackup: config.wechatpay.backupBaseUrl,
+      wechatpay: redactUrl(config.wechatpay.baseUrl),
+      wechatpayBackup: config.wechatpay.backupBaseUrl && redactUrl(config.wechatpay.backupBaseUrl),
       api: config.wechatpay.apiVersion,
       sandbox: Boolean(config.sandboxUrl),
     },

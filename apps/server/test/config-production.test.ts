@@ -137,3 +137,57 @@ describe('message push settings (WECHAT_PUSH_TOKEN, WECHAT_PUSH_AES_KEY)', () =>
     )
   })
 })
+
+describe('insecure destinations (issue #23 item 8)', () => {
+  it.each([
+    ['WECHAT_API_BASE_URL', 'http://api.weixin.qq.com'],
+    ['WECHATPAY_BASE_URL', 'http://api.mch.weixin.qq.com'],
+    ['WECHATPAY_BACKUP_BASE_URL', 'http://api2.mch.weixin.qq.com'],
+  ])('an http:// %s (the AppSecret, signed requests and answers in clear)', async (name, value) => {
+    const message = await problems(production({ [name]: value }))
+    expect(message).toMatch(new RegExp(`^${name}: must be https:// in production`, 'm'))
+    // Elsewhere (a proxy on the same host, say) it loads.
+    await loadConfig(production({ [name]: value, NODE_ENV: 'development' }))
+  })
+
+  const hooks = { WEBHOOK_SECRET: 'whsec-prod-8f3kQ2xLr9ZpT4vN7bYc1mWd6sHj0aEu' }
+  it.each([
+    ['https://127.0.0.1/fen', 'loopback'],
+    ['https://169.254.169.254/latest/meta-data', 'link-local'],
+    ['https://10.1.2.3/fen', 'private'],
+    ['https://100.64.0.7/fen', 'shared address space'],
+    ['https://[::1]/fen', 'loopback'],
+    ['https://[fd00::5]/fen', 'private'],
+    ['https://[::ffff:169.254.169.254]/fen', 'link-local'],
+    ['https://0.0.0.0/fen', 'unspecified'],
+  ])('a webhook to %s (%s) unless WEBHOOK_ALLOW_PRIVATE=true', async (url, range) => {
+    const message = await problems(production({ ...hooks, WEBHOOK_URLS: url }))
+    expect(message).toMatch(/^WEBHOOK_URLS: 1\. .*WEBHOOK_ALLOW_PRIVATE/m)
+    expect(message).toContain(`(${range})`)
+    const allowed = await loadConfig(
+      production({ ...hooks, WEBHOOK_URLS: url, WEBHOOK_ALLOW_PRIVATE: 'true' }),
+    )
+    expect(allowed.events.allowPrivate).toBe(true)
+  })
+
+  it('webhook hosts are checked again at each delivery: private ones refused by default', async () => {
+    const env = { ...hooks, WEBHOOK_URLS: 'https://hooks.example.com/fen' }
+    expect((await loadConfig(production(env))).events.allowPrivate).toBe(false)
+    expect(
+      (await loadConfig(production({ ...env, NODE_ENV: 'development' }))).events.allowPrivate,
+    ).toBe(true)
+    expect(await problems(production({ ...env, WEBHOOK_ALLOW_PRIVATE: 'yes' }))).toMatch(
+      /^WEBHOOK_ALLOW_PRIVATE: /m,
+    )
+  })
+
+  it('NATS without TLS, unless EVENTS_NATS_ALLOW_PLAINTEXT=true', async () => {
+    const plain = { EVENTS_NATS_URL: 'nats://nats.internal:4222' }
+    expect(await problems(production(plain))).toMatch(
+      /^EVENTS_NATS_URL: must be tls:\/\/ in production .*EVENTS_NATS_ALLOW_PLAINTEXT/m,
+    )
+    await loadConfig(production({ ...plain, EVENTS_NATS_ALLOW_PLAINTEXT: 'true' }))
+    await loadConfig(production({ EVENTS_NATS_URL: 'tls://nats.internal:4222' }))
+    await loadConfig(production({ ...plain, NODE_ENV: 'development' }))
+  })
+})

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type JetStreamManager, type NatsConnection } from 'nats'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { EventSinks } from '../src/jobs/sinks'
+import { createSinks, type EventSinks } from '../src/jobs/sinks'
+import { createLogger } from '../src/logger'
 import { startHarness, type Harness } from './harness'
 import { paidOrderEvent } from './support/paid-order'
 
@@ -15,6 +16,8 @@ const NATS_URL = 'nats://127.0.0.1:4222'
 const run = randomBytes(4).toString('hex')
 const STREAM = `FEN_TEST_${run}`
 const PREFIX = `fen.test${run}.events`
+/** The stream of the TLS test: never made, unless an event went out in clear. */
+const TLS_STREAM = `FEN_TEST_TLS_${run}`
 
 let h: Harness
 let nc: NatsConnection
@@ -34,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close()
   await jsm?.streams.delete(STREAM).catch(() => undefined)
+  await jsm?.streams.delete(TLS_STREAM).catch(() => undefined)
   await nc?.close()
 })
 
@@ -85,4 +89,29 @@ it('each event is stored once on the stream, even when its publish is retried', 
     expect(String(body.id)).toBe(m.header.get('Nats-Msg-Id'))
     expect(body.type).toBe('order.paid')
   }
+})
+
+it('a tls:// URL is TLS or nothing: a server offering no TLS gets no event', async () => {
+  // The server at 127.0.0.1:4222 speaks plain NATS (as one in the middle would).
+  const sinks = createSinks(
+    {
+      webhookUrls: [],
+      webhookSecret: undefined,
+      allowPrivate: false,
+      nats: {
+        url: 'tls://127.0.0.1:4222',
+        stream: TLS_STREAM,
+        subjectPrefix: `fen.test${run}tls.events`,
+      },
+    },
+    createLogger('silent'),
+  )!
+  const event = { id: 1, type: 'order.paid', orderNo: 'FEN1', createdAt: '', payload: {} }
+  try {
+    await expect(sinks.send('nats', event, new Date())).rejects.toThrow(/tls/i)
+  } finally {
+    await sinks.close()
+  }
+  const streams = await jsm.streams.names().next()
+  expect(streams).not.toContain(TLS_STREAM)
 })

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ErrorBody, OutboxEvent, OutboxEventPage } from '@fen/shared'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SINK_BACKOFF_S } from '../src/jobs/sinks'
 import { signWebhook, verifyWebhookSignature } from '../src/webhooks'
@@ -14,8 +15,11 @@ import { startHarness, type Harness } from './harness'
 import { paidOrderEvent } from './support/paid-order'
 
 const SECRET = 'whsec-test-0123456789abcdefghijklmnop'
+/** The receiver's own token, in its URL's query string: never shown or logged by Fen. */
+const RECEIVER_TOKEN = 'rcv-QueryTok3n-0123'
 
 interface Received {
+  url: string
   headers: IncomingHttpHeaders
   body: string
   answered: number
@@ -28,6 +32,10 @@ const received: Received[] = []
 /** How many of the next requests the receiver answers 500. */
 let failNext = 0
 let receiverUrl: string
+/** The receiver as the admin API and the logs name it: no query string. */
+let receiverSink: string
+/** Every line the server logged in this suite. */
+const logs: string[] = []
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -36,13 +44,21 @@ beforeAll(async () => {
     req.on('end', () => {
       const answered = failNext > 0 ? 500 : 200
       if (failNext > 0) failNext--
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString(), answered })
+      received.push({
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+        answered,
+      })
       res.writeHead(answered).end()
     })
   })
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fen/events?token=x`
+  const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+  receiverUrl = `${origin}/fen/events?token=${RECEIVER_TOKEN}`
+  receiverSink = `webhook:${origin}/fen/events?…`
   h = await startHarness({ env: { WEBHOOK_URLS: receiverUrl, WEBHOOK_SECRET: SECRET } })
+  h.services.ctx.logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) })
   shopper = await h.login('o-webhook-shopper')
 }, 60_000)
 afterAll(async () => {
@@ -66,7 +82,7 @@ describe('webhook delivery', () => {
     const after1 = (await event(e.id)).deliveries
     expect(after1).toEqual([
       {
-        sink: `webhook:${receiverUrl}`,
+        sink: receiverSink,
         attempts: 1,
         status: 'pending',
         lastError: 'HTTP 500',
@@ -108,7 +124,7 @@ describe('webhook delivery', () => {
     })
 
     expect((await event(e.id)).deliveries).toEqual([
-      { sink: `webhook:${receiverUrl}`, attempts: 4, status: 'delivered', lastError: 'HTTP 500' },
+      { sink: receiverSink, attempts: 4, status: 'delivered', lastError: 'HTTP 500' },
     ])
     // Delivered: later runs send nothing more.
     h.advance(3600)
@@ -150,7 +166,7 @@ describe('webhook delivery', () => {
     }
     const gaveUp = (await event(e.id)).deliveries![0]!
     expect(gaveUp).toEqual({
-      sink: `webhook:${receiverUrl}`,
+      sink: receiverSink,
       attempts: of(e.id).length,
       status: 'failed',
       lastError: 'HTTP 500',
@@ -167,6 +183,26 @@ describe('webhook delivery', () => {
     await h.dispatch()
     expect(of(e.id).at(-1)!.answered).toBe(200)
     expect((await event(e.id)).deliveries![0]).toMatchObject({ status: 'delivered', attempts: 1 })
+  })
+})
+
+describe("the receiver's URL", () => {
+  it('is shown and logged without its query string (a receiver token)', async () => {
+    // The suites above moved the clock on by days: a new login.
+    const e = await paidOrderEvent(h, await h.login('o-webhook-url'))
+    failNext = 1
+    await h.dispatch()
+    expect(of(e.id)).toHaveLength(1)
+    // The token did go to the receiver: only what Fen shows and logs is without it.
+    expect(of(e.id)[0]!.url).toBe(`/fen/events?token=${RECEIVER_TOKEN}`)
+    const shown = await h.admin<OutboxEventPage>('GET', '/api/admin/events?limit=200')
+    const order = await h.admin('GET', `/api/admin/orders/${e.orderNo}`)
+    const warned = logs.filter((l) => l.includes('event delivery to a sink failed'))
+    expect(warned.length).toBeGreaterThan(0)
+    for (const text of [JSON.stringify(shown.body), JSON.stringify(order.body), ...logs])
+      expect(text).not.toContain(RECEIVER_TOKEN)
+    expect(JSON.stringify(shown.body)).toContain(JSON.stringify(receiverSink))
+    expect(JSON.parse(warned.at(-1)!)).toMatchObject({ sink: receiverSink, error: 'HTTP 500' })
   })
 })
 

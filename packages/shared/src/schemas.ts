@@ -269,7 +269,10 @@ export const OutboxEvent = z.object({
   orderNo: OrderNo,
   createdAt: isoTime,
   deliveredAt: isoTime.nullable(),
-  /** Its deliveries to webhooks (`webhook:<url>`) and NATS (`nats`), when any is configured. */
+  /**
+   * Its deliveries to webhooks (`webhook:<url>`, the URL without credentials or query string: `?…`)
+   * and NATS (`nats`), when any is configured.
+   */
   deliveries: z
     .array(
       z.object({

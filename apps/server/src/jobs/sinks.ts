@@ -1,3 +1,6 @@
+import type { LookupAddress } from 'node:dns'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { connect, type JetStreamClient, type NatsConnection } from 'nats'
 import type { Config } from '../config'
 import type { Logger } from '../logger'
@@ -9,7 +12,15 @@ import {
   type DueDelivery,
 } from '../repositories/outbox-deliveries'
 import type { ServiceContext } from '../services/context'
+import {
+  interfaceAddresses,
+  pinnedLookup,
+  resolveHost,
+  vetDestination,
+  type ResolveHost,
+} from '../destinations'
 import { eachWithConcurrency } from './outbox'
+import { redactSink, redactUrlsIn } from '../urls'
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhooks'
 
 /** What a sink receives: the event as the webhook body carries it. */
@@ -41,7 +52,25 @@ export const SINK_BACKOFF_S = [10, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_80
 /** A delivery is given up (`failed`) when its next attempt would be this long after it was queued. */
 export const SINK_GIVE_UP_MS = 24 * 3600 * 1000
 
-export function createSinks(config: Config['events'], logger: Logger): EventSinks | undefined {
+/** How webhook hosts are resolved (tests give their own: names no DNS knows, any address). */
+export interface SinkOptions {
+  resolve?: ResolveHost
+  /** This server's own addresses (default: every interface's). */
+  ownAddresses?: () => string[]
+}
+
+/**
+ * The sinks of `config` (undefined when there are none). A webhook's host is resolved at each
+ * delivery and, unless `config.allowPrivate`, refused when any address is internal or this
+ * server's own (destinations.ts); the request goes to the addresses checked.
+ */
+export function createSinks(
+  config: Config['events'],
+  logger: Logger,
+  options: SinkOptions = {},
+): EventSinks | undefined {
+  const resolve = options.resolve ?? resolveHost
+  const ownAddresses = options.ownAddresses ?? interfaceAddresses
   const webhookNames = config.webhookUrls.map((u) => `webhook:${u}`)
   const names = [...webhookNames, ...(config.nats ? ['nats'] : [])]
   if (names.length === 0) return undefined
@@ -50,7 +79,13 @@ export function createSinks(config: Config['events'], logger: Logger): EventSink
     const settings = config.nats!
     // Connected on first use and kept; a failed connect is retried on the next delivery.
     nats ??= (async () => {
-      const nc = await connect({ servers: settings.url, timeout: 5000 })
+      // nats.js reads `tls://` as `nats://`: without the `tls` option a server (or someone in
+      // between) that offers no TLS gets the events in clear.
+      const nc = await connect({
+        servers: settings.url,
+        timeout: 5000,
+        ...(new URL(settings.url).protocol === 'tls:' ? { tls: {} } : {}),
+      })
       const jsm = await nc.jetstreamManager()
       try {
         await jsm.streams.info(settings.stream)
@@ -83,21 +118,19 @@ export function createSinks(config: Config['events'], logger: Logger): EventSink
         )
         return
       }
-      const url = sink.slice('webhook:'.length)
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(body, config.webhookSecret!, at),
-          [EVENT_ID_HEADER]: String(event.id),
-          'Fen-Event-Type': event.type,
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      const url = new URL(sink.slice('webhook:'.length))
+      // `[::1]` in a URL, `::1` to resolve and connect.
+      const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1')
+      const addresses = config.allowPrivate
+        ? await resolve(hostname)
+        : await vetDestination(hostname, resolve, ownAddresses)
+      const status = await post(url, addresses, body, {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signWebhook(body, config.webhookSecret!, at),
+        [EVENT_ID_HEADER]: String(event.id),
+        'Fen-Event-Type': event.type,
       })
-      await res.body?.cancel()
-      if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`)
+      if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`)
     },
     async close() {
       const open = nats
@@ -105,6 +138,37 @@ export function createSinks(config: Config['events'], logger: Logger): EventSink
       if (open) await (await open.catch(() => undefined))?.nc.drain()
     },
   }
+}
+
+/**
+ * POSTs `body` to `url`, connecting only to `addresses` (resolved and checked by the caller: no
+ * second lookup); TLS still checks the certificate against the URL's host. A redirect is an answer
+ * like any other (not followed). Resolves with the status once the headers arrive.
+ */
+function post(
+  url: URL,
+  addresses: LookupAddress[],
+  body: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: pinnedLookup(addresses),
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
 }
 
 /** Adds each claimed event's deliveries to every sink (the outbox job calls it per batch). */
@@ -142,12 +206,13 @@ export async function deliverToSinksOnce(
       delivered++
     } catch (err) {
       failed++
-      const error = err instanceof Error ? err.message : String(err)
+      // Stored and logged: a URL the error quotes loses its credentials and query string.
+      const error = redactUrlsIn(err instanceof Error ? err.message : String(err))
       const delayS = SINK_BACKOFF_S[Math.min(d.attempts, SINK_BACKOFF_S.length - 1)]!
       const next = new Date(ctx.clock().getTime() + delayS * 1000)
       const giveUp = next.getTime() - d.queuedAt.getTime() > SINK_GIVE_UP_MS
       await markSinkFailed(ctx.db, d, { next: giveUp ? undefined : next, error })
-      const log = { eventId: e.id, sink: sinkForLog(d.sink), attempt: d.attempts + 1, error }
+      const log = { eventId: e.id, sink: redactSink(d.sink), attempt: d.attempts + 1, error }
       if (giveUp)
         ctx.logger.error(log, 'ALERT: event delivery to a sink failed for a day; given up')
       else ctx.logger.warn(log, 'event delivery to a sink failed; will retry')
@@ -159,15 +224,4 @@ export async function deliverToSinksOnce(
     if (due.length < BATCH) break
   }
   return { delivered, failed }
-}
-
-/** A webhook URL's origin and path only: a query string may carry a receiver's token. */
-function sinkForLog(sink: string): string {
-  if (!sink.startsWith('webhook:')) return sink
-  try {
-    const u = new URL(sink.slice('webhook:'.length))
-    return `webhook:${u.origin}${u.pathname}`
-  } catch {
-    return 'webhook:?'
-  }
 }

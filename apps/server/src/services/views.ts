@@ -21,6 +21,7 @@ import type { OutboxDeliveryRow } from '../repositories/outbox-deliveries'
 import type { ProductRow } from '../repositories/products'
 import type { RefundRequestRow } from '../repositories/refund-requests'
 import type { RefundRow } from '../repositories/refunds'
+import { redactSink, redactUrlsIn } from '../urls'
 
 /** Database rows → the API's shapes (packages/shared). One place, so no route hand-builds a DTO. */
 export function orderView(o: OrderRow, items: OrderItemRow[], history: OrderHistory = {}): Order {
@@ -201,10 +202,11 @@ export function eventView(e: OutboxRow, deliveries: OutboxDeliveryRow[] = []): O
     ...(deliveries.length
       ? {
           deliveries: deliveries.map((d) => ({
-            sink: d.sink,
+            sink: redactSink(d.sink),
             attempts: d.attempts,
             status: d.status as 'pending' | 'delivered' | 'failed',
-            ...(d.lastError ? { lastError: d.lastError } : {}),
+            // Rows written before errors were redacted may still quote a URL.
+            ...(d.lastError ? { lastError: redactUrlsIn(d.lastError) } : {}),
             ...(d.status === 'pending' ? { nextAttemptAt: d.nextAttemptAt.toISOString() } : {}),
           })),
         }
