@@ -6,6 +6,8 @@
 import type { AdminOrderDetail, ErrorBody, Order } from '@fen/shared'
 import { buildPush, pushSignature } from '@fen/wechatpay'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pushReceipts } from '../src/db/schema'
+import { claimPushReceipt } from '../src/repositories/push-receipts'
 import { startHarness, type Harness } from './harness'
 
 let h: Harness
@@ -221,6 +223,20 @@ describe('refused pushes: nothing applied', () => {
       headers: { 'content-type': 'application/json' },
     })
     expect(res.status).toBe(401)
+  })
+})
+
+describe('replays (the attacks: test/hostile/push.test.ts)', () => {
+  it('a push is remembered for the window only: older receipts go as new pushes come', async () => {
+    const db = h.database.db
+    const old = new Date(Date.now() - 301_000)
+    expect(await claimPushReceipt(db, { key: 'push:from-6-minutes-ago', signedAt: old }, old)).toBe(
+      true,
+    )
+    expect((await push({ Event: 'weapp_audit_success' })).status).toBe(200)
+    const keys = (await db.select().from(pushReceipts)).map((r) => r.key)
+    expect(keys).not.toContain('push:from-6-minutes-ago')
+    expect(keys.some((k) => k.startsWith('push:'))).toBe(true)
   })
 })
 
