@@ -219,11 +219,12 @@ describe('every field checked before anything is stored', () => {
   it('merchant_trade_no or transaction_id that no order could have → 400, nothing stored', async () => {
     const o = await shippedOrder()
     const before = (await allRows()).length
-    for (const extra of [
+    const extras: Record<string, string>[] = [
       { merchant_trade_no: 'x'.repeat(300) },
       { transaction_id: 'y'.repeat(300) },
       { merchant_id: 'not digits' },
-    ]) {
+    ]
+    for (const extra of extras) {
       expect((await send(signedPush(settled(o, extra)))).status).toBe(400)
     }
     expect((await allRows()).length).toBe(before)
