@@ -92,7 +92,15 @@ const consoleBuild = spawnSync(
   { stdio: ['ignore', 'ignore', 'inherit'] },
 )
 if (consoleBuild.status !== 0) console.error('[dev] the sandbox console did not build (see above)')
-start('sandbox', ['--filter', '@fen/sandbox', 'start'], { SANDBOX_QUIET: '1' })
+// The shop's H5 pages call the sandbox's control API (login codes, the cashier) through the dev
+// server's /__sandbox proxy, which forwards their Origin: the sandbox must allow it.
+const shopOrigins = [`http://127.0.0.1:${H5_PORT}`, `http://localhost:${H5_PORT}`]
+start('sandbox', ['--filter', '@fen/sandbox', 'start'], {
+  SANDBOX_QUIET: '1',
+  SANDBOX_ALLOWED_ORIGINS: [process.env.SANDBOX_ALLOWED_ORIGINS, ...shopOrigins]
+    .filter(Boolean)
+    .join(','),
+})
 await waitFor(`${SANDBOX}/__sandbox/merchant`, 'the sandbox')
 start(
   'server',

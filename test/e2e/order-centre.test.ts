@@ -75,6 +75,8 @@ describeInBrowser('the order centre (我的, 我的订单, the order page) in Ch
     mkdirSync(SHOTS, { recursive: true })
     h = await startHarness()
     web = await serveH5(H5_BUILD, { api: h.url, sandbox: h.sandbox.url })
+    // The shop's pages call the sandbox (login codes, the cashier) with their own Origin.
+    h.sandbox.allowOrigin(web.url)
     browser = await launchChromium()
     products = (await h.api<Product[]>('GET', '/api/products')).body
   })

@@ -70,6 +70,8 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true })
     h = await startHarness()
     web = await serveH5(H5_BUILD, { api: h.url, sandbox: h.sandbox.url })
+    // The shop's pages call the sandbox (login codes, the cashier) with their own Origin.
+    h.sandbox.allowOrigin(web.url)
     browser = await launchChromium()
   })
   afterAll(async () => {

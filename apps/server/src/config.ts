@@ -337,6 +337,8 @@ type SandboxMerchant = Pick<
   | 'platformPublicKeyId'
   | 'platformPublicKey'
   | 'backupBaseUrl'
+  | 'pushToken'
+  | 'pushEncodingAESKey'
 >
 
 /**
@@ -716,14 +718,13 @@ function pushSettings(
   production: boolean,
   problems: string[],
 ): Config['wechat']['push'] {
-  // A sandbox that pushes reports the settings it signs and encrypts with (names as it gives them).
-  const own = sandbox as { pushToken?: string; pushEncodingAESKey?: string } | undefined
   let token = e.WECHAT_PUSH_TOKEN
   let aesKey = e.WECHAT_PUSH_AES_KEY
-  // The sandbox is WeChat here: its settings, not secrets of ours (no warning, as for its keys).
+  // A sandbox that pushes reports the Token and key it signs and encrypts with: WeChat's settings
+  // here, not secrets of ours (no warning, as for its keys). Settings given by hand still win.
   if (sandbox) {
-    token ||= own?.pushToken ?? DEV_PUSH_TOKEN
-    aesKey ||= own?.pushEncodingAESKey ?? DEV_PUSH_AES_KEY
+    token ||= sandbox.pushToken ?? DEV_PUSH_TOKEN
+    aesKey ||= sandbox.pushEncodingAESKey ?? DEV_PUSH_AES_KEY
   }
   if (production) {
     if (!token) problems.push('WECHAT_PUSH_TOKEN: required in production (message push Token)')

@@ -88,7 +88,7 @@ export function createMetrics(sources: MetricSources) {
     }),
     wechatPushes: new Counter({
       name: 'fen_wechat_pushes_total',
-      help: 'WeChat message pushes by event (trade_manage_order_settlement, trade_manage_remind_shipping, trade_manage_remind_access_api, …) and outcome (applied, duplicate, rejected, ignored, unverified, malformed)',
+      help: 'WeChat message pushes by event (trade_manage_order_settlement, trade_manage_remind_shipping, trade_manage_remind_access_api, url_check, …) and outcome (applied, duplicate, rejected, ignored, unverified, stale, malformed, replayed)',
       labelNames: ['event', 'outcome'] as const,
       registers: [registry],
     }),

@@ -6,6 +6,8 @@
 import type { AdminOrderDetail, ErrorBody, Order } from '@fen/shared'
 import { buildPush, pushSignature } from '@fen/wechatpay'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pushReceipts } from '../src/db/schema'
+import { claimPushReceipt } from '../src/repositories/push-receipts'
 import { startHarness, type Harness } from './harness'
 
 let h: Harness
@@ -224,6 +226,20 @@ describe('refused pushes: nothing applied', () => {
   })
 })
 
+describe('replays (the attacks: test/hostile/push.test.ts)', () => {
+  it('a push is remembered for the window only: older receipts go as new pushes come', async () => {
+    const db = h.database.db
+    const old = new Date(Date.now() - 301_000)
+    expect(await claimPushReceipt(db, { key: 'push:from-6-minutes-ago', signedAt: old }, old)).toBe(
+      true,
+    )
+    expect((await push({ Event: 'weapp_audit_success' })).status).toBe(200)
+    const keys = (await db.select().from(pushReceipts)).map((r) => r.key)
+    expect(keys).not.toContain('push:from-6-minutes-ago')
+    expect(keys.some((k) => k.startsWith('push:'))).toBe(true)
+  })
+})
+
 describe('reminders', () => {
   it('trade_manage_remind_shipping and trade_manage_remind_access_api are acknowledged and counted', async () => {
     const o = await paidOrder()
@@ -246,5 +262,44 @@ describe('reminders', () => {
     expect(lines).toMatch(/event="trade_manage_remind_shipping",outcome="applied"\} 1/)
     expect(lines).toMatch(/event="trade_manage_remind_access_api",outcome="applied"\} 1/)
     expect((await detail(o.orderNo)).status).toBe('PAID')
+  })
+})
+
+describe('a sandbox with message push settings of its own (issue #23, item 12)', () => {
+  // As `fen-sandbox start --push-url … --push-token … --push-aes-key …` would set them.
+  const own = {
+    token: 'ownPushToken2026',
+    encodingAESKey: 'b3duLXB1c2gta2V5LW9mLWEtZGV2ZWxvcGVyLTIwMjY',
+  }
+  let mine: Harness
+  beforeAll(async () => {
+    mine = await startHarness({
+      sandbox: {
+        // The server's URL is known only once it listens: re-pointed below, Token and key kept.
+        weixin: { push: { url: 'http://127.0.0.1:9/not-yet', format: 'json', ...own } },
+      },
+    })
+  })
+  afterAll(() => mine?.close())
+
+  it("the server takes the sandbox's Token and EncodingAESKey from /__sandbox/merchant, and its pushes are applied", async () => {
+    expect(mine.config.wechat.push).toEqual({ token: own.token, aesKey: own.encodingAESKey })
+    const pointed = await mine.control('POST', '/__sandbox/settings', {
+      push: { url: `${mine.url}/api/wechat/push`, format: 'json', ...own },
+    })
+    expect(pointed.status).toBe(200)
+    const pushed = await mine.control<{
+      status: string
+      attempts: { status: number; reply: string }[]
+    }>('POST', '/__sandbox/push', {
+      event: 'trade_manage_remind_access_api',
+    })
+    expect(pushed.status).toBe(200)
+    expect(pushed.body.attempts).toEqual([
+      expect.objectContaining({ status: 200, reply: 'success' }),
+    ])
+    expect(pushed.body.status).toBe('delivered')
+    const text = (await mine.admin<string>('GET', '/metrics')).body
+    expect(text).toMatch(/event="trade_manage_remind_access_api",outcome="applied"\} 1/)
   })
 })

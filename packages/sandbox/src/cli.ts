@@ -35,6 +35,8 @@ const COMMANDS: Record<string, Options> = {
     'push-token': { type: 'string' },
     'push-aes-key': { type: 'string' },
     'push-format': { type: 'string' },
+    'allowed-hosts': { type: 'string' },
+    'allowed-origins': { type: 'string' },
     quiet: { type: 'boolean' },
   },
   listen: { 'forward-to': { type: 'string' } },

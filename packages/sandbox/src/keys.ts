@@ -21,6 +21,13 @@ export type SandboxMerchant = Omit<SandboxKeys, 'platformPrivateKey' | 'platform
   platformCertificates: { serialNo: string; certificate: string }[]
   /** The sandbox's backup host, when it runs one (WeChat's api2.mch.weixin.qq.com). */
   backupBaseUrl?: string
+  /**
+   * The 消息推送 Token the sandbox signs its pushes with, while push is configured: what the
+   * developer typed into the mini-program console, so the server can verify them.
+   */
+  pushToken?: string
+  /** The 消息推送 EncodingAESKey, while push is configured in 安全模式. */
+  pushEncodingAESKey?: string
 }
 
 /** The merchant's view of the keys: WeChat's private halves left out. */

@@ -145,10 +145,13 @@ export class Sandbox {
 
   /** What `GET /__sandbox/merchant` returns. */
   merchant(): SandboxMerchant {
+    const push = this.weixin.settings.push
     return {
       ...merchantView(this.keys),
       platformMode: this.platformMode,
       ...(this.backupUrl ? { backupBaseUrl: this.backupUrl } : {}),
+      ...(push ? { pushToken: push.token } : {}),
+      ...(push?.encodingAESKey ? { pushEncodingAESKey: push.encodingAESKey } : {}),
     }
   }
 

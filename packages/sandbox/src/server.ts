@@ -5,6 +5,7 @@ import { createVerify } from 'node:crypto'
 import { SignatureError, parseAuthorization } from '@fen/wechatpay'
 import Router, { type Layer, type RouterContext } from '@koa/router'
 import Koa, { type Context } from 'koa'
+import { CONTROL_PREFIX, controlAccess, controlGuard, originOf, type ControlAccess } from './access'
 import { answerText, newCallRecord } from './calls'
 import { WechatError } from './errors'
 import type { Route, SandboxReply, SandboxRequest } from './http'
@@ -55,6 +56,12 @@ export interface RunningSandbox {
   backupUrl: string | undefined
   merchant: SandboxMerchant
   sandbox: Sandbox
+  /**
+   * Lets pages of `origin` (`http://host:port`) use the control API from now on, like the
+   * `allowedOrigins` option: for a page whose address is known only after the sandbox started
+   * (a dev server or test server on a free port). Throws when `origin` is not one.
+   */
+  allowOrigin(origin: string): void
   close(): Promise<void>
 }
 
@@ -66,7 +73,19 @@ export interface StartSandboxOptions extends Partial<Omit<SandboxOptions, 'keys'
   port?: number
   /** Also listen on this port as the backup host (0 picks a free port); none when undefined. */
   backupPort?: number
+  /** Where to listen (default 127.0.0.1); the control API answers to this name too. */
   host?: string
+  /**
+   * Host names or addresses the control API and pages (`/__sandbox/…`) answer to besides
+   * loopback (`localhost`, `127.0.0.1`, `[::1]`) and `host`: e.g. the laptop's LAN address for a
+   * phone or WeChat DevTools. Other `Host` headers are answered 421 (DNS rebinding).
+   */
+  allowedHosts?: string[]
+  /**
+   * Origins (`http://127.0.0.1:10086`) whose pages may use the control API besides the sandbox's
+   * own, with CORS: e.g. the shop's H5 build. Requests from other origins are answered 403.
+   */
+  allowedOrigins?: string[]
 }
 
 /**
@@ -78,12 +97,14 @@ export interface StartSandboxOptions extends Partial<Omit<SandboxOptions, 'keys'
  * await sb.close()
  */
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<RunningSandbox> {
+  const host = options.host ?? '127.0.0.1'
+  // Checked before anything starts: a malformed entry is the caller's mistake, said at once.
+  const access = controlAccess(host, options.allowedHosts, options.allowedOrigins)
   const keys = options.keys ?? (await (await import('./keys')).generateSandboxKeys())
   const sandbox = new Sandbox({ ...options, keys })
   const hung = new Set<ServerResponse>()
-  const host = options.host ?? '127.0.0.1'
   const listen = async (port: number, via: SandboxHost) => {
-    const server = createServer(sandboxApp(sandbox, hung, via).callback())
+    const server = createServer(sandboxApp(sandbox, hung, via, access).callback())
     server.keepAliveTimeout = 65_000
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -113,6 +134,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     backupUrl,
     merchant: sandbox.merchant(),
     sandbox,
+    allowOrigin: (origin) => void access.origins.add(originOf(origin)),
     close: async () => {
       sandbox.close()
       for (const res of hung) res.destroy()
@@ -138,12 +160,14 @@ type SandboxContext = Context & { state: SandboxState }
 
 /**
  * The Koa app: errors → body (1 MiB cap, read before routing, so an oversized call is never
- * routed or logged) → the routes → 405/404 for what no route answered.
+ * routed or logged) → who may use `/__sandbox/…` (./access.ts) → the routes → 405/404 for what no
+ * route answered.
  */
 function sandboxApp(
   sandbox: Sandbox,
   hung: Set<ServerResponse>,
   via: SandboxHost,
+  access: ControlAccess,
 ): Koa<SandboxState> {
   const app = new Koa<SandboxState>()
   // A listener replaces Koa's default, which prints to stderr; the middleware below catches
@@ -175,6 +199,7 @@ function sandboxApp(
     if (ctx.path !== ctx.state.url.pathname) ctx.path = ctx.state.url.pathname
     await next()
   })
+  app.use(controlGuard(access))
   app.use(sandboxRouter(sandbox, hung, via).routes())
   app.use((ctx) => {
     // `matched` lists the routes whose path matched: the method was wrong.
@@ -200,6 +225,13 @@ function sandboxRouter(
 ): Router<SandboxState> {
   const router = new Router<SandboxState>({ sensitive: true, strict: true })
   for (const route of ROUTES) {
+    // The access checks guard the prefix: a control route anywhere else would go unguarded.
+    if (
+      (route.kind === 'control' || route.kind === 'page') &&
+      !route.path.startsWith(`${CONTROL_PREFIX}/`) &&
+      route.path !== `${CONTROL_PREFIX}{/}`
+    )
+      throw new Error(`control route ${route.path} is outside ${CONTROL_PREFIX}/`)
     // `register` (not `router.get` …) for the Layer: its parameter names map the raw captures.
     const layer = router.register(route.path, [route.method], async (ctx, next) => {
       // @koa/router also routes HEAD to GET routes; the sandbox answers HEAD 405, as before.

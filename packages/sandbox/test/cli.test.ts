@@ -170,6 +170,12 @@ describe('fen-sandbox start', () => {
     const r = await runToEnd(['start', '--port', 'eighty'])
     expect(r.code).toBe(2)
     expect(r.err).toContain('--port (or SANDBOX_PORT) must be a number')
+    const origin = await runToEnd(['start', '--allowed-origins', 'http://127.0.0.1:10086/shop'])
+    expect(origin.code).toBe(2)
+    expect(origin.err).toContain('--allowed-origins (or SANDBOX_ALLOWED_ORIGINS)')
+    const host = await runToEnd([], { SANDBOX_ALLOWED_HOSTS: '192.168.1.20,not a host' })
+    expect(host.code).toBe(2)
+    expect(host.err).toContain('--allowed-hosts (or SANDBOX_ALLOWED_HOSTS): "not a host"')
   }, 60_000)
 })
 
@@ -180,14 +186,22 @@ describe('fen-sandbox start from SANDBOX_* variables (what pnpm sandbox does)', 
       SANDBOX_PORT: String(port),
       SANDBOX_KEYS: keysFile(keys),
       SANDBOX_QUIET: '1',
+      // What `pnpm dev` passes: the shop's H5 origin (and a LAN name, as for a phone).
+      SANDBOX_ALLOWED_ORIGINS: 'http://127.0.0.1:10086, http://localhost:10086',
+      SANDBOX_ALLOWED_HOSTS: '192.168.1.20',
     })
     try {
       await cli.waitFor((s) => s.includes('listening on'))
       expect(cli.out()).toContain(`listening on http://127.0.0.1:${port}`)
       expect(cli.out()).toContain(keys.mchid)
+      expect(cli.out()).toContain('192.168.1.20')
       const res = await fetch(`http://127.0.0.1:${port}/__sandbox/merchant`)
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ ...merchantView(keys), platformMode: 'publicKey' })
+      const merchantFrom = async (origin: string) =>
+        (await fetch(`http://127.0.0.1:${port}/__sandbox/merchant`, { headers: { origin } })).status
+      expect(await merchantFrom('http://localhost:10086')).toBe(200)
+      expect(await merchantFrom('http://evil.example')).toBe(403)
     } finally {
       cli.kill('SIGTERM')
     }

@@ -1193,7 +1193,11 @@ describe('the close/pay race', () => {
       })
       await wxpay.transactions.close('RACE000001')
       const post = (body: object) =>
-        fetch(`${sb.url}/__sandbox/pay`, { method: 'POST', body: JSON.stringify(body) })
+        fetch(`${sb.url}/__sandbox/pay`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        })
       const refused = await post({ out_trade_no: 'RACE000001' })
       expect(refused.status).toBe(400)
       expect(((await refused.json()) as { code: string }).code).toBe('ORDER_CLOSED')

@@ -851,7 +851,14 @@ describe('certificate mode: downloaded platform certificates and a rotation', ()
         lists.push(listFrom)
         return fetchTransport(listFrom + u.pathname + u.search, init)
       }
-      const fresh = sdk(sbCert, { certificates: 'download' }, { transport })
+      // The client's clock, moved past the least interval between downloads (a minute) below;
+      // a minute's skew stays well inside the ±5 minute window of signatures.
+      let skewMs = 0
+      const fresh = sdk(
+        sbCert,
+        { certificates: 'download' },
+        { transport, clock: () => Date.now() + skewMs },
+      )
       const m = fresh.client.verifier as PlatformCertificateManager
       const no = tradeNo('K')
       await fresh.transactions.native(prepay(no, 'cert'))
@@ -860,6 +867,7 @@ describe('certificate mode: downloaded platform certificates and a rotation', ()
 
       listFrom = sbCert.url // the new certificate is published…
       await control(sbCert, 'POST', 'platform', { activeCertificate: second() }) // …and signs
+      skewMs = 60_000
       const tx = await fresh.transactions.queryByOutTradeNo(no)
       expect(tx.out_trade_no).toBe(no)
       expect(m.downloads).toBe(2)

@@ -295,6 +295,23 @@ describe('retries and the control API', () => {
     expect(shown.push).toEqual({ url, format: 'json', mode: 'secure' })
   })
 
+  it("/__sandbox/merchant reports the Token and EncodingAESKey (the developer's own, as the console shows them), none while push is off", async () => {
+    await configure(null)
+    const off = (await control(sb, 'GET', '/__sandbox/merchant')).body
+    expect(off).not.toHaveProperty('pushToken')
+    expect(off).not.toHaveProperty('pushEncodingAESKey')
+    await secure()
+    expect((await control(sb, 'GET', '/__sandbox/merchant')).body).toMatchObject({
+      pushToken: TOKEN,
+      pushEncodingAESKey: AES_KEY,
+    })
+    await configure({ url, token: TOKEN })
+    const plain = (await control(sb, 'GET', '/__sandbox/merchant')).body
+    expect(plain.pushToken).toBe(TOKEN)
+    expect(plain).not.toHaveProperty('pushEncodingAESKey')
+    await secure()
+  })
+
   it('the URL check: a GET with signature, timestamp, nonce and echostr, which the server echoes', async () => {
     await secure()
     const ok = await control(sb, 'POST', '/__sandbox/push/verify')

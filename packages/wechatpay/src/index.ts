@@ -263,6 +263,7 @@ export {
   type PushCommon,
   type PushMessage,
   type ParsePushInput,
+  type PushTimePolicy,
   type BuildPushInput,
   type TradeManageOrderFields,
   type TradeManageOrderSettlementEvent,

@@ -68,7 +68,30 @@ describe('official signature vectors (wechat-ops-api.md §3)', () => {
       nonce: '1514711492',
       echostr: '4375120948345356249',
     })
-    expect(verifyPushUrl(query, TOKEN)).toBe('4375120948345356249')
+    // The vector's own time: a URL check is answered only while fresh.
+    expect(verifyPushUrl(query, TOKEN, { nowSeconds: 1714036504 })).toBe('4375120948345356249')
+  })
+
+  it('verifyPushUrl refuses a check more than 5 minutes old or ahead (stale_timestamp)', () => {
+    const query = {
+      signature: 'f464b24fc39322e44b38aa78f5edd27bd1441696',
+      timestamp: '1714036504',
+      nonce: '1514711492',
+      echostr: '4375120948345356249',
+    }
+    for (const nowSeconds of [1714036504 + 300, 1714036504 - 300]) {
+      expect(verifyPushUrl(query, TOKEN, { nowSeconds })).toBe('4375120948345356249')
+    }
+    for (const nowSeconds of [1714036504 + 301, 1714036504 - 301, 1714036504 + 365 * 86400]) {
+      expect(() => verifyPushUrl(query, TOKEN, { nowSeconds })).toThrow(
+        expect.objectContaining({ reason: 'stale_timestamp' }),
+      )
+    }
+    // By default against the system clock: this 2024 vector is long stale.
+    expect(() => verifyPushUrl(query, TOKEN)).toThrow(
+      expect.objectContaining({ reason: 'stale_timestamp' }),
+    )
+    expect(verifyPushUrl(query, TOKEN, { toleranceSeconds: false })).toBe('4375120948345356249')
   })
 
   it('verifyPushUrl refuses a wrong Token or missing fields', () => {
@@ -141,7 +164,33 @@ describe('安全模式 crypto', () => {
   })
 })
 
+/** The time of the vectors below: their pushes are fresh then. */
+const AT = { nowSeconds: 1714037059 }
+
 describe('parsePush', () => {
+  it('refuses a push whose timestamp is more than 5 minutes from now, even correctly signed', async () => {
+    const push = buildPush({
+      token: TOKEN,
+      message: settlement,
+      format: 'json',
+      crypto,
+      timestamp: '1714037059',
+      nonce: '486452656',
+    })
+    const input = { query: push.query, body: push.body, token: TOKEN, crypto }
+    await expect(parsePush({ ...input, nowSeconds: 1714037059 + 300 })).resolves.toMatchObject({
+      type: 'trade_manage_order_settlement',
+    })
+    for (const nowSeconds of [1714037059 + 301, 1714037059 - 301]) {
+      await expect(parsePush({ ...input, nowSeconds })).rejects.toMatchObject({
+        name: 'SignatureError',
+        reason: 'stale_timestamp',
+      })
+    }
+    await expect(parsePush(input)).rejects.toMatchObject({ reason: 'stale_timestamp' })
+    await expect(parsePush({ ...input, toleranceSeconds: false })).resolves.toBeDefined()
+  })
+
   it.each(['json', 'xml'] as const)('verifies and types a plaintext %s push', async (format) => {
     const push = buildPush({
       token: TOKEN,
@@ -151,7 +200,7 @@ describe('parsePush', () => {
       nonce: '486452656',
     })
     expect(push.query.signature).toBe('899cf89e464efb63f54ddac96b0a0a235f53aa78')
-    const event = await parsePush({ query: push.query, body: push.body, token: TOKEN })
+    const event = await parsePush({ query: push.query, body: push.body, token: TOKEN, ...AT })
     expect(event).toMatchObject({
       type: 'trade_manage_order_settlement',
       stage: 'shipped',
@@ -202,7 +251,7 @@ describe('parsePush', () => {
       msg_signature: peer.getSignature('1714037059', '486452656', Encrypt),
     }
     const body = JSON.stringify({ ToUserName: settlement.ToUserName, Encrypt })
-    const event = await parsePush({ query, body, token: TOKEN, crypto })
+    const event = await parsePush({ query, body, token: TOKEN, crypto, ...AT })
     expect(event).toMatchObject({
       type: 'trade_manage_remind_shipping',
       msg: '请尽快发货',

@@ -146,7 +146,7 @@ describe('CertificateVerifier', () => {
 })
 
 describe('PlatformCertificateManager', () => {
-  function setup(options: { refreshIntervalMs?: number; unknownSerialCooldownMs?: number } = {}) {
+  function setup(options: { refreshIntervalMs?: number; minDownloadIntervalMs?: number } = {}) {
     const fake = new FakeDownload()
     const clock = { now: Date.now() }
     // Keep the injected clock inside the generated certificates' validity.
@@ -155,7 +155,7 @@ describe('PlatformCertificateManager', () => {
       download: fake.download,
       clock: () => clock.now,
       refreshIntervalMs: options.refreshIntervalMs ?? 3600_000,
-      unknownSerialCooldownMs: options.unknownSerialCooldownMs ?? 60_000,
+      minDownloadIntervalMs: options.minDownloadIntervalMs ?? 60_000,
     })
     return { fake, clock, manager }
   }
@@ -190,7 +190,7 @@ describe('PlatformCertificateManager', () => {
     await manager.keyFor(certA.serialNo)
     expect(fake.calls).toBe(1)
     fake.certs = [certA, certB] // WeChat started a rotation
-    clock.now += 1000
+    clock.now += 60_000
     expect(sameKey(await manager.keyFor(certB.serialNo), certB.publicKey)).toBe(true)
     expect(fake.calls).toBe(2)
     // Known now: no more downloads.
@@ -199,9 +199,10 @@ describe('PlatformCertificateManager', () => {
   })
 
   it('gives undefined after its one extra download when the new list lacks the serial', async () => {
-    const { fake, manager } = setup()
+    const { fake, clock, manager } = setup()
     fake.certs = [certA]
     await manager.keyFor(certA.serialNo)
+    clock.now += 60_000
     expect(await manager.keyFor('FFFF')).toBeUndefined()
     expect(fake.calls).toBe(2)
   })
@@ -213,7 +214,7 @@ describe('PlatformCertificateManager', () => {
     fake.certs = [certA, certB]
     const gate = deferred()
     fake.gate = gate.promise
-    clock.now += 1000
+    clock.now += 60_000
     const lookups = Promise.all(Array.from({ length: 10 }, () => manager.keyFor(certB.serialNo)))
     gate.resolve()
     const keys = await lookups
@@ -221,10 +222,15 @@ describe('PlatformCertificateManager', () => {
     expect(keys.filter((k) => sameKey(k, certB.publicKey))).toHaveLength(10)
   })
 
-  it('does not download again for a second unknown serial within the cooldown; does after it', async () => {
-    const { fake, clock, manager } = setup({ unknownSerialCooldownMs: 60_000 })
+  it('does not download again for a second unknown serial within the interval; does after it', async () => {
+    const { fake, clock, manager } = setup({ minDownloadIntervalMs: 60_000 })
     fake.certs = [certA]
     await manager.keyFor(certA.serialNo)
+    // Within a minute of the first download: no download for an unknown serial either.
+    clock.now += 59_999
+    expect(await manager.keyFor('AAAA00')).toBeUndefined()
+    expect(fake.calls).toBe(1)
+    clock.now += 1
     expect(await manager.keyFor('AAAA01')).toBeUndefined()
     expect(fake.calls).toBe(2)
     const first = clock.now
@@ -311,15 +317,29 @@ describe('PlatformCertificateManager', () => {
     expect(fake.calls).toBe(3)
   })
 
-  it('rejects when the first download fails, and tries again on the next lookup', async () => {
-    const { fake, manager } = setup()
+  it('rejects when the first download fails, with that failure until the interval passed, then tries again', async () => {
+    const { fake, clock, manager } = setup()
     fake.failure = new Error('network down')
     await expect(manager.keyFor(certA.serialNo)).rejects.toThrow('network down')
     expect(fake.calls).toBe(1)
     fake.failure = undefined
     fake.certs = [certA]
+    clock.now += 59_999
+    await expect(manager.keyFor(certA.serialNo)).rejects.toThrow('network down')
+    expect(fake.calls).toBe(1)
+    clock.now += 1
     expect(sameKey(await manager.keyFor(certA.serialNo), certA.publicKey)).toBe(true)
     expect(fake.calls).toBe(2)
+  })
+
+  it('a direct refresh() is not held back by the interval', async () => {
+    const { fake, manager } = setup()
+    fake.certs = [certA]
+    await manager.keyFor(certA.serialNo)
+    fake.certs = [certA, certB]
+    await manager.refresh()
+    expect(fake.calls).toBe(2)
+    expect(sameKey(await manager.keyFor(certB.serialNo), certB.publicKey)).toBe(true)
   })
 
   it('ignores an expired certificate it downloaded', async () => {

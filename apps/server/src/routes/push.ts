@@ -11,8 +11,9 @@ const PUSH_BODY_LIMIT = 64 * 1024
 /**
  * `GET|POST /api/wechat/push`, the URL of 消息推送 in the mini-program console (安全模式, JSON or
  * XML). GET is WeChat's URL check; POST a signed, encrypted push, read raw (the signature covers
- * the `Encrypt` field as sent). Answers are plain text: the echostr, `success`, or why not. A
- * failure of ours answers 500 so WeChat retries (3 tries in all).
+ * the `Encrypt` field as sent). Answers are plain text, never sniffed as anything else (the echostr
+ * is text the caller chose): the echostr, `success`, or why not. A failure of ours answers 500 so
+ * WeChat retries (3 tries in all).
  */
 export function pushRoutes(
   shipping: ShippingService,
@@ -23,9 +24,10 @@ export function pushRoutes(
   const send = (ctx: RouterContext, reply: PushReply) => {
     ctx.status = reply.status
     ctx.type = 'text/plain'
+    ctx.set('X-Content-Type-Options', 'nosniff')
     ctx.body = reply.body
   }
-  r.get('/push', (ctx) => send(ctx, shipping.verifyPushUrl(ctx.query)))
+  r.get('/push', async (ctx) => send(ctx, await shipping.verifyPushUrl(ctx.query)))
   r.post('/push', async (ctx) => {
     let raw: Buffer
     try {

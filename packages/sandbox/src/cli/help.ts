@@ -94,6 +94,12 @@ Starts a sandbox in this process; Ctrl-C stops it. Each flag defaults to its env
   --push-aes-key <key>            SANDBOX_PUSH_AES_KEY: the 43-character EncodingAESKey (安全模式);
                                   without it pushes are plaintext (明文模式)
   --push-format json|xml          SANDBOX_PUSH_FORMAT, default json
+  --allowed-hosts <a,b>           SANDBOX_ALLOWED_HOSTS: host names /__sandbox/ answers to besides
+                                  localhost, 127.0.0.1, [::1] and --host (e.g. the LAN address a
+                                  phone uses); other Host headers get 421 (DNS rebinding)
+  --allowed-origins <a,b>         SANDBOX_ALLOWED_ORIGINS: origins whose pages may call /__sandbox/
+                                  besides its own (CORS), e.g. http://127.0.0.1:10086 (the shop's
+                                  H5 build); other origins get 403
   --quiet                         SANDBOX_QUIET: no log lines
 With --json: a "ready" line with the URL and merchant, then log lines as {"event":"log"}.`,
     zh: `用法：fen-sandbox [start] [选项]
@@ -120,6 +126,12 @@ With --json: a "ready" line with the URL and merchant, then log lines as {"event
   --push-aes-key <key>            SANDBOX_PUSH_AES_KEY：43 位 EncodingAESKey（安全模式）；
                                   不设置则为明文模式
   --push-format json|xml          SANDBOX_PUSH_FORMAT，默认 json
+  --allowed-hosts <a,b>           SANDBOX_ALLOWED_HOSTS：除 localhost、127.0.0.1、[::1] 和 --host
+                                  之外，/__sandbox/ 还应答的主机名（如手机访问所用的局域网地址）；
+                                  其他 Host 一律 421（防 DNS 重绑定）
+  --allowed-origins <a,b>         SANDBOX_ALLOWED_ORIGINS：除沙箱自身外，允许调用 /__sandbox/ 的
+                                  网页来源（CORS），如 http://127.0.0.1:10086（商城 H5）；
+                                  其他来源一律 403
   --quiet                         SANDBOX_QUIET：不打印日志
 使用 --json 时：先输出一行 "ready"（地址与商户信息），之后日志为 {"event":"log"}。`,
   },

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { loadEncodingAESKey } from '@fen/wechatpay'
+import { hostName, originOf } from '../access'
 import { loadOrCreateKeys, readKeysFile, type PlatformMode } from '../keys'
 import { startSandbox } from '../server'
 import type { WeixinSettings } from '../weixin/ops'
@@ -22,6 +23,8 @@ export interface StartFlags {
   'push-token'?: string | undefined
   'push-aes-key'?: string | undefined
   'push-format'?: string | undefined
+  'allowed-hosts'?: string | undefined
+  'allowed-origins'?: string | undefined
   quiet?: boolean | undefined
 }
 
@@ -72,6 +75,27 @@ export async function start(
   }
   const quiet = flags.quiet ?? Boolean(env.SANDBOX_QUIET)
   const weixin = weixinSettings(flags, env)
+  const allowedHosts = list(
+    '--allowed-hosts',
+    'SANDBOX_ALLOWED_HOSTS',
+    flags['allowed-hosts'] ?? env.SANDBOX_ALLOWED_HOSTS,
+    (h) => hostName(h) !== undefined,
+    'a host name or address',
+  )
+  const allowedOrigins = list(
+    '--allowed-origins',
+    'SANDBOX_ALLOWED_ORIGINS',
+    flags['allowed-origins'] ?? env.SANDBOX_ALLOWED_ORIGINS,
+    (o) => {
+      try {
+        originOf(o)
+        return true
+      } catch {
+        return false
+      }
+    },
+    'an origin, http[s]://host[:port]',
+  )
 
   const given = flags.keys ?? env.SANDBOX_KEYS
   const keysFile = given === undefined ? defaultKeysFile() : resolve(given)
@@ -92,6 +116,8 @@ export async function start(
     paymentGraceSeconds: grace,
     openPlatformBound,
     weixin,
+    allowedHosts,
+    allowedOrigins,
     ...(quiet
       ? {}
       : {
@@ -108,6 +134,7 @@ export async function start(
   keys           ${keysFile}${created ? ' (generated now)' : ''} — TEST KEYS ONLY${sb.backupUrl ? `\n  backup host    ${sb.backupUrl}  (WeChat's api2; fault kind unreachable takes the primary down)` : ''}
   time scale     ${timeScale}×   refunds settle ${settle === 0 ? 'by hand only' : `after ${settle} s`}
   message push   ${weixin.push ? `${weixin.push.url} (${weixin.push.encodingAESKey ? '安全模式' : '明文模式'}, ${weixin.push.format})` : 'off (--push-url)'}
+  control API    hosts ${[...new Set(['localhost', '127.0.0.1', '[::1]', host, ...allowedHosts])].join(', ')}; origins: its own${allowedOrigins.map((o) => `, ${o}`).join('')}
   try            fen-sandbox listen --forward-to http://localhost:3000/api/pay/notify`,
     {
       event: 'ready',
@@ -120,6 +147,8 @@ export async function start(
       generated: created,
       timeScale,
       refundSettleSeconds: settle,
+      allowedHosts,
+      allowedOrigins,
       readyMs: ms,
     },
   )
@@ -166,6 +195,23 @@ function weixinSettings(flags: StartFlags, env: NodeJS.ProcessEnv): Partial<Weix
   if (format !== 'json' && format !== 'xml') throw usage('--push-format must be json or xml')
   out.push = { url, token, format, ...(key ? { encodingAESKey: key } : {}) }
   return out
+}
+
+/** A comma-separated list of `what`s; empty when unset. */
+function list(
+  flag: string,
+  envName: string,
+  text: string | undefined,
+  valid: (item: string) => boolean,
+  what: string,
+): string[] {
+  const items = (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const bad = items.find((item) => !valid(item))
+  if (bad !== undefined) throw usage(`${flag} (or ${envName}): "${bad}" is not ${what}`)
+  return items
 }
 
 function number(

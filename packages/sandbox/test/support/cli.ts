@@ -134,7 +134,9 @@ export async function control<T = unknown>(
 ): Promise<T> {
   const res = await fetch(sb.url + path, {
     method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
   })
   const text = await res.text()
   return (text ? JSON.parse(text) : undefined) as T

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { systemClock, type Clock } from '../core/clock'
-import { ConfigError } from '../core/errors'
+import { ConfigError, WechatPayError } from '../core/errors'
 import { loadPublicKey, normalizeSerial, parseCertificate, type ParsedCertificate } from './keys'
 
 /**
@@ -70,9 +70,14 @@ export interface PlatformCertificateManagerOptions {
   /** How old the set may get before a lookup refreshes it in the background. Default 1 hour. */
   refreshIntervalMs?: number
   /**
-   * The least time between two refreshes caused by unknown serials, so forged serials cannot make
-   * us hammer WeChat. Default 60 s.
+   * The least time between the starts of two downloads that lookups cause for want of a key (the
+   * first download, an unknown serial), failed ones included, so forged serials or a failing
+   * WeChat cannot make us hammer `/v3/certificates`. Default 60 s. Neither the background refresh
+   * of a stale set (once per `refreshIntervalMs`) nor {@link PlatformCertificateManager.refresh}
+   * called directly is held back by it, nor counts toward it.
    */
+  minDownloadIntervalMs?: number
+  /** @deprecated The old name of `minDownloadIntervalMs`. */
   unknownSerialCooldownMs?: number
 }
 
@@ -81,10 +86,11 @@ export interface PlatformCertificateManagerOptions {
  * - the first lookup downloads them;
  * - a lookup on a set older than `refreshIntervalMs` uses it and refreshes in the background
  *   (a schedule without a timer, so nothing keeps the process alive);
- * - an unknown serial (a rotation in progress) triggers one refresh before giving up, at most
- *   once per `unknownSerialCooldownMs`; lookups that arrive during a download wait for it;
- * - concurrent refreshes are collapsed into one download; a failed one is retried on the
- *   schedule, not on every lookup.
+ * - an unknown serial (a rotation in progress) triggers one refresh before giving up;
+ * - downloads are single-flight: lookups that arrive during one wait for it;
+ * - lookups start a download for want of a key at most once per `minDownloadIntervalMs`, from
+ *   the very first one and after failures too; until a download has succeeded, a lookup within
+ *   the interval fails with the last download's error, without downloading.
  *
  * @see https://pay.weixin.qq.com/docs/merchant/apis/platform-certificate/api-v3-get-certificates/get.html
  */
@@ -92,13 +98,16 @@ export class PlatformCertificateManager implements Verifier {
   readonly #download: () => Promise<ParsedCertificate[]>
   readonly #clock: Clock
   readonly #refreshIntervalMs: number
-  readonly #cooldownMs: number
+  readonly #minIntervalMs: number
   #certs = new Map<string, ParsedCertificate>()
   /** When the last successful download finished; undefined until the first. */
   #loadedAt: number | undefined
   /** When the last download started, successful or not: the schedule counts from here. */
   #attemptedAt = -Infinity
-  #unknownRefreshAt = -Infinity
+  /** When a lookup last started a download for want of a key: the least interval counts from here. */
+  #wantedAt = -Infinity
+  /** Why the last download failed (cleared by a success). */
+  #lastFailure: unknown
   #inflight: Promise<void> | undefined
   /** Downloads started so far (for tests and metrics). */
   downloads = 0
@@ -107,7 +116,8 @@ export class PlatformCertificateManager implements Verifier {
     this.#download = options.download
     this.#clock = options.clock ?? systemClock
     this.#refreshIntervalMs = options.refreshIntervalMs ?? 60 * 60 * 1000
-    this.#cooldownMs = options.unknownSerialCooldownMs ?? 60 * 1000
+    this.#minIntervalMs =
+      options.minDownloadIntervalMs ?? options.unknownSerialCooldownMs ?? 60 * 1000
   }
 
   /** The certificates currently held. */
@@ -117,27 +127,43 @@ export class PlatformCertificateManager implements Verifier {
 
   async keyFor(serial: string): Promise<KeyObject | undefined> {
     const wanted = normalizeSerial(serial)
-    let justLoaded = false
     if (this.#loadedAt === undefined) {
-      await this.refresh()
-      justLoaded = true
-    } else if (this.#clock() - this.#attemptedAt >= this.#refreshIntervalMs) {
+      // Nothing held yet: join a download under way, or start one if the interval allows.
+      await this.#downloadForLookup()?.catch(() => undefined)
+      if (this.#loadedAt === undefined) throw this.#failure()
+      return usableKey(this.#certs.get(wanted), this.#clock())
+    }
+    if (this.#clock() - this.#attemptedAt >= this.#refreshIntervalMs) {
       // Stale: answer from what we hold; a failed background refresh keeps the old set and is
       // retried on the schedule, not on every lookup.
       this.refresh().catch(() => undefined)
     }
     const key = usableKey(this.#certs.get(wanted), this.#clock())
-    if (key || justLoaded) return key
-    if (this.#inflight) {
-      // A download is under way (perhaps for this very rotation): wait for it, then look again.
-      await this.#inflight.catch(() => undefined)
-    } else if (this.#clock() - this.#unknownRefreshAt >= this.#cooldownMs) {
-      this.#unknownRefreshAt = this.#clock()
-      await this.refresh()
-    } else {
-      return undefined
-    }
+    if (key) return key
+    // A rotation in progress, perhaps: wait for a download under way, or start one if allowed.
+    const download = this.#downloadForLookup()
+    if (!download) return undefined
+    await download.catch(() => undefined)
     return usableKey(this.#certs.get(wanted), this.#clock())
+  }
+
+  /**
+   * The download a lookup lacking its key waits for: the one under way, else a new one unless a
+   * lookup started one less than the least interval ago (then undefined).
+   */
+  #downloadForLookup(): Promise<void> | undefined {
+    if (this.#inflight) return this.#inflight
+    if (this.#clock() - this.#wantedAt < this.#minIntervalMs) return undefined
+    this.#wantedAt = this.#clock()
+    return this.refresh()
+  }
+
+  /** The error a lookup fails with while no download has succeeded. */
+  #failure(): unknown {
+    return (
+      this.#lastFailure ??
+      new WechatPayError('the platform certificates have not been downloaded yet')
+    )
   }
 
   /** Downloads the certificate list now (joining a download already under way). */
@@ -146,10 +172,17 @@ export class PlatformCertificateManager implements Verifier {
       this.downloads++
       this.#attemptedAt = this.#clock()
       this.#inflight = this.#download()
-        .then((certs) => {
-          this.#certs = indexBySerial(certs)
-          this.#loadedAt = this.#clock()
-        })
+        .then(
+          (certs) => {
+            this.#certs = indexBySerial(certs)
+            this.#loadedAt = this.#clock()
+            this.#lastFailure = undefined
+          },
+          (e: unknown) => {
+            this.#lastFailure = e
+            throw e
+          },
+        )
         .finally(() => {
           this.#inflight = undefined
         })

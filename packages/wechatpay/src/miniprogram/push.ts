@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto'
+import { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS } from '../auth/verify'
 import { ConfigError, SignatureError, WechatPayError } from '../core/errors'
 import { parseXml, toXml } from '../v2/xml'
 import {
@@ -29,11 +30,43 @@ function param(query: PushQuery, name: string): string | undefined {
 }
 
 /**
- * Answers WeChat's URL check (`GET` with `signature, timestamp, nonce, echostr`): returns the
- * `echostr` to echo back verbatim when the signature matches the Token, else throws
- * {@link SignatureError}.
+ * How a push's `timestamp` is checked: within `toleranceSeconds` (default 300, WeChat's window for
+ * its signatures) of `nowSeconds` (default: the system clock). A push's signature covers its
+ * timestamp, so a captured push cannot be made fresh again; `toleranceSeconds: false` turns the
+ * check off (only for replaying stored pushes).
  */
-export function verifyPushUrl(query: PushQuery, token: string): string {
+export interface PushTimePolicy {
+  /** The current Unix time in seconds. Default: the system clock. */
+  nowSeconds?: number
+  toleranceSeconds?: number | false
+}
+
+/** Throws {@link SignatureError} (`stale_timestamp`) for a timestamp outside the policy's window. */
+function checkFresh(timestamp: string, policy: PushTimePolicy): void {
+  const tolerance = policy.toleranceSeconds ?? DEFAULT_TIMESTAMP_TOLERANCE_SECONDS
+  if (tolerance === false) return
+  const now = policy.nowSeconds ?? Math.floor(Date.now() / 1000)
+  const ts = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : NaN
+  if (!(Math.abs(now - ts) <= tolerance)) {
+    throw new SignatureError(
+      'stale_timestamp',
+      `the push timestamp ${JSON.stringify(timestamp)} is more than ${tolerance} s from now`,
+    )
+  }
+}
+
+/**
+ * Answers WeChat's URL check (`GET` with `signature, timestamp, nonce, echostr`): returns the
+ * `echostr` to echo back verbatim when the signature matches the Token and the timestamp is fresh
+ * ({@link PushTimePolicy}), else throws {@link SignatureError}. The signature does not cover
+ * `echostr`: answer it as `text/plain` (with `X-Content-Type-Options: nosniff`), and remember the
+ * signature for the window if a replayed check must not be echoed again.
+ */
+export function verifyPushUrl(
+  query: PushQuery,
+  token: string,
+  policy: PushTimePolicy = {},
+): string {
   const timestamp = param(query, 'timestamp')
   const nonce = param(query, 'nonce')
   const echostr = param(query, 'echostr')
@@ -43,6 +76,7 @@ export function verifyPushUrl(query: PushQuery, token: string): string {
   if (!signatureMatches(param(query, 'signature'), pushSignature(token, timestamp, nonce))) {
     throw new SignatureError('mismatch', 'the URL check signature does not match the Token')
   }
+  checkFresh(timestamp, policy)
   return echostr
 }
 
@@ -110,7 +144,7 @@ export type PushMessage =
   | OtherPush
 
 /** What {@link parsePush} needs. */
-export interface ParsePushInput {
+export interface ParsePushInput extends PushTimePolicy {
   query: PushQuery
   /** The raw body: JSON or XML, plaintext or with `Encrypt`. */
   body: string | Buffer
@@ -127,9 +161,12 @@ export interface ParsePushInput {
 /**
  * Verifies a pushed message and returns it typed. Plaintext: `signature` over Token, timestamp and
  * nonce. Encrypted (`Encrypt` in the body): `msg_signature` over those and `Encrypt`, then
- * decryption and the appid check. Throws {@link SignatureError}, `DecryptionError`, or
- * {@link WechatPayError} for a body that is neither JSON nor XML. Deduplicate on `MsgId`, or on
- * `FromUserName` + `CreateTime` for events: WeChat retries pushes not answered within 5 s.
+ * decryption and the appid check. The timestamp must be fresh ({@link PushTimePolicy}: ±5 minutes
+ * by default). Throws {@link SignatureError}, `DecryptionError`, or {@link WechatPayError} for a
+ * body that is neither JSON nor XML. Within the window a captured push can be sent again: remember
+ * its `msg_signature` (or `signature`) for the window to refuse replays, and deduplicate on
+ * `MsgId`, or on `FromUserName` + `CreateTime` for events: WeChat retries pushes not answered
+ * within 5 s.
  */
 export async function parsePush(input: ParsePushInput): Promise<PushMessage> {
   const timestamp = param(input.query, 'timestamp')
@@ -159,6 +196,7 @@ export async function parsePush(input: ParsePushInput): Promise<PushMessage> {
     }
     message = outer
   }
+  checkFresh(timestamp, input)
   return typePush(message)
 }
 
