@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
-import { EVENT_PAYLOADS, OUTBOX_EVENT_TYPES } from '../src/index'
+import { EVENT_PAYLOADS, OUTBOX_EVENT_TYPES } from '@fen/shared'
 
 const apiDoc = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8')
 
