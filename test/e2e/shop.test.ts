@@ -127,7 +127,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
 
     const lines = page.locator('.cart-line')
     await lines.nth(1).waitFor({ timeout: 10_000 })
-    expect(await lines.nth(0).locator('.spec').textContent()).toBe('冰 / 中杯')
+    expect(await lines.nth(0).locator('.spec').textContent()).toBe('冰/中杯')
     expect(await page.locator('.cart-bar .sum').textContent()).toBe('¥85.90') // 2 × 28 + 29.90
     expect(await tab('购物车').locator('.weui-badge').textContent()).toBe('3')
     await lines.nth(1).locator('.plus').click()
@@ -141,7 +141,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
 
     await page.locator('.method-express').click()
     await page.locator('.submit').click()
-    expect(await page.locator('.form-error').textContent()).toBe('请填写收货人')
+    expect(await page.locator('.field-error-name').textContent()).toBe('请填写收货人')
     const address: Record<string, string> = {
       name: '林小满',
       phone: '13800138000',
@@ -152,7 +152,7 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     }
     for (const [field, value] of Object.entries(address))
       await page.locator(`.addr-${field} input`).fill(value)
-    expect(await page.locator('.form-error').count()).toBe(0)
+    expect(await page.locator('.field-error').count()).toBe(0)
     await page.locator('.remark-input textarea').fill('拿铁少冰')
     await shot('4-checkout')
     const orderNo = await submitted()
@@ -320,5 +320,149 @@ describeInBrowser('the H5 shop against the sandbox, in Chromium', () => {
     await page.locator('.cashier .confirm').click()
     await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
     expect((await adminOrder(orderNo)).status).toBe('PAID')
+  })
+  // ---- issue #24: a reload anywhere in checkout keeps the shopper where they were ------------
+
+  it('a reload in the cart and on 确认订单 keeps the lines, the typed address, 备注 and 配送方式', async () => {
+    await openProduct(6) // 经典拿铁: 温度 热/冰, 杯型 中杯/大杯
+    await page.locator('.spec[data-spec="温度"] .option', { hasText: '冰' }).click()
+    await page.locator('.spec[data-spec="杯型"] .option', { hasText: '大杯' }).click()
+    await page.locator('.add-to-cart').click()
+    await page.locator('.to-cart').click()
+    await page.locator('.cart-line').first().waitFor({ timeout: 10_000 })
+
+    await page.reload()
+    const line = page.locator('.cart-line').first()
+    await line.waitFor({ timeout: 15_000 })
+    expect(await line.locator('.spec').textContent()).toBe('冰/大杯') // the product's spec order
+    await page.locator('.cart-bar .checkout').click()
+
+    await page.locator('.method-express').click()
+    await page.locator('.addr-name input').fill('林小满')
+    await page.locator('.addr-phone input').fill('13800138000')
+    await page.locator('.addr-detail input').fill('文三路 90 号')
+    await page.locator('.remark-input textarea').fill('少冰，不要吸管')
+    await settle()
+    await page.reload()
+
+    await page.locator('.line .title').waitFor({ timeout: 15_000 })
+    expect(await page.locator('.empty-state').count()).toBe(0)
+    expect(await page.locator('.line .title').allTextContents()).toEqual(['经典拿铁'])
+    expect(await page.locator('.line-spec').textContent()).toBe('冰/大杯')
+    expect(await page.locator('.method.on').textContent()).toBe('快递配送')
+    expect(await page.locator('.addr-name input').inputValue()).toBe('林小满')
+    expect(await page.locator('.addr-phone input').inputValue()).toBe('13800138000')
+    expect(await page.locator('.addr-detail input').inputValue()).toBe('文三路 90 号')
+    expect(await page.locator('.remark-input textarea').inputValue()).toBe('少冰，不要吸管')
+    await shot('13-checkout-reloaded')
+
+    // Finished after the reload, the order carries what was typed before it.
+    await page.locator('.addr-province input').fill('浙江省')
+    await page.locator('.addr-city input').fill('杭州市')
+    await page.locator('.addr-district input').fill('西湖区')
+    const orderNo = await submitted()
+    const detail = await adminOrder(orderNo)
+    expect(detail.remark).toBe('少冰，不要吸管')
+    expect(detail.address).toMatchObject({ name: '林小满', detail: '文三路 90 号' })
+    expect(detail.items[0]).toMatchObject({ productId: 6, spec: { 温度: '冰', 杯型: '大杯' } })
+  })
+
+  it('a reload of the pay step after 提交订单 shows the same order, payable', async () => {
+    const orderNo = await buyNow(4)
+    const total = await page.locator('.total').textContent()
+    expect(page.url()).toContain(`orderNo=${orderNo}`)
+
+    await page.reload()
+    await page.locator('.order-no').waitFor({ timeout: 15_000 })
+    expect(await page.locator('.empty-state').count()).toBe(0)
+    expect(await page.locator('.order-no').textContent()).toBe(orderNo)
+    expect(await page.locator('.total').textContent()).toBe(total)
+    expect(await page.locator('.countdown').textContent()).toMatch(/^请在 \d\d:\d\d 内完成支付$/)
+    expect(await page.locator('.pay-jsapi').getAttribute('class')).not.toContain('disabled')
+    await shot('14-pay-step-reloaded')
+
+    // And it pays from there.
+    await page.locator('.pay-native').click()
+    const codeUrl = page.locator('.code-url')
+    await codeUrl.waitFor({ timeout: 15_000 })
+    await h.control('POST', '/__sandbox/pay', {
+      code_url: await codeUrl.getAttribute('data-code-url'),
+    })
+    await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
+    expect((await adminOrder(orderNo)).status).toBe('PAID')
+  })
+
+  it('a reload of the simulated cashier keeps its amount, order number and working buttons', async () => {
+    const orderNo = await buyNow(4)
+    const total = await page.locator('.total').textContent()
+    await page.locator('.pay-jsapi').click()
+    await page.locator('.cashier .confirm').waitFor()
+    await settle()
+
+    await page.reload()
+    await page.locator('.cashier .confirm').waitFor({ timeout: 15_000 })
+    await expect.poll(() => page.locator('.cashier .amount').textContent()).toBe(total)
+    expect(await page.locator('.cashier-order-no').textContent()).toBe(orderNo)
+    expect(await page.locator('.cashier .confirm').getAttribute('class')).not.toContain('disabled')
+    await shot('15-cashier-reloaded')
+
+    await page.locator('.cashier .confirm').click()
+    await page.getByText('支付成功', { exact: true }).waitFor({ timeout: 15_000 })
+    expect((await adminOrder(orderNo)).status).toBe('PAID')
+  })
+
+  it('a reloaded cashier cancelled goes back to the pay step, the order still payable', async () => {
+    const orderNo = await buyNow(3)
+    await page.locator('.pay-jsapi').click()
+    await page.locator('.cashier .cancel').waitFor()
+    await settle()
+    await page.reload()
+    await page.locator('.cashier .cancel').waitFor({ timeout: 15_000 })
+    await expect.poll(() => page.locator('.cashier .amount').textContent()).toMatch(/^¥/)
+    await page.locator('.cashier .cancel').click()
+
+    await page.getByText('已取消支付', { exact: false }).waitFor({ timeout: 15_000 })
+    expect(await page.locator('.order-no').textContent()).toBe(orderNo)
+    expect(await page.locator('.pay-jsapi').getAttribute('class')).not.toContain('disabled')
+    expect((await adminOrder(orderNo)).status).toBe('PENDING')
+  })
+
+  it('a wrong field shows its message beside that field, and nothing is ordered', async () => {
+    await openProduct(4)
+    await page.locator('.detail .buy-now').click()
+    await page.locator('.submit').waitFor()
+    await settle()
+    await page.locator('.method-express').click()
+    const address: Record<string, string> = {
+      name: '林小满',
+      phone: '12345',
+      province: '浙江省',
+      city: '杭州市',
+      district: '西湖区',
+      detail: '文三路 90 号',
+    }
+    for (const [field, value] of Object.entries(address))
+      await page.locator(`.addr-${field} input`).fill(value)
+    await page.locator('.submit').click()
+
+    const error = page.locator('.field-error-phone')
+    await error.waitFor({ timeout: 10_000 })
+    expect(await error.textContent()).toBe('请填写正确的手机号或固定电话')
+    expect(await page.locator('.field-error').count()).toBe(1)
+    expect(await page.locator('.message').count()).toBe(0)
+    // Beside its field: under the phone input, above the next field.
+    const phone = (await page.locator('.addr-phone').boundingBox())!
+    const below = (await error.boundingBox())!
+    const next = (await page.locator('.addr-province').boundingBox())!
+    expect(below.y).toBeGreaterThanOrEqual(phone.y + phone.height - 1)
+    expect(below.y + below.height).toBeLessThanOrEqual(next.y + 1)
+    await shot('16-field-error')
+    expect(await page.locator('.order-no').count()).toBe(0)
+
+    // Corrected, it goes through and the message is gone.
+    await page.locator('.addr-phone input').fill('0571-88888888')
+    expect(await page.locator('.field-error').count()).toBe(0)
+    const orderNo = await submitted()
+    expect((await adminOrder(orderNo)).address?.phone).toBe('0571-88888888')
   })
 })

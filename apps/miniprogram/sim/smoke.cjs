@@ -164,6 +164,12 @@ function serve(method, url, header, body) {
       items: lines,
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + 30 * 60e3).toISOString(),
+      deliveryMethod: body.deliveryMethod,
+      timeline: [{ kind: 'created', at: now.toISOString() }],
+      // What the server's lifecycle rules say of a new order (packages/shared/src/lifecycle.ts).
+      actions: ['pay', 'cancel'],
+      refundableFen: 0,
+      fulfilment: 'unpaid',
     }
     orders.set(order.orderNo, order)
     return { statusCode: 201, data: order }
@@ -179,7 +185,15 @@ function serve(method, url, header, body) {
     const order = orders.get(decodeURIComponent(m[1]))
     if (!order) return { statusCode: 404, data: { code: 'ORDER_NOT_FOUND', message: '订单不存在' } }
     // WeChat's notification has arrived by the time the result page asks.
-    return { statusCode: 200, data: { ...order, status: 'PAID', paidAt: new Date().toISOString() } }
+    const paid = {
+      ...order,
+      status: 'PAID',
+      paidAt: new Date().toISOString(),
+      actions: ['request_refund'],
+      refundableFen: order.totalFen,
+      fulfilment: 'to_ship',
+    }
+    return { statusCode: 200, data: paid }
   }
   if (method === 'GET' && p === '/api/orders') {
     if (!authed) return unauthorized
@@ -310,10 +324,13 @@ const pageStack = []
 global.getCurrentPages = () => pageStack.slice()
 /** The page miniprogram-simulate is loading: its route and query (what WeChat passes to onLoad). */
 let loading = { route: '', query: {} }
+/** Each route's Page() config: WeChat registers a page once and makes an instance per visit. */
+const pageConfigs = new Map()
 // Taro pages call Page(config); miniprogram-simulate only has Component(). Map the page's hooks
 // onto the component's methods and lifetimes, and run onLoad/onShow/onReady in WeChat's order.
 global.Page = (cfg) => {
   const { route, query } = loading
+  pageConfigs.set(route, cfg)
   const methods = {}
   for (const [k, v] of Object.entries(cfg)) if (typeof v === 'function') methods[k] = v
   global.Component({
@@ -344,7 +361,20 @@ function openPage(url) {
   const route = u.pathname.replace(/^\//, '')
   const query = Object.fromEntries(u.searchParams)
   loading = { route, query }
-  const id = simulate.load(path.join(root, route), { compiler: 'official', rootPath: root })
+  // A second visit of a route (确认订单, then its pay step): the page's chunk is already in the
+  // bundle's module registry and would not call Page() again, so register its config once more.
+  const file = path.join(root, route) + '.js'
+  const known = pageConfigs.get(route)
+  const loadJs = require.extensions['.js']
+  if (known)
+    require.extensions['.js'] = (m, filename) =>
+      filename === file ? global.Page(known) : loadJs(m, filename)
+  let id
+  try {
+    id = simulate.load(path.join(root, route), { compiler: 'official', rootPath: root })
+  } finally {
+    require.extensions['.js'] = loadJs
+  }
   const page = simulate.render(id)
   page.attach(dom.window.document.createElement('parent-wrapper'))
   return page
@@ -613,22 +643,28 @@ async function main() {
     show(orderReq && orderReq.header),
   )
   const order = [...orders.values()].at(-1)
+  const toPayStep = await waitFor(() => lastUrl('redirectTo'))
+  check(
+    `then redirectTo('/pages/checkout/index?orderNo=${order && order.orderNo}'): the pay step, addressed by its order`,
+    order && toPayStep === `/pages/checkout/index?orderNo=${order.orderNo}`,
+    `redirectTo: ${show(callsOf('redirectTo').map((c) => c.options.url))}`,
+  )
+  if (!order || !toPayStep) return
+  unloadTop(checkout)
+  const payStep = openPage(toPayStep)
   const priced = await waitFor(
-    () =>
-      order &&
-      textOf(checkout, '.order-no') === order.orderNo &&
-      checkout.querySelector('.pay-jsapi'),
+    () => textOf(payStep, '.order-no') === order.orderNo && payStep.querySelector('.pay-jsapi'),
   )
   check(
     "shows the server's order (order no, ¥29.90) and the 微信支付 button",
     priced &&
-      textOf(checkout, '.total') === '¥29.90' &&
-      textOf(checkout, '.pay-jsapi') === '微信支付',
-    `checkout text: ${text(checkout).slice(0, 300)}`,
+      textOf(payStep, '.total') === '¥29.90' &&
+      textOf(payStep, '.pay-jsapi') === '微信支付',
+    `pay step text: ${text(payStep).slice(0, 300)}`,
   )
   if (!priced) return
 
-  tap(checkout.querySelector('.pay-jsapi'))
+  tap(payStep.querySelector('.pay-jsapi'))
   const payReq = await waitFor(() =>
     requests.find((r) => r.method === 'POST' && /\/pay$/.test(r.path)),
   )
@@ -648,7 +684,7 @@ async function main() {
     payCall && show(passed) === show(signed),
     show(payCall && payCall.options),
   )
-  const toResult = await waitFor(() => lastUrl('redirectTo'))
+  const toResult = await waitFor(() => lastUrl('redirectTo') !== toPayStep && lastUrl('redirectTo'))
   check(
     `then redirectTo('/pages/result/index?orderNo=${order.orderNo}')`,
     toResult === `/pages/result/index?orderNo=${order.orderNo}`,
@@ -656,13 +692,13 @@ async function main() {
   )
   check(
     'no error message on 确认订单',
-    !checkout.querySelector('.message'),
-    textOf(checkout, '.message'),
+    !payStep.querySelector('.message'),
+    textOf(payStep, '.message'),
   )
   if (!toResult) return
 
   section('支付结果 (pages/result/index)')
-  unloadTop(checkout)
+  unloadTop(payStep)
   const result = openPage(toResult)
   const ok = await waitFor(() => textOf(result, '.ok'))
   check(

@@ -1,5 +1,5 @@
 import Taro from '@tarojs/taro'
-import type { Order } from '@fen/shared'
+import { receiptBy, type Order } from '@fen/shared'
 import { cancelOrder, confirmReceipt, receiptConfirmation } from '@/api/orders'
 import { describeError, payFor } from '@/pay'
 import { platform } from '@/platform'
@@ -40,11 +40,28 @@ export async function confirmAndCancel(order: Order): Promise<{ order?: Order; m
   }
 }
 
-/** 确认收货: WeChat's page (or the sandbox's stand-in), then the server, which checks with WeChat. */
+/**
+ * 确认收货, shown when the server's `actions` include it. Who confirms depends on how the order was
+ * paid (`receiptBy` in packages/shared): a mini-program (JSAPI) payment's receipt is WeChat's — its
+ * page (`wx.openBusinessView`, or the sandbox's stand-in), then the server, which checks with WeChat;
+ * any other (a Native QR payment, every H5 one) is the shop's — the shopper's word, after a prompt,
+ * completes it at the server.
+ */
 export async function confirmReceiving(order: Order): Promise<{ order?: Order; message: string }> {
   try {
-    const opened = await platform.openReceiptConfirm?.(await receiptConfirmation(order.orderNo))
-    if (opened !== 'opened') return { message: '' }
+    if (receiptBy(order.channel) === 'wechat') {
+      if (!platform.openReceiptConfirm) return { message: '请在微信小程序中确认收货' }
+      const opened = await platform.openReceiptConfirm(await receiptConfirmation(order.orderNo))
+      if (opened !== 'opened') return { message: '' }
+    } else {
+      const { confirm } = await Taro.showModal({
+        title: '确认收货',
+        content: '请确认已收到全部商品，确认后订单完成。',
+        cancelText: '暂不确认',
+        confirmText: '确认收货',
+      })
+      if (!confirm) return { message: '' }
+    }
     const done = await confirmReceipt(order.orderNo)
     void Taro.showToast({ title: '已确认收货', icon: 'success' })
     return { order: done, message: '' }

@@ -1,4 +1,12 @@
-import type { Order, OrderStatus, RefundRequestView, TimelineKind } from '@fen/shared'
+import {
+  formatFen,
+  type Delivery,
+  type FulfilmentStage,
+  type Order,
+  type OrderStatus,
+  type RefundRequestView,
+  type TimelineKind,
+} from '@fen/shared'
 
 /**
  * What the order centre (我的, 我的订单, the order page) shows of an order: its tab, its status in a
@@ -30,19 +38,21 @@ export function hasAftersale(o: Order): boolean {
 }
 
 /**
- * Tabs by what the shopper waits for. 退款/售后 cuts across the others: a paid order with a refund
- * request is both 待发货 and 退款/售后, as the parcel may still go out if the request is rejected.
+ * Tabs by what the shopper waits for, as the server's `fulfilment` says (packages/shared's
+ * lifecycle rules decide it): a partly refunded order still waits for its parcel under 待发货 or
+ * 待收货. 退款/售后 cuts across the others: a paid order with a refund request is both 待发货 and
+ * 退款/售后, as the parcel may still go out if the request is rejected.
  */
 export function inTab(o: Order, tab: OrderTab): boolean {
   switch (tab) {
     case 'all':
       return true
     case 'unpaid':
-      return o.status === 'PENDING'
+      return o.fulfilment === 'unpaid'
     case 'unshipped':
-      return o.status === 'PAID'
+      return o.fulfilment === 'to_ship'
     case 'shipped':
-      return o.status === 'SHIPPED'
+      return o.fulfilment === 'shipped'
     case 'aftersale':
       return hasAftersale(o)
   }
@@ -59,38 +69,62 @@ export function tabCounts(orders: readonly Order[]): Record<Exclude<OrderTab, 'a
   }
 }
 
-/** The status as a shopper reads it: what happens next (待发货), not the ledger's word (已支付). */
-export const SHOPPER_STATUS: Record<OrderStatus, string> = {
-  PENDING: '待付款',
-  PAID: '待发货',
-  SHIPPED: '待收货',
-  COMPLETED: '已完成',
+/** What the goods wait for, in a shopper's words (待发货), by the server's `fulfilment`. */
+const FULFILMENT_WORDS: Record<Exclude<FulfilmentStage, 'none'>, string> = {
+  unpaid: '待付款',
+  to_ship: '待发货',
+  shipped: '待收货',
+  received: '已完成',
+}
+
+/** An order whose goods go nowhere (`fulfilment` none): what happened to its money. */
+const ENDED_WORDS: Partial<Record<OrderStatus, string>> = {
   CLOSED: '已关闭',
   REFUNDING: '退款中',
   PARTIALLY_REFUNDED: '部分退款',
   REFUNDED: '已退款',
 }
 
+/**
+ * The status as a shopper reads it: what happens next (待发货), not the ledger's word (已支付).
+ * Read from the server's `fulfilment`, so a shipped, partly refunded order reads 待收货 (its
+ * refund is `refundNote`), never 部分退款 alone. Words only: the server decided the stage.
+ */
+export function shopperStatus(o: Order): string {
+  if (o.fulfilment !== 'none') return FULFILMENT_WORDS[o.fulfilment]
+  return ENDED_WORDS[o.status] ?? '已关闭'
+}
+
+/**
+ * The refund beside an order that still goes on (待发货, 待收货, 已完成): 已退款 ¥x, or 退款处理中;
+ * '' when there is none, or when the refund is the whole story (已退款, 退款中 as the status).
+ */
+export function refundNote(o: Order): string {
+  if (o.fulfilment === 'none' || o.fulfilment === 'unpaid') return ''
+  const parts: string[] = []
+  if (o.refundedFen > 0) parts.push(`已退款 ${formatFen(o.refundedFen)}`)
+  if (o.status === 'REFUNDING') parts.push('退款处理中')
+  return parts.join('，')
+}
+
 /** One line under the status on the order page. */
 export function statusHint(o: Order): string {
-  switch (o.status) {
-    case 'PENDING':
+  switch (o.fulfilment) {
+    case 'unpaid':
       return `请在 ${shopTime(o.expiresAt).slice(11)} 前完成支付，逾时订单将自动关闭`
-    case 'PAID':
+    case 'to_ship':
       return o.deliveryMethod === 'express'
         ? '商家正在备货，发货后可查看物流'
         : '商家正在准备，请留意取货通知'
-    case 'SHIPPED':
-      return '商品已发出，收到后请确认收货'
-    case 'COMPLETED':
+    case 'shipped':
+      return o.delivery?.logisticsType === 'pickup'
+        ? '商品已备好，请到店取货，取货后请确认收货'
+        : '商品已发出，收到后请确认收货'
+    case 'received':
       return '交易已完成，感谢惠顾'
-    case 'CLOSED':
-      return '订单已关闭'
-    case 'REFUNDING':
-      return '退款处理中，原路退回微信'
-    case 'PARTIALLY_REFUNDED':
-      return '部分金额已原路退回'
-    case 'REFUNDED':
+    case 'none':
+      if (o.status === 'CLOSED') return '订单已关闭'
+      if (o.status === 'REFUNDING') return '退款处理中，原路退回微信'
       return '款项已原路退回微信'
   }
 }
@@ -115,7 +149,8 @@ export interface TimelineStep {
 
 /**
  * The order's timeline as the server recorded it, oldest first, followed by the steps still to come
- * on the way to 收货 (greyed out), unless the order is closed or refunded and goes no further.
+ * on the way to 收货 (greyed out), unless the goods go no further (received, or closed or refunded:
+ * the server's `fulfilment`).
  */
 export function timelineSteps(o: Order): TimelineStep[] {
   // In the server's order (oldest first), not re-sorted by time: WeChat's success_time has whole
@@ -125,8 +160,7 @@ export function timelineSteps(o: Order): TimelineStep[] {
     label: TIMELINE_LABELS[e.kind],
     at: e.at,
   }))
-  const ended = ['CLOSED', 'REFUNDED', 'COMPLETED'].includes(o.status)
-  if (ended) return done
+  if (o.fulfilment === 'received' || o.fulfilment === 'none') return done
   const seen = new Set(done.map((s) => s.kind))
   const ahead = (['created', 'paid', 'shipped', 'received'] as const).filter((k) => !seen.has(k))
   return [...done, ...ahead.map((kind) => ({ kind, label: TIMELINE_LABELS[kind] }))]
@@ -160,51 +194,9 @@ export function refundStage(
   return upToThis <= o.refundedFen ? 'refunded' : 'refunding'
 }
 
-/** Statuses a shopper may ask a refund of (the server has the last word). */
-const REFUNDABLE: readonly OrderStatus[] = ['PAID', 'SHIPPED', 'COMPLETED', 'PARTIALLY_REFUNDED']
-
-/** What is left to ask for: the total less refunds and requests still under review. */
-export function refundableFen(o: Order, requests: readonly RefundRequestView[]): number {
-  const reviewing = requests
-    .filter((r) => r.status === 'pending')
-    .reduce((n, r) => n + r.amountFen, 0)
-  return Math.max(0, o.totalFen - o.refundedFen - reviewing)
-}
-
-/** 申请退款 is offered when the status allows it, nothing is under review, and money is left. */
-export function canRequestRefund(o: Order, requests: readonly RefundRequestView[]): boolean {
-  return (
-    REFUNDABLE.includes(o.status) &&
-    !requests.some((r) => r.status === 'pending') &&
-    refundableFen(o, requests) > 0
-  )
-}
-
-/**
- * A yuan amount as typed ("12", "12.5", "12.50") in fen, by string arithmetic (no float rounding);
- * undefined for anything else.
- */
-export function parseYuan(text: string): number | undefined {
-  const m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim())
-  if (!m) return undefined
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
-}
-
-/** Carriers by WeChat's delivery_id (the ones a coffee shop ships with); others show the id. */
-const CARRIERS: Record<string, string> = {
-  SF: '顺丰速运',
-  ZTO: '中通快递',
-  YTO: '圆通速递',
-  STO: '申通快递',
-  YD: '韵达速递',
-  JTSD: '极兔速递',
-  EMS: '中国邮政 EMS',
-  JD: '京东物流',
-  DBL: '德邦快递',
-}
-
-export function carrierName(deliveryId: string): string {
-  return CARRIERS[deliveryId] ?? deliveryId
+/** The carrier as WeChat's list names it (顺丰速运, from the server); its id when it has no name. */
+export function carrierName(d: Pick<Delivery, 'expressCompany' | 'expressCompanyName'>): string {
+  return d.expressCompanyName ?? d.expressCompany ?? ''
 }
 
 /** An image path from the server (`/static/products/…`) as a URL the app can load. */

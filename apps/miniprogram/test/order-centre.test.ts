@@ -7,10 +7,10 @@ import OrdersPage from '@/pages/orders/index.vue'
 import OrderPage from '@/pages/order/index.vue'
 import {
   inTab,
-  parseYuan,
+  refundNote,
   refundStage,
-  refundableFen,
   shopTime,
+  shopperStatus,
   tabCounts,
   timelineSteps,
 } from '@/order-centre'
@@ -126,19 +126,62 @@ describe('order centre rules (src/order-centre.ts)', () => {
     ).toBe('refunded')
   })
 
-  it('what is left to refund excludes refunds and requests under review', () => {
-    const o = view({ status: 'PARTIALLY_REFUNDED', totalFen: 7480, refundedFen: 1000 })
-    expect(refundableFen(o, [request({ status: 'rejected', amountFen: 500 })])).toBe(6480)
-    expect(refundableFen(o, [request({ amountFen: 480 })])).toBe(6000)
+  it('shows times in Beijing time', () => {
+    expect(shopTime('2026-11-22T16:30:00.000Z')).toBe('2026-11-23 00:30')
+  })
+})
+
+describe("the server's fields decide (issue #24): fulfilment, actions, refundableFen", () => {
+  // A paid order with ¥10 of ¥74.80 refunded (一杯缺货): the rest still goes out.
+  const partlyRefunded = view({
+    status: 'PARTIALLY_REFUNDED',
+    orderNo: 'FENP00000001',
+    refundedFen: 1000,
+    refundableFen: 6480,
+    fulfilment: 'to_ship',
+    actions: ['request_refund'],
+  })
+  const partlyShipped = view({
+    ...partlyRefunded,
+    orderNo: 'FENP00000002',
+    fulfilment: 'shipped',
+    actions: ['confirm_receipt', 'request_refund'],
+  })
+  const partlyReceived = view({
+    ...partlyRefunded,
+    orderNo: 'FENP00000003',
+    fulfilment: 'received',
+    completedAt: '2026-11-23T08:00:00.000Z',
   })
 
-  it('parses typed yuan into fen without floats; shows times in Beijing time', () => {
-    expect(parseYuan('12')).toBe(1200)
-    expect(parseYuan(' 0.5 ')).toBe(50)
-    expect(parseYuan('29.99')).toBe(2999)
-    for (const bad of ['', '1.234', '-1', '1e3', 'abc', '.5'])
-      expect(parseYuan(bad)).toBeUndefined()
-    expect(shopTime('2026-11-22T16:30:00.000Z')).toBe('2026-11-23 00:30')
+  it('a partly refunded order waits under 待发货, then 待收货, as its fulfilment says', () => {
+    expect(inTab(partlyRefunded, 'unshipped')).toBe(true)
+    expect(inTab(partlyRefunded, 'aftersale')).toBe(true)
+    expect(inTab(partlyShipped, 'shipped')).toBe(true)
+    expect(inTab(partlyShipped, 'unshipped')).toBe(false)
+    expect(tabCounts([partlyRefunded, partlyShipped, partlyReceived])).toEqual({
+      unpaid: 0,
+      unshipped: 1,
+      shipped: 1,
+      aftersale: 3,
+    })
+  })
+
+  it('reads what the goods wait for, with the partial refund as a note (not 部分退款 alone)', () => {
+    expect([partlyRefunded, partlyShipped, partlyReceived].map(shopperStatus)).toEqual([
+      '待发货',
+      '待收货',
+      '已完成',
+    ])
+    expect(refundNote(partlyShipped)).toBe('已退款 ¥10.00')
+    expect(refundNote(view({ ...partlyShipped, status: 'REFUNDING' }))).toBe(
+      '已退款 ¥10.00，退款处理中',
+    )
+    const refunded = view({ status: 'REFUNDED', refundedFen: 7480, fulfilment: 'none' })
+    expect([shopperStatus(refunded), refundNote(refunded)]).toEqual(['已退款', ''])
+    expect(shopperStatus(view({ status: 'REFUNDING', fulfilment: 'none' }))).toBe('退款中')
+    // A received, partly refunded order goes no further: no steps ahead.
+    expect(timelineSteps(partlyReceived).every((s) => s.at)).toBe(true)
   })
 })
 
@@ -260,6 +303,50 @@ describe('orders page (pages/orders)', () => {
     expect(w.find('.error').exists()).toBe(false)
   })
 
+  it('a partly refunded paid order waits under 待发货 and reads so, with its refund beside it', async () => {
+    taro.storage.set(TOKEN_KEY, 'tok')
+    const partly = withStatus('PARTIALLY_REFUNDED', {
+      orderNo: 'FENORD000004',
+      refundedFen: 1000,
+      refundableFen: 6480,
+      fulfilment: 'to_ship',
+      actions: ['request_refund'],
+    })
+    taro.routerParams({ tab: 'unshipped' })
+    taro.onRequest(routes({ 'GET /api/orders': ok([pendingOrder, paidOrder, partly]) }))
+    const w = await mounted(OrdersPage)
+    expect(w.findAll('.order').map((c) => c.attributes('data-order-no'))).toEqual([
+      'FENORD000002',
+      'FENORD000004',
+    ])
+    expect(card(w, 'FENORD000004').find('.status').text()).toBe('待发货')
+    expect(card(w, 'FENORD000004').find('.refund-note').text()).toBe('已退款 ¥10.00')
+    expect(
+      card(w, 'FENORD000004')
+        .findAll('.buttons .btn')
+        .map((b) => b.text()),
+    ).toEqual(['查看详情', '申请退款'])
+  })
+
+  it('确认收货 on the list for a Native payment: asks, POSTs, and the card reads 已完成', async () => {
+    taro.storage.set(TOKEN_KEY, 'tok')
+    const shipped = withStatus('SHIPPED', { orderNo: 'FENORD000005', channel: 'native' })
+    const done = withStatus('COMPLETED', { orderNo: 'FENORD000005', channel: 'native' })
+    let current = shipped
+    taro.onRequest(
+      routes({
+        'GET /api/orders': () => ok([current]),
+        'POST /api/orders/FENORD000005/confirm-receipt': () => ok((current = done)),
+      }),
+    )
+    const w = await mounted(OrdersPage)
+    await tap(card(w, 'FENORD000005').find('.confirm-receipt'))
+    expect(Taro.showModal.mock.calls[0]![0]).toMatchObject({ title: '确认收货' })
+    expect(taro.requestsTo('/api/orders/FENORD000005/confirm-receipt', 'POST')).toHaveLength(1)
+    expect(card(w, 'FENORD000005').find('.status').text()).toBe('已完成')
+    expect(card(w, 'FENORD000005').find('.confirm-receipt').exists()).toBe(false)
+  })
+
   it('no orders: 还没有订单 and a way back to 首页', async () => {
     taro.storage.set(TOKEN_KEY, 'tok')
     taro.answer(ok([]))
@@ -298,6 +385,8 @@ describe('order page (pages/order)', () => {
     delivery: {
       logisticsType: 'express',
       expressCompany: 'ZTO',
+      expressCompanyName: '中通快递',
+      wechatReport: 'uploaded',
       trackingNo: 'ZT1234567890123',
       itemDesc: '手冲咖啡豆 等3件商品',
       shippedAt: '2026-11-22T10:00:00.000Z',
@@ -346,8 +435,13 @@ describe('order page (pages/order)', () => {
     taro.routerParams({ orderNo: NO })
     taro.onRequest(
       routes({
+        // The server offers no second request while one waits (its `actions`).
         [`GET /api/orders/${NO}`]: () =>
-          ok({ ...withStatus('PAID', { orderNo: NO }), refundRequests: asked }),
+          ok({
+            ...withStatus('PAID', { orderNo: NO }),
+            refundRequests: asked,
+            ...(asked.length ? { actions: [] } : {}),
+          }),
         [`POST /api/orders/${NO}/refund-requests`]: () => {
           asked = [pending]
           return { statusCode: 201, data: pending }
@@ -379,7 +473,9 @@ describe('order page (pages/order)', () => {
     await tap(w.find('.refund-partial'))
     const amount = w.find('.refund-amount')
     await amount.trigger('input', { detail: { value: '80' } })
-    expect(w.find('.amount-problem').text()).toBe('最多可退 ¥74.80')
+    expect(w.find('.amount-problem').text()).toBe('退款金额超过可退金额，最多可退 ¥74.80')
+    await amount.trigger('input', { detail: { value: '12.345' } })
+    expect(w.find('.amount-problem').text()).toBe('请输入正确的金额（最多两位小数）')
     await amount.trigger('input', { detail: { value: '12.5' } })
     expect(w.find('.amount-problem').exists()).toBe(false)
     await tap(w.findAll('.reason')[1]!)
@@ -436,6 +532,130 @@ describe('order page (pages/order)', () => {
     taro.answer(fail('ORDER_NOT_FOUND', '订单不存在'))
     const w = await mounted(OrderPage)
     expect(w.find('.retry-message').text()).toBe('订单不存在')
+  })
+
+  it("a shipped, partly refunded order reads 待收货 with its refund; the sheet's maximum is refundableFen", async () => {
+    serve({
+      ...shippedView,
+      status: 'PARTIALLY_REFUNDED',
+      refundedFen: 1000,
+      refundableFen: 6480,
+      fulfilment: 'shipped',
+      actions: ['confirm_receipt', 'request_refund'],
+    })
+    const w = await mounted(OrderPage)
+    expect(w.find('.big-status').text()).toBe('待收货')
+    expect(w.find('.status-card .refund-note').text()).toBe('已退款 ¥10.00')
+    expect(w.find('.status-card').attributes('data-fulfilment')).toBe('shipped')
+    expect(w.findAll('.actions .btn').map((b) => b.text())).toEqual(['申请退款', '确认收货'])
+
+    await tap(w.find('.request-refund'))
+    expect(w.find('.refund-full').text()).toBe('全额退款 ¥64.80')
+    await tap(w.find('.refund-partial'))
+    await w.find('.refund-amount').trigger('input', { detail: { value: '70' } })
+    expect(w.find('.amount-problem').text()).toBe('退款金额超过可退金额，最多可退 ¥64.80')
+  })
+
+  it("shows exactly the server's actions: none when it offers none, whatever the status", async () => {
+    serve({ ...shippedView, actions: [] })
+    const w = await mounted(OrderPage)
+    expect(w.find('.big-status').text()).toBe('待收货')
+    expect(w.find('.actions').exists()).toBe(false)
+  })
+
+  it("specs from the server's specLabel; the carrier by the name WeChat's list gives it", async () => {
+    serve({
+      ...shippedView,
+      items: [
+        {
+          productId: 6,
+          title: '经典拿铁',
+          quantity: 1,
+          unitPriceFen: 2800,
+          spec: { 杯型: '大杯', 温度: '冰' },
+          specLabel: '冰/大杯',
+        },
+      ],
+      delivery: {
+        ...shippedView.delivery!,
+        expressCompany: 'HTKY',
+        expressCompanyName: '百世快递',
+      },
+    })
+    const w = await mounted(OrderPage)
+    expect(w.find('.item-spec').text()).toBe('冰/大杯')
+    expect(w.find('.carrier').text()).toContain('百世快递')
+  })
+
+  it('确认收货 of a Native payment (the shop confirms): asks, POSTs, and reads 已完成', async () => {
+    const shipped: Order = { ...shippedView, channel: 'native' }
+    const done: Order = {
+      ...shipped,
+      status: 'COMPLETED',
+      completedAt: '2026-11-23T08:00:00.000Z',
+      fulfilment: 'received',
+      actions: ['request_refund'],
+    }
+    let current = shipped
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams({ orderNo: NO })
+    taro.onRequest(
+      routes({
+        [`GET /api/orders/${NO}`]: () => ok(current),
+        [`POST /api/orders/${NO}/confirm-receipt`]: () => ok((current = done)),
+      }),
+    )
+    const w = await mounted(OrderPage)
+
+    taro.confirm(false)
+    await tap(w.find('.confirm-receipt'))
+    expect(Taro.showModal.mock.calls[0]![0]).toMatchObject({
+      title: '确认收货',
+      confirmText: '确认收货',
+      cancelText: '暂不确认',
+    })
+    expect(taro.requestsTo(`/api/orders/${NO}/confirm-receipt`)).toHaveLength(0)
+
+    taro.confirm(true)
+    await tap(w.find('.confirm-receipt'))
+    // The shopper's word: no GET for wx.openBusinessView's parameters, no WeChat page.
+    expect(taro.requestsTo(`/api/orders/${NO}/confirm-receipt`).map((r) => r.method)).toEqual([
+      'POST',
+    ])
+    expect(Taro.openBusinessView).not.toHaveBeenCalled()
+    expect(Taro.showToast).toHaveBeenCalledWith({ title: '已确认收货', icon: 'success' })
+    expect(w.find('.big-status').text()).toBe('已完成')
+    expect(w.find('.confirm-receipt').exists()).toBe(false)
+  })
+
+  it("确认收货 of a JSAPI payment (WeChat's): wx.openBusinessView, then the server checks", async () => {
+    const shipped: Order = { ...shippedView, channel: 'jsapi' }
+    const done: Order = { ...shipped, status: 'COMPLETED', fulfilment: 'received', actions: [] }
+    let current = shipped
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams({ orderNo: NO })
+    taro.onRequest(
+      routes({
+        [`GET /api/orders/${NO}`]: () => ok(current),
+        [`GET /api/orders/${NO}/confirm-receipt`]: ok({
+          businessType: 'weappOrderConfirm',
+          extraData: { merchant_id: '1900000001', merchant_trade_no: NO },
+        }),
+        [`POST /api/orders/${NO}/confirm-receipt`]: () => ok((current = done)),
+      }),
+    )
+    const w = await mounted(OrderPage)
+    await tap(w.find('.confirm-receipt'))
+    expect(Taro.showModal).not.toHaveBeenCalled()
+    expect(Taro.openBusinessView).toHaveBeenCalledWith({
+      businessType: 'weappOrderConfirm',
+      extraData: { merchant_id: '1900000001', merchant_trade_no: NO },
+    })
+    expect(taro.requestsTo(`/api/orders/${NO}/confirm-receipt`).map((r) => r.method)).toEqual([
+      'GET',
+      'POST',
+    ])
+    expect(w.find('.big-status').text()).toBe('已完成')
   })
 })
 

@@ -1,11 +1,20 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { flushPromises } from '@vue/test-utils'
+import { flushPromises, mount } from '@vue/test-utils'
+import CashierPage from '@/pages/sandbox-cashier/index.vue'
 import { outcomeOf, weappPlatform } from '@/platform/weapp'
 import { h5Platform } from '@/platform/h5'
-import { answerCashier, cashierUnloaded, pendingCashier, withSandbox } from '@/platform/sandbox'
+import {
+  answerCashier,
+  answerReloadedCashier,
+  cashierFromQuery,
+  cashierUnloaded,
+  cashierUrl,
+  pendingCashier,
+  withSandbox,
+} from '@/platform/sandbox'
 import type { PayingOrder, PayOutcome } from '@/platform'
 import { taro } from './taro-mock'
-import { jsapiAnswer, ok } from './fixtures'
+import { TOKEN_KEY, jsapiAnswer, ok, order, routes } from './fixtures'
 
 const { Taro } = taro
 const params = jsapiAnswer.params
@@ -164,7 +173,9 @@ describe('withSandbox', () => {
 
   it('requestPayment opens the cashier page; its answer goes to the sandbox, leaves the page, then settles', async () => {
     const result = sandboxed.requestPayment(params, paying)
-    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/pages/sandbox-cashier/index' })
+    expect(Taro.navigateTo).toHaveBeenCalledWith({
+      url: cashierUrl({ orderNo: paying.orderNo, params }),
+    })
     expect(pendingCashier()?.order).toEqual(paying)
 
     taro.answer(ok({ errMsg: 'requestPayment:ok' }))
@@ -219,6 +230,46 @@ describe('withSandbox', () => {
     expect(await answerCashier('SUCCESS')).toEqual({ status: 'cancelled' })
   })
 
+  it("the cashier's address carries the order and the payment, so that a reload finds them again", () => {
+    const signed = { ...params, paySign: 'a+b/c==', package: 'prepay_id=wx1&x' }
+    const url = cashierUrl({ orderNo: 'FENSBX000001', params: signed })
+    expect(url).toMatch(/^\/pages\/sandbox-cashier\/index\?orderNo=FENSBX000001&/)
+    // Taro hands the page its query still encoded (weapp and H5 alike).
+    const query = Object.fromEntries(
+      url
+        .split('?')[1]!
+        .split('&')
+        .map((kv) => kv.split('=') as [string, string]),
+    )
+    expect(cashierFromQuery(query)).toEqual({ orderNo: 'FENSBX000001', params: signed })
+    expect(cashierFromQuery({})).toBeUndefined()
+    expect(cashierFromQuery({ ...query, paySign: '' })).toBeUndefined()
+    expect(cashierFromQuery({ ...query, signType: 'NONE' })).toBeUndefined()
+  })
+
+  it('a reloaded cashier (no payer waits) answers the sandbox, then goes where the payer would have', async () => {
+    const a = { orderNo: 'FENSBX000001', params }
+    taro.answer(ok({ errMsg: 'requestPayment:ok' }))
+    await expect(answerReloadedCashier(a, 'SUCCESS')).resolves.toEqual({ status: 'paid' })
+    expect(taro.requests[0]!.body).toEqual({ ...params, result: 'SUCCESS' })
+    expect(Taro.redirectTo).toHaveBeenLastCalledWith({
+      url: '/pages/result/index?orderNo=FENSBX000001',
+    })
+
+    taro.answer(ok({ errMsg: 'requestPayment:fail cancel' }))
+    await answerReloadedCashier(a, 'CANCEL')
+    expect(Taro.redirectTo).toHaveBeenLastCalledWith({
+      url: '/pages/checkout/index?orderNo=FENSBX000001&payOutcome=cancelled',
+    })
+
+    taro.answer(ok({ errMsg: 'requestPayment:fail 余额不足' }))
+    await answerReloadedCashier(a, 'PAYERROR')
+    expect(Taro.redirectTo).toHaveBeenLastCalledWith({
+      url: `/pages/checkout/index?orderNo=FENSBX000001&payOutcome=failed&reason=${encodeURIComponent('余额不足')}`,
+    })
+    expect(Taro.navigateBack).not.toHaveBeenCalled()
+  })
+
   it('simulateScan posts the code_url and throws the sandbox message on refusal', async () => {
     taro.answer(ok({}), { statusCode: 404, data: { message: '二维码已过期' } })
     await sandboxed.simulateScan!('weixin://wxpay/bizpayurl?pr=abc', 'SUCCESS')
@@ -227,5 +278,52 @@ describe('withSandbox', () => {
       result: 'SUCCESS',
     })
     await expect(sandboxed.simulateScan!('weixin://x', 'PAYERROR')).rejects.toThrow('二维码已过期')
+  })
+})
+
+describe('the sandbox cashier page (pages/sandbox-cashier)', () => {
+  it('reloaded: shows the amount and order number from its address and the server; its buttons work', async () => {
+    const url = cashierUrl({ orderNo: 'FENSBX000001', params })
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams(
+      Object.fromEntries(
+        url
+          .split('?')[1]!
+          .split('&')
+          .map((kv) => kv.split('=') as [string, string]),
+      ),
+    )
+    taro.onRequest(
+      routes({
+        'GET /api/orders/FENSBX000001': ok(order({ orderNo: 'FENSBX000001', totalFen: 11580 })),
+        'POST /__sandbox/request-payment': ok({ errMsg: 'requestPayment:ok' }),
+      }),
+    )
+    const w = mount(CashierPage)
+    await flushPromises()
+    expect(w.find('.amount').text()).toBe('¥115.80')
+    expect(w.find('.cashier-order-no').text()).toBe('FENSBX000001')
+    expect(w.find('.desc').text()).toBe('手冲咖啡豆 等3件商品')
+    expect(w.find('.confirm').classes()).not.toContain('disabled')
+
+    await w.find('.confirm').trigger('tap')
+    await flushPromises()
+    expect(taro.requestsTo('/__sandbox/request-payment')[0]!.body).toEqual({
+      ...params,
+      result: 'SUCCESS',
+    })
+    expect(Taro.redirectTo).toHaveBeenCalledWith({
+      url: '/pages/result/index?orderNo=FENSBX000001',
+    })
+  })
+
+  it('opened with no payment at all: says so, and its buttons are off', async () => {
+    taro.routerParams({})
+    const w = mount(CashierPage)
+    await flushPromises()
+    expect(w.find('.problem').text()).toBe('没有待支付的订单，请返回重新发起支付')
+    expect(w.find('.confirm').classes()).toContain('disabled')
+    await w.find('.confirm').trigger('tap')
+    expect(taro.requests).toHaveLength(0)
   })
 })

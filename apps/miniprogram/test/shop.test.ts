@@ -253,7 +253,7 @@ describe('cart page (pages/cart)', () => {
     cart.add(2, 1)
     const w = await mounted(CartPage)
     const total = () => w.find('.cart-bar .sum').text()
-    expect(w.find('.cart-line .spec').text()).toBe('冰 / 大杯')
+    expect(w.find('.cart-line .spec').text()).toBe('冰/大杯')
     expect(total()).toBe('¥57.90')
 
     await tap(w.findAll('.cart-line')[1]!.find('.plus'))
@@ -270,6 +270,13 @@ describe('cart page (pages/cart)', () => {
     expect(w.findAll('.cart-line')).toHaveLength(1)
     expect(total()).toBe('¥0.00')
     expect(w.find('.checkout').classes()).toContain('disabled')
+  })
+
+  it("a line's spec reads in the product's order of specs, however it was stored (冰/大杯)", async () => {
+    serve()
+    cart.add(1, 1, { 杯型: '大杯', 温度: '冰' })
+    const w = await mounted(CartPage)
+    expect(w.find('.cart-line .spec').text()).toBe('冰/大杯')
   })
 
   it('a line at 限购 says so and its + is off', async () => {
@@ -326,11 +333,20 @@ describe('checkout page (pages/checkout)', () => {
     taro.storage.set(TOKEN_KEY, 'tok')
   }
 
+  /** After 提交订单 the page is replaced by the pay step, addressed by the order: open it as Taro would. */
+  async function payStep(no = 'FENCHK000001') {
+    expect(Taro.redirectTo).toHaveBeenLastCalledWith({
+      url: `/pages/checkout/index?orderNo=${no}`,
+    })
+    taro.routerParams({ orderNo: no })
+    return mounted(CheckoutPage)
+  }
+
   it('shows the lines, the delivery choice and the estimate', async () => {
     fromCart()
     const w = await mounted(CheckoutPage)
     expect(w.findAll('.line .title').map((t) => t.text())).toEqual(['冷萃咖啡'])
-    expect(w.find('.line').text()).toContain('冰 / 中杯')
+    expect(w.find('.line-spec').text()).toBe('冰/中杯')
     expect(w.find('.line .qty').text()).toBe('×2')
     expect(w.find('.estimate').text()).toBe('¥56.00')
     expect(w.find('.method.on').text()).toBe('到店自取')
@@ -352,11 +368,17 @@ describe('checkout page (pages/checkout)', () => {
     })
     expect(String(posts[0]!.data)).not.toMatch(/fen|price|amount|total/i)
     expect(posts[0]!.header['idempotency-key']).toMatch(/^co-[0-9a-z]+-[0-9a-z]+$/)
-    expect(w.find('.total').text()).toBe('¥56.00')
-    expect(w.find('.order-no').text()).toBe('FENCHK000001')
-    expect(w.find('.pay-jsapi').text()).toBe('微信支付')
-    // The ordered line left the cart; the unticked one stays.
+    const pay = await payStep()
+    expect(pay.find('.total').text()).toBe('¥56.00')
+    expect(pay.find('.order-no').text()).toBe('FENCHK000001')
+    expect(pay.find('.pay-jsapi').text()).toBe('微信支付')
+    // Handed over by the form: shown without asking the server again.
+    expect(taro.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/orders'])
+    // The ordered line left the cart; the unticked one stays; nothing is left to check out.
     expect(cart.state.lines.map((l) => l.productId)).toEqual([2])
+    await flushPromises()
+    expect(taro.storage.has('fen.checkout')).toBe(false)
+    expect(taro.storage.has('fen.checkout.draft')).toBe(false)
   })
 
   it('the countdown runs to the expiry, then paying is off', async () => {
@@ -366,8 +388,8 @@ describe('checkout page (pages/checkout)', () => {
       fromCart()
       const expiring = { ...created, expiresAt: '2026-11-22T08:30:00.000Z' }
       taro.onRequest(routes({ 'POST /api/orders': ok(expiring) }))
-      const w = await mounted(CheckoutPage)
-      await tap(w.find('.submit'))
+      await tap((await mounted(CheckoutPage)).find('.submit'))
+      const w = await payStep()
       expect(w.find('.countdown').text()).toBe('请在 30:00 内完成支付')
       vi.advanceTimersByTime(61_000)
       await flushPromises()
@@ -432,8 +454,9 @@ describe('checkout page (pages/checkout)', () => {
     await tap(w.find('.submit'))
     const [first, second] = taro.requestsTo('/api/orders', 'POST')
     expect(second!.header['idempotency-key']).toBe(first!.header['idempotency-key'])
-    expect(w.find('.message').exists()).toBe(false)
-    expect(w.find('.total').text()).toBe('¥56.00')
+    const pay = await payStep()
+    expect(pay.find('.message').exists()).toBe(false)
+    expect(pay.find('.total').text()).toBe('¥56.00')
   })
 
   it("限购 refused by the server (unpaid orders hold some): the server's message is shown", async () => {
@@ -455,7 +478,7 @@ describe('checkout page (pages/checkout)', () => {
     const w = await mounted(CheckoutPage)
     await tap(w.find('.submit'))
     expect(taro.requests.map((r) => r.path)).toEqual(['/api/auth/login', '/api/orders'])
-    expect(w.find('.total').text()).toBe('¥56.00')
+    expect((await payStep()).find('.total').text()).toBe('¥56.00')
   })
 
   it('nothing to check out: says so, leads to the cart and sends nothing', async () => {
@@ -475,13 +498,13 @@ describe('checkout page (pages/checkout)', () => {
         'POST /api/orders/FENCHK000001/pay': ok(jsapiAnswer),
       }),
     )
-    const w = await mounted(CheckoutPage)
-    await tap(w.find('.submit'))
+    await tap((await mounted(CheckoutPage)).find('.submit'))
+    const w = await payStep()
 
     taro.payment('fail 余额不足')
     await tap(w.find('.pay-jsapi'))
     expect(w.find('.message').text()).toBe('支付失败：余额不足。订单已保留，可重新支付')
-    expect(Taro.redirectTo).not.toHaveBeenCalled()
+    expect(Taro.redirectTo).toHaveBeenCalledTimes(1) // to the pay step only
 
     taro.payment('ok')
     await tap(w.find('.pay-jsapi'))
@@ -489,6 +512,98 @@ describe('checkout page (pages/checkout)', () => {
     expect(Taro.redirectTo).toHaveBeenCalledWith({
       url: '/pages/result/index?orderNo=FENCHK000001',
     })
+  })
+
+  it('the pay step reloaded (?orderNo=): the order is read from the server, payable, with its countdown', async () => {
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams({ orderNo: 'FENCHK000001' })
+    taro.onRequest(routes({ 'GET /api/orders/FENCHK000001': ok(created) }))
+    const w = await mounted(CheckoutPage)
+    expect(taro.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/orders/FENCHK000001',
+    ])
+    expect(w.find('.empty-state').exists()).toBe(false)
+    expect(w.find('.order-no').text()).toBe('FENCHK000001')
+    expect(w.find('.total').text()).toBe('¥56.00')
+    expect(w.find('.countdown').text()).toMatch(/^请在 \d+:\d\d 内完成支付$/)
+    expect(w.find('.pay-jsapi').classes()).not.toContain('disabled')
+    expect(w.find('.submit').exists()).toBe(false)
+  })
+
+  it('the pay step of an order no longer payable says so, leads to the order, and pays nothing', async () => {
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams({ orderNo: 'FENCHK000001' })
+    taro.onRequest(
+      routes({
+        'GET /api/orders/FENCHK000001': ok(
+          withStatus('PAID', { orderNo: 'FENCHK000001', expiresAt: created.expiresAt }),
+        ),
+      }),
+    )
+    const w = await mounted(CheckoutPage)
+    expect(w.find('.countdown').text()).toBe('订单已支付')
+    expect(w.find('.pay-jsapi').classes()).toContain('disabled')
+    await tap(w.find('.pay-jsapi'))
+    expect(taro.requestsTo('/api/orders/FENCHK000001/pay')).toHaveLength(0)
+    await tap(w.find('.to-order'))
+    expect(Taro.redirectTo).toHaveBeenCalledWith({
+      url: '/pages/order/index?orderNo=FENCHK000001',
+    })
+  })
+
+  it('back from a reloaded cashier (payOutcome=failed): says why, the order still payable', async () => {
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams({
+      orderNo: 'FENCHK000001',
+      payOutcome: 'failed',
+      reason: encodeURIComponent('余额不足'),
+    })
+    taro.onRequest(routes({ 'GET /api/orders/FENCHK000001': ok(created) }))
+    const w = await mounted(CheckoutPage)
+    expect(w.find('.message').text()).toBe('支付失败：余额不足。订单已保留，可重新支付')
+    expect(w.find('.pay-jsapi').classes()).not.toContain('disabled')
+  })
+
+  it('a failed read of the pay step offers 重试', async () => {
+    taro.storage.set(TOKEN_KEY, 'tok')
+    taro.routerParams({ orderNo: 'FENCHK000001' })
+    taro.answer(NETWORK_ERROR, ok(created))
+    const w = await mounted(CheckoutPage)
+    expect(w.find('.retry-message').text()).toBe('网络连接失败，请检查网络后重试')
+    await tap(w.find('.retry'))
+    expect(w.find('.total').text()).toBe('¥56.00')
+  })
+
+  it('what is being checked out, and the form as filled in, are kept until the order is made', async () => {
+    fromCart()
+    await flushPromises()
+    expect(taro.storage.get('fen.checkout')).toEqual({
+      lines: [{ productId: 1, quantity: 2, spec: { 温度: '冰', 杯型: '中杯' } }],
+      fromCart: true,
+    })
+    taro.address({
+      userName: address.name,
+      telNumber: address.phone,
+      provinceName: address.province,
+      cityName: address.city,
+      countyName: address.district,
+      detailInfo: address.detail,
+    })
+    const first = await mounted(CheckoutPage)
+    await tap(first.find('.method-express'))
+    await tap(first.find('.choose-address'))
+    await type(first.find('.remark-input'), '少冰')
+    first.unmount()
+
+    // A reload: the catalogue is gone (read again); the lines and the form are found again.
+    cart.setProducts([])
+    taro.onRequest(routes({ 'GET /api/products': ok(catalogue) }))
+    const again = await mounted(CheckoutPage)
+    expect(taro.requestsTo('/api/products')).toHaveLength(1)
+    expect(again.findAll('.line .title').map((t) => t.text())).toEqual(['冷萃咖啡'])
+    expect(again.find('.method.on').text()).toBe('快递配送')
+    expect(again.find('.chosen').text()).toContain('浙江省杭州市西湖区 文三路 90 号')
+    expect(again.find('.remark-input').attributes('value')).toBe('少冰')
   })
 })
 

@@ -196,6 +196,7 @@ const fns = [
   Taro.setTabBarBadge,
   Taro.removeTabBarBadge,
   Taro.chooseAddress,
+  Taro.openBusinessView,
   Taro.showToast,
   Taro.showModal,
   Taro.getStorageSync,

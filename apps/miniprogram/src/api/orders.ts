@@ -45,12 +45,18 @@ export function cancelOrder(orderNo: string): Promise<Order> {
   return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/cancel`, { method: 'POST' })
 }
 
-/** `GET /api/orders/:orderNo/confirm-receipt`: what wx.openBusinessView needs (shipped orders only). */
+/**
+ * `GET /api/orders/:orderNo/confirm-receipt`: what wx.openBusinessView needs (shipped orders paid by
+ * JSAPI only; 409 for any other, whose receipt is the shop's).
+ */
 export function receiptConfirmation(orderNo: string): Promise<ReceiptConfirmation> {
   return request<ReceiptConfirmation>(`/api/orders/${encodeURIComponent(orderNo)}/confirm-receipt`)
 }
 
-/** `POST /api/orders/:orderNo/confirm-receipt`: the server checks with WeChat's get_order. */
+/**
+ * `POST /api/orders/:orderNo/confirm-receipt`: for a JSAPI payment the server checks with WeChat's
+ * get_order; for any other the shopper's word completes the order.
+ */
 export function confirmReceipt(orderNo: string): Promise<Order> {
   return request<Order>(`/api/orders/${encodeURIComponent(orderNo)}/confirm-receipt`, {
     method: 'POST',

@@ -37,6 +37,58 @@ export function pendingCashier(): CashierRequest | undefined {
   return waiting
 }
 
+/** What the cashier page's address carries: the order and `wx.requestPayment`'s parameters. */
+export interface CashierAddress {
+  orderNo: string
+  params: RequestPaymentParams
+}
+
+const PARAM_KEYS = ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const
+const SIGN_TYPES: readonly string[] = ['RSA', 'MD5', 'HMAC-SHA256']
+
+/**
+ * The cashier page's address. It carries the payment (as the WeChat client holds it while its
+ * sheet shows), so that a reload (H5) finds the same payment again: nothing in it is secret, and
+ * the sandbox checks `paySign` as WeChat does.
+ */
+export function cashierUrl(a: CashierAddress): string {
+  const query = [
+    `orderNo=${encodeURIComponent(a.orderNo)}`,
+    ...PARAM_KEYS.map((k) => `${k}=${encodeURIComponent(a.params[k])}`),
+  ]
+  return `/pages/sandbox-cashier/index?${query.join('&')}`
+}
+
+/** The payment a cashier page's query names (Taro leaves the values encoded); undefined if none. */
+export function cashierFromQuery(
+  query: Record<string, string | undefined>,
+): CashierAddress | undefined {
+  const value = (k: string) => {
+    const v = query[k]
+    return v ? decodeURIComponent(v) : ''
+  }
+  const params = Object.fromEntries(PARAM_KEYS.map((k) => [k, value(k)]))
+  if (!value('orderNo') || PARAM_KEYS.some((k) => !params[k])) return undefined
+  if (!SIGN_TYPES.includes(params.signType!)) return undefined
+  return { orderNo: value('orderNo'), params: params as unknown as RequestPaymentParams }
+}
+
+/** Hands the parameters to the sandbox as the WeChat client would, with the shopper's answer. */
+async function askSandbox(
+  params: RequestPaymentParams,
+  result: 'SUCCESS' | 'PAYERROR' | 'CANCEL',
+): Promise<PayOutcome> {
+  try {
+    const r = await sandboxCall<{ errMsg?: string }>('/__sandbox/request-payment', {
+      ...params,
+      result,
+    })
+    return outcomeOf(r.data?.errMsg)
+  } catch {
+    return { status: 'failed', reason: '无法连接沙箱' }
+  }
+}
+
 /**
  * The cashier page's buttons: ask the sandbox to pay, fail or cancel; leave the cashier page; then
  * settle the wait. Leaving first matters: the payer's next step (redirect to the result page) must
@@ -49,22 +101,35 @@ export async function answerCashier(
   const current = waiting
   if (!current) return { status: 'cancelled' }
   waiting = undefined
-  let outcome: PayOutcome
-  try {
-    const r = await sandboxCall<{ errMsg?: string }>('/__sandbox/request-payment', {
-      ...current.params,
-      result,
-    })
-    outcome = outcomeOf(r.data?.errMsg)
-  } catch {
-    outcome = { status: 'failed', reason: '无法连接沙箱' }
-  }
+  const outcome = await askSandbox(current.params, result)
   if (leave) {
     const gone = cashierGone()
     await Taro.navigateBack()
     await gone
   }
   current.settle(outcome)
+  return outcome
+}
+
+/**
+ * The cashier page's buttons when no payer waits for it: the page was reloaded (H5), and the
+ * checkout page that opened it is gone. The answer goes to the sandbox as ever; then the shopper is
+ * taken where the payer would have gone: the result page when paid, else back to the pay step
+ * (`?orderNo=`) with what happened.
+ */
+export async function answerReloadedCashier(
+  a: CashierAddress,
+  result: 'SUCCESS' | 'PAYERROR' | 'CANCEL',
+): Promise<PayOutcome> {
+  const outcome = await askSandbox(a.params, result)
+  const no = encodeURIComponent(a.orderNo)
+  const url =
+    outcome.status === 'paid'
+      ? `/pages/result/index?orderNo=${no}`
+      : outcome.status === 'cancelled'
+        ? `/pages/checkout/index?orderNo=${no}&payOutcome=cancelled`
+        : `/pages/checkout/index?orderNo=${no}&payOutcome=failed&reason=${encodeURIComponent(outcome.reason)}`
+  await Taro.redirectTo({ url })
   return outcome
 }
 
@@ -135,7 +200,7 @@ export function withSandbox(base: Platform): Platform {
       waiting?.settle({ status: 'cancelled' })
       return new Promise<PayOutcome>((settle) => {
         waiting = { params, order, settle }
-        void Taro.navigateTo({ url: '/pages/sandbox-cashier/index' })
+        void Taro.navigateTo({ url: cashierUrl({ orderNo: order.orderNo, params }) })
       })
     },
     ...(base.qrImage ? { qrImage: base.qrImage } : {}),

@@ -1,6 +1,6 @@
 import { computed, reactive, watch } from 'vue'
 import Taro from '@tarojs/taro'
-import type { Product } from '@fen/shared'
+import { formatSpec, type Product } from '@fen/shared'
 
 /** The chosen options of a product's specs, e.g. {温度: '冰', 杯型: '大杯'}. */
 export type SpecChoice = Record<string, string>
@@ -23,6 +23,8 @@ export interface OrderLine {
 
 /** Where the device keeps the cart, so that a reload (H5) or a relaunch finds it again. */
 const CART_KEY = 'fen.cart'
+/** …and what is being checked out, so that a reload of 确认订单 still has its lines. */
+const CHECKOUT_KEY = 'fen.checkout'
 /** The tab bar's 购物车 entry (app.config.ts `tabBar.list`). */
 const CART_TAB = 1
 
@@ -35,24 +37,27 @@ export function lineKey(productId: number, spec?: SpecChoice): string {
   return `${productId}|${choice}`
 }
 
-/** 冰 / 大杯: how a choice reads on a line. */
-export function describeSpec(spec?: SpecChoice): string {
-  return Object.values(spec ?? {}).join(' / ')
-}
-
 function stored(): CartLine[] {
   const raw = Taro.getStorageSync(CART_KEY) as unknown
   return Array.isArray(raw) ? (raw as CartLine[]) : []
 }
 
+function storedCheckout(): { lines: OrderLine[]; fromCart: boolean } {
+  const raw = Taro.getStorageSync(CHECKOUT_KEY) as { lines?: unknown; fromCart?: unknown } | ''
+  return raw && Array.isArray(raw.lines)
+    ? { lines: raw.lines as OrderLine[], fromCart: raw.fromCart === true }
+    : { lines: [], fromCart: false }
+}
+
+const checkoutKept = storedCheckout()
 const state = reactive({
   /** The catalogue as last loaded (home, detail or cart page). */
   products: [] as Product[],
   lines: stored(),
-  /** What 去结算 or 立即购买 hands to the checkout page. */
-  checkout: [] as OrderLine[],
+  /** What 去结算 or 立即购买 hands to the checkout page (kept in storage until ordered). */
+  checkout: checkoutKept.lines,
   /** Whether those came from the cart (去结算), so that ordering them takes them out of it. */
-  checkoutFromCart: false,
+  checkoutFromCart: checkoutKept.fromCart,
 })
 
 const productOf = (id: number) => state.products.find((p) => p.id === id)
@@ -78,6 +83,9 @@ function estimate(lines: readonly OrderLine[]): number {
 export const cart = {
   state,
   productOf,
+  /** A line's spec as the shop shows it everywhere (冰/大杯): in the product's order of specs. */
+  specLabel: (l: { productId: number; spec?: SpecChoice }) =>
+    formatSpec(l.spec, productOf(l.productId)?.specs),
   maxOf,
   limitedOf,
   /**
@@ -169,6 +177,15 @@ watch(
   (lines) => {
     Taro.setStorageSync(CART_KEY, lines)
     syncCartBadge()
+  },
+  { deep: true },
+)
+
+watch(
+  () => [state.checkout, state.checkoutFromCart] as const,
+  ([lines, fromCart]) => {
+    if (lines.length) Taro.setStorageSync(CHECKOUT_KEY, { lines, fromCart })
+    else Taro.removeStorageSync(CHECKOUT_KEY)
   },
   { deep: true },
 )
