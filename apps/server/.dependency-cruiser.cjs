@@ -3,7 +3,8 @@
  * repositories → db; jobs beside routes (they call services); wechat/ and events/ are adapters
  * below services. Nothing imports upward, and imports never go round in a circle (type imports
  * count). Top-level modules (config, logger, urls, concurrency, …) and catalogue/ sit below every
- * layer and import none; only the composition roots (app.ts, main.ts) wire the layers together.
+ * layer and import none; only the composition roots (app.ts, main.ts) wire the layers together,
+ * and nothing in src imports them (main.ts imports app.ts).
  */
 /** @type {(name: string, from: string, forbidden: string) => import('dependency-cruiser').IForbiddenRuleType} */
 const layer = (name, from, forbidden) => ({
@@ -42,6 +43,12 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/([^/]+[.]ts$|catalogue/)', pathNot: '^src/(app|main)[.]ts$' },
       to: { path: '^src/(routes|jobs|services|domain|repositories|db|wechat|events)/' },
+    },
+    {
+      name: 'roots-not-imported',
+      severity: 'error',
+      from: { pathNot: '^src/main[.]ts$' },
+      to: { path: '^src/(app|main)[.]ts$' },
     },
   ],
   options: {
