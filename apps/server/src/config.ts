@@ -114,7 +114,7 @@ export interface Config {
   adminStaticDir: string | undefined
   /** Things worth saying at start (dev defaults in sandbox mode). */
   warnings: string[]
-  /** Where the outbox sends events besides the in-process handler (jobs/sinks.ts). */
+  /** Where the outbox sends events besides the in-process handler (events/sinks.ts). */
   events: {
     /** WEBHOOK_URLS: each gets every event, signed with `webhookSecret`. */
     webhookUrls: string[]

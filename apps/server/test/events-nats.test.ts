@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type JetStreamManager, type NatsConnection } from 'nats'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createSinks, type EventSinks } from '../src/jobs/sinks'
+import { createSinks, type EventSinks } from '../src/events/sinks'
 import { createLogger } from '../src/logger'
 import { startHarness, type Harness } from './harness'
 import { paidOrderEvent } from './support/paid-order'

@@ -1,6 +1,6 @@
 import type { MiniProgramClient } from '@fen/wechatpay'
 import type { Config } from '../config'
-import type { EventSinks } from '../jobs/sinks'
+import type { EventSinks } from '../events/sinks'
 import type { Db } from '../db/client'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'

@@ -1,3 +1,8 @@
+/**
+ * The outbox's delivery (the dispatcher main.ts runs as the `outbox` job): claims due events and
+ * hands them to the shop's in-process handler, with leases and backoff, and delivers them to the
+ * configured sinks (webhooks, NATS; sent by events/sinks.ts), each with its own delivery rows.
+ */
 import type { OutboxEventType } from '@fen/shared'
 import {
   claimDueEvents,
@@ -6,8 +11,16 @@ import {
   renewEventLease,
   type ClaimedEvent,
 } from '../repositories/events'
-import type { ServiceContext } from '../services/context'
-import { deliverToSinksOnce, fanOut } from './sinks'
+import {
+  claimDueDeliveries,
+  fanOutEvents,
+  markSinkDelivered,
+  markSinkFailed,
+  type DueDelivery,
+} from '../repositories/outbox-deliveries'
+import { eachWithConcurrency } from '../concurrency'
+import { redactSink, redactUrlsIn } from '../urls'
+import type { ServiceContext } from './context'
 
 /** An event as the shop's handler receives it. Delivered at least once: handlers must be idempotent by `id`. */
 export interface OutboxDelivery {
@@ -98,7 +111,7 @@ export async function dispatchOnce(
   }
   for (;;) {
     const due = await claimDueEvents(ctx.db, ctx.clock(), LEASE_MS, BATCH)
-    // Webhooks and NATS get their own delivery rows, one insert per batch (see jobs/sinks.ts).
+    // Webhooks and NATS get their own delivery rows, one insert per batch (see fanOut below).
     await fanOut(
       ctx,
       due.map((e) => e.id),
@@ -124,19 +137,6 @@ export async function dispatchOnce(
   return { delivered, failed }
 }
 
-/** Runs `work` over `items`, at most `limit` at a time. */
-export async function eachWithConcurrency<T>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}
-
 /** Rejects when `promise` takes longer than `ms` (the work itself cannot be cancelled). */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -144,4 +144,68 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`handler took longer than ${ms} ms`)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+// The sinks (webhooks, NATS): each event gets a delivery row per sink, delivered on its own.
+const SINK_LEASE_MS = 60_000
+const SINK_BATCH = 100
+const SINK_CONCURRENCY = 8
+/** Retry delays after a failed delivery to a sink, in seconds; the last repeats. */
+export const SINK_BACKOFF_S = [10, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800]
+/** A delivery is given up (`failed`) when its next attempt would be this long after it was queued. */
+export const SINK_GIVE_UP_MS = 24 * 3600 * 1000
+
+/** Adds each claimed event's deliveries to every sink (dispatchOnce calls it per batch). */
+export async function fanOut(ctx: ServiceContext, eventIds: number[]): Promise<void> {
+  if (ctx.sinks) await fanOutEvents(ctx.db, eventIds, ctx.sinks.names, ctx.clock())
+}
+
+/**
+ * One run over the sinks: claims due deliveries in batches and sends them, SINK_CONCURRENCY at a
+ * time; a failure is retried on SINK_BACKOFF_S until a day after it was queued, then `failed` with
+ * an ALERT line. (Each event reaches a sink at least once: receivers deduplicate by Fen-Event-Id.)
+ */
+export async function deliverToSinksOnce(
+  ctx: ServiceContext,
+): Promise<{ delivered: number; failed: number }> {
+  const sinks = ctx.sinks
+  let delivered = 0
+  let failed = 0
+  if (!sinks) return { delivered, failed }
+  const send = async (d: DueDelivery) => {
+    const e = d.event
+    try {
+      await sinks.send(
+        d.sink,
+        {
+          id: e.id,
+          type: e.type,
+          orderNo: e.orderNo,
+          createdAt: e.createdAt.toISOString(),
+          payload: e.payload,
+        },
+        ctx.clock(),
+      )
+      await markSinkDelivered(ctx.db, d, ctx.clock())
+      delivered++
+    } catch (err) {
+      failed++
+      // Stored and logged: a URL the error quotes loses its credentials and query string.
+      const error = redactUrlsIn(err instanceof Error ? err.message : String(err))
+      const delayS = SINK_BACKOFF_S[Math.min(d.attempts, SINK_BACKOFF_S.length - 1)]!
+      const next = new Date(ctx.clock().getTime() + delayS * 1000)
+      const giveUp = next.getTime() - d.queuedAt.getTime() > SINK_GIVE_UP_MS
+      await markSinkFailed(ctx.db, d, { next: giveUp ? undefined : next, error })
+      const log = { eventId: e.id, sink: redactSink(d.sink), attempt: d.attempts + 1, error }
+      if (giveUp)
+        ctx.logger.error(log, 'ALERT: event delivery to a sink failed for a day; given up')
+      else ctx.logger.warn(log, 'event delivery to a sink failed; will retry')
+    }
+  }
+  for (;;) {
+    const due = await claimDueDeliveries(ctx.db, ctx.clock(), SINK_LEASE_MS, SINK_BATCH)
+    await eachWithConcurrency(due, SINK_CONCURRENCY, send)
+    if (due.length < SINK_BATCH) break
+  }
+  return { delivered, failed }
 }

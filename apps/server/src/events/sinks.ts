@@ -1,3 +1,8 @@
+/**
+ * The event sinks: how an outbox event is sent to a webhook (signed, to the addresses vetted at
+ * each delivery) or published to NATS JetStream. Sending only: which events go where, and when,
+ * is services/outbox.ts's (delivery rows, leases, backoff).
+ */
 import type { LookupAddress } from 'node:dns'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -5,22 +10,12 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats'
 import type { Config } from '../config'
 import type { Logger } from '../logger'
 import {
-  claimDueDeliveries,
-  fanOutEvents,
-  markSinkDelivered,
-  markSinkFailed,
-  type DueDelivery,
-} from '../repositories/outbox-deliveries'
-import type { ServiceContext } from '../services/context'
-import {
   interfaceAddresses,
   pinnedLookup,
   resolveHost,
   vetDestination,
   type ResolveHost,
 } from '../destinations'
-import { eachWithConcurrency } from './outbox'
-import { redactSink, redactUrlsIn } from '../urls'
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhooks'
 
 /** What a sink receives: the event as the webhook body carries it. */
@@ -44,13 +39,6 @@ export interface EventSinks {
 }
 
 const WEBHOOK_TIMEOUT_MS = 10_000
-const LEASE_MS = 60_000
-const BATCH = 100
-const CONCURRENCY = 8
-/** Retry delays after a failed delivery to a sink, in seconds; the last repeats. */
-export const SINK_BACKOFF_S = [10, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800]
-/** A delivery is given up (`failed`) when its next attempt would be this long after it was queued. */
-export const SINK_GIVE_UP_MS = 24 * 3600 * 1000
 
 /** How webhook hosts are resolved (tests give their own: names no DNS knows, any address). */
 export interface SinkOptions {
@@ -169,59 +157,4 @@ function post(
     req.on('error', reject)
     req.end(body)
   })
-}
-
-/** Adds each claimed event's deliveries to every sink (the outbox job calls it per batch). */
-export async function fanOut(ctx: ServiceContext, eventIds: number[]): Promise<void> {
-  if (ctx.sinks) await fanOutEvents(ctx.db, eventIds, ctx.sinks.names, ctx.clock())
-}
-
-/**
- * One run over the sinks: claims due deliveries in batches and sends them, CONCURRENCY at a time;
- * a failure is retried on SINK_BACKOFF_S until a day after it was queued, then `failed` with an
- * ALERT line. (Each event reaches a sink at least once: receivers deduplicate by Fen-Event-Id.)
- */
-export async function deliverToSinksOnce(
-  ctx: ServiceContext,
-): Promise<{ delivered: number; failed: number }> {
-  const sinks = ctx.sinks
-  let delivered = 0
-  let failed = 0
-  if (!sinks) return { delivered, failed }
-  const send = async (d: DueDelivery) => {
-    const e = d.event
-    try {
-      await sinks.send(
-        d.sink,
-        {
-          id: e.id,
-          type: e.type,
-          orderNo: e.orderNo,
-          createdAt: e.createdAt.toISOString(),
-          payload: e.payload,
-        },
-        ctx.clock(),
-      )
-      await markSinkDelivered(ctx.db, d, ctx.clock())
-      delivered++
-    } catch (err) {
-      failed++
-      // Stored and logged: a URL the error quotes loses its credentials and query string.
-      const error = redactUrlsIn(err instanceof Error ? err.message : String(err))
-      const delayS = SINK_BACKOFF_S[Math.min(d.attempts, SINK_BACKOFF_S.length - 1)]!
-      const next = new Date(ctx.clock().getTime() + delayS * 1000)
-      const giveUp = next.getTime() - d.queuedAt.getTime() > SINK_GIVE_UP_MS
-      await markSinkFailed(ctx.db, d, { next: giveUp ? undefined : next, error })
-      const log = { eventId: e.id, sink: redactSink(d.sink), attempt: d.attempts + 1, error }
-      if (giveUp)
-        ctx.logger.error(log, 'ALERT: event delivery to a sink failed for a day; given up')
-      else ctx.logger.warn(log, 'event delivery to a sink failed; will retry')
-    }
-  }
-  for (;;) {
-    const due = await claimDueDeliveries(ctx.db, ctx.clock(), LEASE_MS, BATCH)
-    await eachWithConcurrency(due, CONCURRENCY, send)
-    if (due.length < BATCH) break
-  }
-  return { delivered, failed }
 }

@@ -1,0 +1,11 @@
+/** No import circles in src (type imports count), checked by `pnpm lint` (issue #24). */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [{ name: 'no-circular', severity: 'error', from: {}, to: { circular: true } }],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'node_modules' },
+  },
+}
