@@ -55,7 +55,8 @@ module.exports = {
     // Type-only imports are dependencies too (a type pulled from a job file made a circle).
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: 'node_modules' },
+    // Other packages of the workspace (and their built dist/, when one exists) are theirs to check.
+    doNotFollow: { path: ['node_modules', '^\\.\\./\\.\\./(packages|apps)/'] },
+    exclude: { path: ['node_modules', '^\\.\\./\\.\\./(packages|apps)/'] },
   },
 }
