@@ -2,7 +2,7 @@ import type Router from '@koa/router'
 import type { RouterContext } from '@koa/router'
 import { AppError } from '../errors'
 import { loggable, type Logger } from '../logger'
-import type { PushReply, ShippingService } from '../services/shipping'
+import type { PushReply, WechatPushService } from '../services/push'
 import { apiRouter, rawBody } from './http'
 
 /** A push is a few hundred bytes; encrypted, a little more. */
@@ -15,11 +15,7 @@ const PUSH_BODY_LIMIT = 64 * 1024
  * is text the caller chose): the echostr, `success`, or why not. A failure of ours answers 500 so
  * WeChat retries (3 tries in all).
  */
-export function pushRoutes(
-  shipping: ShippingService,
-  logger: Logger,
-  bodyTimeoutMs: number,
-): Router {
+export function pushRoutes(push: WechatPushService, logger: Logger, bodyTimeoutMs: number): Router {
   const r = apiRouter('/api/wechat')
   const send = (ctx: RouterContext, reply: PushReply) => {
     ctx.status = reply.status
@@ -27,7 +23,7 @@ export function pushRoutes(
     ctx.set('X-Content-Type-Options', 'nosniff')
     ctx.body = reply.body
   }
-  r.get('/push', async (ctx) => send(ctx, await shipping.verifyPushUrl(ctx.query)))
+  r.get('/push', async (ctx) => send(ctx, await push.verifyUrl(ctx.query)))
   r.post('/push', async (ctx) => {
     let raw: Buffer
     try {
@@ -37,7 +33,7 @@ export function pushRoutes(
       throw e
     }
     try {
-      send(ctx, await shipping.receivePush(ctx.query, raw))
+      send(ctx, await push.receive(ctx.query, raw))
     } catch (e) {
       logger.error({ err: loggable(e) }, 'push not handled: answering 500 so WeChat retries')
       send(ctx, { status: 500, body: 'error' })
