@@ -176,13 +176,20 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   })
 
   // Notifications and pushes read their raw bytes themselves: mounted before the JSON parser.
+  // Each with its own slots (NOTIFY_MAX_IN_FLIGHT apiece): a flood of one never holds up the other.
+  const bodyTimeoutMs = deps.config.bodyTimeoutSeconds * 1000
+  const maxInFlight = deps.config.notifyMaxInFlight
   const notify = notifyRoutes(services.payments, logger, {
-    bodyTimeoutMs: deps.config.bodyTimeoutSeconds * 1000,
-    maxInFlight: deps.config.notifyMaxInFlight,
+    bodyTimeoutMs,
+    maxInFlight,
     inFlight: metrics.notifyBodiesInFlight,
   })
   app.use(notify.routes())
-  const push = pushRoutes(services.push, logger, deps.config.bodyTimeoutSeconds * 1000)
+  const push = pushRoutes(services.push, logger, {
+    bodyTimeoutMs,
+    maxInFlight,
+    inFlight: metrics.pushBodiesInFlight,
+  })
   app.use(push.routes())
   app.use(push.allowedMethods())
   app.use(

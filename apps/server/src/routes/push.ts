@@ -3,7 +3,8 @@ import type { RouterContext } from '@koa/router'
 import { AppError } from '../errors'
 import { loggable, type Logger } from '../logger'
 import type { PushReply, WechatPushService } from '../services/push'
-import { apiRouter, rawBody } from './http'
+import { boundedBodies, type BodyLimits } from './bounded-body'
+import { apiRouter } from './http'
 
 /** A push is a few hundred bytes; encrypted, a little more. */
 const PUSH_BODY_LIMIT = 64 * 1024
@@ -13,10 +14,13 @@ const PUSH_BODY_LIMIT = 64 * 1024
  * XML). GET is WeChat's URL check; POST a signed, encrypted push, read raw (the signature covers
  * the `Encrypt` field as sent). Answers are plain text, never sniffed as anything else (the echostr
  * is text the caller chose): the echostr, `success`, or why not. A failure of ours answers 500 so
- * WeChat retries (3 tries in all).
+ * WeChat retries (3 tries in all). Anyone can post here, so bodies are bounded as notifications'
+ * are: 64 KiB, read within the body timeout, at most `maxInFlight` at once (beyond: 503 at once,
+ * unread), in slots of their own.
  */
-export function pushRoutes(push: WechatPushService, logger: Logger, bodyTimeoutMs: number): Router {
+export function pushRoutes(push: WechatPushService, logger: Logger, limits: BodyLimits): Router {
   const r = apiRouter('/api/wechat')
+  const read = boundedBodies('push', PUSH_BODY_LIMIT, limits, logger)
   const send = (ctx: RouterContext, reply: PushReply) => {
     ctx.status = reply.status
     ctx.type = 'text/plain'
@@ -25,13 +29,14 @@ export function pushRoutes(push: WechatPushService, logger: Logger, bodyTimeoutM
   }
   r.get('/push', async (ctx) => send(ctx, await push.verifyUrl(ctx.query)))
   r.post('/push', async (ctx) => {
-    let raw: Buffer
+    let raw: Buffer | undefined
     try {
-      raw = await rawBody(ctx, PUSH_BODY_LIMIT, bodyTimeoutMs)
+      raw = await read(ctx)
     } catch (e) {
       if (e instanceof AppError) return send(ctx, { status: e.status, body: e.message })
       throw e
     }
+    if (raw === undefined) return send(ctx, { status: 503, body: 'busy' })
     try {
       send(ctx, await push.receive(ctx.query, raw))
     } catch (e) {
