@@ -36,6 +36,7 @@ import { DeliveryCompanies } from './services/delivery-companies'
 import { ReconciliationService } from './services/reconciliation'
 import { RefundRequestService } from './services/refund-requests'
 import { RefundService } from './services/refunds'
+import { WechatPushService } from './services/push'
 import { ShippingService } from './services/shipping'
 import type { PayGateway } from './wechat/gateway'
 
@@ -64,6 +65,8 @@ export interface Services {
   refunds: RefundService
   refundRequests: RefundRequestService
   shipping: ShippingService
+  /** WeChat's message push (消息推送): the URL check and pushes. */
+  push: WechatPushService
   catalogue: CatalogueService
   /** WeChat's carriers (get_delivery_list), kept for a day. */
   deliveryCompanies: DeliveryCompanies
@@ -105,6 +108,7 @@ export function createServices(deps: AppDeps): Services {
     refunds,
     refundRequests: new RefundRequestService(ctx, refunds),
     shipping,
+    push: new WechatPushService(ctx, shipping),
     catalogue: new CatalogueService(db, purchaseLimit(deps.config.orderLimits)),
     deliveryCompanies,
     admin: new AdminService(ctx, payments, refunds, shipping, () => latestReconciliation(db)),
@@ -172,13 +176,20 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   })
 
   // Notifications and pushes read their raw bytes themselves: mounted before the JSON parser.
+  // Each with its own slots (NOTIFY_MAX_IN_FLIGHT apiece): a flood of one never holds up the other.
+  const bodyTimeoutMs = deps.config.bodyTimeoutSeconds * 1000
+  const maxInFlight = deps.config.notifyMaxInFlight
   const notify = notifyRoutes(services.payments, logger, {
-    bodyTimeoutMs: deps.config.bodyTimeoutSeconds * 1000,
-    maxInFlight: deps.config.notifyMaxInFlight,
+    bodyTimeoutMs,
+    maxInFlight,
     inFlight: metrics.notifyBodiesInFlight,
   })
   app.use(notify.routes())
-  const push = pushRoutes(services.shipping, logger, deps.config.bodyTimeoutSeconds * 1000)
+  const push = pushRoutes(services.push, logger, {
+    bodyTimeoutMs,
+    maxInFlight,
+    inFlight: metrics.pushBodiesInFlight,
+  })
   app.use(push.routes())
   app.use(push.allowedMethods())
   app.use(

@@ -62,6 +62,11 @@ export function createMetrics(sources: MetricSources) {
       help: 'Notification bodies being read now (capped by NOTIFY_MAX_IN_FLIGHT; beyond it, 503)',
       registers: [registry],
     }),
+    pushBodiesInFlight: new Gauge({
+      name: 'fen_wechat_push_bodies_in_flight',
+      help: 'Message push bodies being read now (capped by NOTIFY_MAX_IN_FLIGHT, apart from notifications; beyond it, 503)',
+      registers: [registry],
+    }),
     sweeperRuns: new Counter({
       name: 'fen_sweeper_runs_total',
       help: 'Sweeper runs by result',

@@ -1,7 +1,8 @@
 /**
  * What an unauthenticated request to /api/pay/notify may hold: a small body, read within
  * BODY_TIMEOUT_SECONDS, with at most NOTIFY_MAX_IN_FLIGHT bodies being read at once (more → 503,
- * so WeChat retries). A body the sender aborts is its failure, not ours: no 500.
+ * so WeChat retries). A body the sender aborts is its failure, not ours: no 500. Message pushes
+ * (/api/wechat/push) have the same bound, with slots of their own.
  */
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,16 +14,19 @@ beforeAll(async () => {
 })
 afterAll(() => h?.close())
 
-/** A raw connection that sends the headers of a notification and `sent` bytes of its body. */
+const PUSH = '/api/wechat/push'
+
+/** A raw connection that sends the headers of a notification (or push) and `sent` bytes of its body. */
 async function stalled(
   contentLength: number,
   sent: number,
+  path = '/api/pay/notify',
 ): Promise<Socket & { reply: Promise<string> }> {
   const url = new URL(h.url)
   const socket = connect(Number(url.port), url.hostname)
   await new Promise<void>((r) => socket.once('connect', () => r()))
   socket.write(
-    `POST /api/pay/notify HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+    `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${contentLength}\r\n\r\n` +
       'x'.repeat(sent),
   )
@@ -81,5 +85,28 @@ describe('notification bodies', () => {
     expect(
       await metric('fen_http_requests_total{method="POST",route="/api/pay/notify",status="500"}'),
     ).toBe(0)
+  })
+})
+
+describe('message push bodies', () => {
+  it('beyond NOTIFY_MAX_IN_FLIGHT push bodies being read at once → 503 at once, the body unread', async () => {
+    const held = [await stalled(1000, 10, PUSH), await stalled(1000, 10, PUSH)]
+    await h.until(async () => (await metric('fen_wechat_push_bodies_in_flight')) === 2)
+    // Its body never comes: answered without waiting for it (not 408 when the timeout runs out).
+    const third = await stalled(1000, 10, PUSH)
+    expect(await third.reply).toMatch(/^HTTP\/1\.1 503/)
+    // Payment notifications keep slots of their own.
+    const notify = await h.api('POST', '/api/pay/notify', {
+      raw: '{}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(notify.status).toBe(401)
+    for (const s of held) s.destroy()
+    await h.until(async () => (await metric('fen_wechat_push_bodies_in_flight')) === 0)
+    const after = await h.api('POST', PUSH, {
+      raw: '{}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(after.status).toBe(401)
   })
 })

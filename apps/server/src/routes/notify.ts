@@ -4,7 +4,8 @@ import { v2NotificationReply, type NotificationReply } from '@fen/wechatpay'
 import { AppError } from '../errors'
 import { loggable, type Logger } from '../logger'
 import type { PaymentService } from '../services/payments'
-import { apiRouter, rawBody } from './http'
+import { boundedBodies, type BodyLimits } from './bounded-body'
+import { apiRouter } from './http'
 
 /**
  * A notification is a few KiB; the limit stays the documented 1 MiB, and what all of them may
@@ -12,27 +13,15 @@ import { apiRouter, rawBody } from './http'
  */
 const NOTIFY_BODY_LIMIT = 1024 * 1024
 
-/** What bounds a notification request: see `BODY_TIMEOUT_SECONDS`, `NOTIFY_MAX_IN_FLIGHT`. */
-export interface NotifyLimits {
-  bodyTimeoutMs: number
-  maxInFlight: number
-  /** Bodies being read now (a gauge). */
-  inFlight: { inc(): void; dec(): void }
-}
-
 /**
  * WeChat's notifications. The raw body is read here, never parsed first: verification is over the
  * exact bytes. Any failure of ours (a database error) answers 500, so WeChat retries. Anyone can
  * post here, so what one request may hold is bounded: 1 MiB, read within the body timeout, and
  * at most `maxInFlight` bodies at once (beyond: 503 at once, unread — WeChat retries later).
  */
-export function notifyRoutes(
-  payments: PaymentService,
-  logger: Logger,
-  limits: NotifyLimits,
-): Router {
+export function notifyRoutes(payments: PaymentService, logger: Logger, limits: BodyLimits): Router {
   const r = apiRouter('/api/pay')
-  let reading = 0
+  const read = boundedBodies('notification', NOTIFY_BODY_LIMIT, limits, logger)
   const send = (ctx: RouterContext, reply: NotificationReply) => {
     ctx.status = reply.status
     ctx.set(reply.headers)
@@ -43,23 +32,9 @@ export function notifyRoutes(
     handle: (raw: Buffer) => Promise<NotificationReply>,
     xml: boolean,
   ) => {
-    if (reading >= limits.maxInFlight) {
-      logger.warn({ inFlight: reading }, 'notification refused: too many bodies in flight')
-      ctx.set('Connection', 'close')
-      ctx.set('Retry-After', '1')
-      e503(ctx, xml)
-      return
-    }
     try {
-      let raw: Buffer
-      reading += 1
-      limits.inFlight.inc()
-      try {
-        raw = await rawBody(ctx, NOTIFY_BODY_LIMIT, limits.bodyTimeoutMs)
-      } finally {
-        reading -= 1
-        limits.inFlight.dec()
-      }
+      const raw = await read(ctx)
+      if (raw === undefined) return e503(ctx, xml)
       send(ctx, await handle(raw))
     } catch (e) {
       // A body we refuse (too large) is the sender's problem: 4xx. Anything else is ours: 500, so

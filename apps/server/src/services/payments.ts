@@ -1,7 +1,4 @@
 import {
-  DecryptionError,
-  SignatureError,
-  WechatPayError,
   failureReply,
   successReply,
   v2NotificationReply,
@@ -40,6 +37,7 @@ import {
   storable,
 } from '../wechat/notification-shapes'
 import type { ServiceContext } from './context'
+import { receiveInbound, type InboundEndpoint, type Refusal } from './inbound'
 import type { RefundService } from './refunds'
 
 /** A payment as WeChat reported it, by notification or by our query. */
@@ -73,12 +71,17 @@ export class PaymentService {
    * the route answers 500 so WeChat retries.
    */
   async receiveV3(headers: HeaderSource, rawBody: Buffer): Promise<NotificationReply> {
-    let event: NotificationEvent
-    try {
-      event = await this.parsers.v3(headers, rawBody)
-    } catch (e) {
-      return this.#refuse(e, 'v3')
-    }
+    const parsed = await receiveInbound(
+      this.ctx.logger,
+      this.#inbound('v3', (r) =>
+        r.kind === 'malformed'
+          ? failureReply(400, '报文格式错误')
+          : failureReply(401, r.reason === 'signtest' ? '签名探测' : '验签失败'),
+      ),
+      () => this.parsers.v3(headers, rawBody),
+    )
+    if (!parsed.ok) return parsed.reply
+    const event = parsed.value
     const problem =
       shapeProblem(NotificationEnvelopeShape, { id: event.id, eventType: event.eventType }) ??
       (event.type === 'transaction'
@@ -140,13 +143,15 @@ export class PaymentService {
       body: v2NotificationReply(ok, message),
     })
     if (!this.parsers.v2) return reply(404, false, 'APIv2 is not enabled')
-    let n: V2PayNotification
-    try {
-      n = await this.parsers.v2(xml)
-    } catch (e) {
-      const refused = this.#refuse(e, 'v2')
-      return reply(refused.status, false, refused.status === 401 ? '签名失败' : '报文格式错误')
-    }
+    const parsed = await receiveInbound(
+      this.ctx.logger,
+      this.#inbound('v2', (r) =>
+        reply(r.status, false, r.status === 401 ? '签名失败' : '报文格式错误'),
+      ),
+      () => this.parsers.v2!(xml),
+    )
+    if (!parsed.ok) return parsed.reply
+    const n = parsed.value
     const problem = shapeProblem(V2PaymentShape, n)
     if (problem) {
       const refused = await this.#refuseMalformed('v2', Buffer.from(xml), problem, {
@@ -175,27 +180,23 @@ export class PaymentService {
     return reply(200, true)
   }
 
-  /** Verification and parsing failures: counted, logged, answered 401 (or 400); anything else is ours. */
-  #refuse(e: unknown, api: 'v3' | 'v2'): NotificationReply {
-    if (e instanceof SignatureError || e instanceof DecryptionError) {
-      const reason = e instanceof SignatureError ? e.reason : 'decryption'
-      this.ctx.metrics.signatureFailures.inc({ reason })
-      this.ctx.metrics.notifications.inc({ api, outcome: 'unverified' })
-      this.ctx.logger.warn(
-        { reason, serial: e instanceof SignatureError ? e.serial : undefined },
-        'notification refused: not verified',
-      )
-      return failureReply(
-        401,
-        e instanceof SignatureError && e.reason === 'signtest' ? '签名探测' : '验签失败',
-      )
+  /**
+   * How a notification is refused before anything is applied (services/inbound.ts): counted as
+   * `unverified` (a bad signature by its reason too), answered as `reply` says.
+   */
+  #inbound<Reply>(api: 'v3' | 'v2', reply: (r: Refusal) => Reply): InboundEndpoint<Reply> {
+    const { metrics } = this.ctx
+    return {
+      count: (r) => {
+        if (r.kind === 'unverified') metrics.signatureFailures.inc({ reason: r.reason })
+        metrics.notifications.inc({ api, outcome: 'unverified' })
+      },
+      message: (r) =>
+        r.kind === 'unverified'
+          ? 'notification refused: not verified'
+          : 'notification refused: malformed',
+      reply,
     }
-    if (e instanceof WechatPayError) {
-      this.ctx.metrics.notifications.inc({ api, outcome: 'unverified' })
-      this.ctx.logger.warn({ err: loggable(e) }, 'notification refused: malformed')
-      return failureReply(400, '报文格式错误')
-    }
-    throw e
   }
 
   /**

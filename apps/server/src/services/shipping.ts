@@ -9,22 +9,15 @@ import {
   type ShipOrderRequest,
 } from '@fen/shared'
 import {
-  DecryptionError,
   DeliveryMode,
   InvalidArgumentError,
   LogisticsType,
   MiniProgramErrcode,
-  PUSH_SUCCESS_REPLY,
   ShippingOrderState,
-  SignatureError,
   WechatPayError,
   formatBeijingTime,
   isMiniProgramError,
   maskContact,
-  parsePush,
-  verifyPushUrl,
-  type PushMessage,
-  type PushQuery,
   type ShippingOrder,
 } from '@fen/wechatpay'
 import { AppError } from '../errors'
@@ -37,7 +30,6 @@ import {
   recordUpload,
   type DeliveryRow,
 } from '../repositories/deliveries'
-import { storeNotification, type Outcome } from '../repositories/events'
 import {
   findOrder,
   findUserOrder,
@@ -49,7 +41,6 @@ import {
 } from '../repositories/orders'
 import { complete, ship } from '../domain/orders'
 import { findUserOpenid } from '../repositories/users'
-import { claimPushReceipt, releasePushReceipt } from '../repositories/push-receipts'
 import type { ServiceContext } from './context'
 import type { DeliveryCompanies } from './delivery-companies'
 import { adminOrderViews, orderViews } from './order-views'
@@ -105,32 +96,11 @@ const RECEIPT_CONFIRMED: readonly number[] = [
   ShippingOrderState.COMPLETED,
 ]
 
-/** What the push endpoint answers. */
-export interface PushReply {
-  status: number
-  body: string
-}
-
-/**
- * How far a push's `timestamp` may be from now, in seconds, either way (WeChat's window for its
- * signatures). Older pushes are refused; newer ones are remembered this long to refuse replays.
- */
-export const PUSH_WINDOW_S = 300
-
-/**
- * Real time in Unix seconds: what WeChat signs pushes with. Not the app clock, which tests move
- * (the sandbox signs with real time too, as it does every signature).
- */
-const wallSeconds = () => Math.floor(Date.now() / 1000)
-
-/** What a push outcome is counted as, besides {@link Outcome}. */
-type PushOutcome = Outcome | 'unverified' | 'stale' | 'malformed' | 'replayed'
-
 /**
  * Shipping management (发货信息管理): shipping an order (the operator's, or automatically for
- * virtual goods), reporting it to WeChat (`upload_shipping_info`), and completing it when WeChat
- * says receipt was confirmed (message push, or the shopper's confirm-receipt checked with
- * `get_order`).
+ * virtual goods), reporting it to WeChat (`upload_shipping_info`), and completing it when receipt
+ * was confirmed: the shopper's confirm-receipt (checked with `get_order` for a JSAPI payment), the
+ * shop's overdue receipts, or WeChat's settlement push (services/push.ts calls `complete`).
  *
  * Shipping is two steps, so a WeChat outage never loses a shipment nor holds a transaction open:
  * the delivery row, PAID → SHIPPED and `order.shipped` in one transaction; then the upload, right
@@ -412,6 +382,14 @@ export class ShippingService {
   }
 
   /**
+   * WeChat says it has the order's shipping report (a settlement push at stage `shipped`): the
+   * upload is marked done if our own try never heard back. False when it was done already.
+   */
+  markReportedByWechat(orderNo: string): Promise<boolean> {
+    return markUploadedByWechat(this.ctx.db, orderNo, this.ctx.clock())
+  }
+
+  /**
    * Orders whose receipt is the shop's (not reported to WeChat), shipped more than
    * `ORDER_AUTO_RECEIVE_DAYS` ago and not confirmed by the shopper: received now, by the shop's
    * rule (the shipping job). Returns how many.
@@ -425,198 +403,6 @@ export class ShippingService {
       if (await this.complete(orderNo, this.ctx.clock(), 'auto_receive')) received++
     }
     return received
-  }
-
-  /**
-   * `GET /api/wechat/push`: WeChat's URL check. Echoes `echostr` when signed with our Token within
-   * the last {@link PUSH_WINDOW_S} seconds, once: the signature does not cover `echostr`, so a
-   * signed check replayed with other text is refused rather than reflected.
-   */
-  async verifyPushUrl(query: PushQuery): Promise<PushReply> {
-    const push = this.#pushSettings()
-    if (!push) return { status: 404, body: 'message push is not configured' }
-    let echostr: string
-    try {
-      echostr = verifyPushUrl(query, push.token, {
-        nowSeconds: wallSeconds(),
-        toleranceSeconds: PUSH_WINDOW_S,
-      })
-    } catch (e) {
-      if (e instanceof SignatureError) return this.#unverified('url_check', e)
-      throw e
-    }
-    const fresh = await this.#firstSight(`url:${queryParam(query, 'signature')}`, query)
-    if (!fresh) {
-      this.ctx.metrics.wechatPushes.inc({ event: 'url_check', outcome: 'replayed' })
-      this.ctx.logger.warn('push URL check refused: a replay of a check already answered')
-      return { status: 401, body: 'replayed' }
-    }
-    return { status: 200, body: echostr }
-  }
-
-  /**
-   * `POST /api/wechat/push`: a signed, 安全模式-encrypted push. Unverified or more than
-   * {@link PUSH_WINDOW_S} seconds from now → 401; unreadable, or a field no push could carry
-   * (checked before anything is stored) → 400; nothing applied. The same signed push again (a
-   * replay, caught by every instance through the database) → `success`, nothing applied.
-   * Shipping-management events are applied (settlement → COMPLETED) or logged and counted
-   * (reminders); anything else is acknowledged and ignored. WeChat retries what we do not answer
-   * within 5 s, signed afresh: every effect here is a compare-and-set, so a retry changes nothing.
-   */
-  async receivePush(query: PushQuery, raw: Buffer): Promise<PushReply> {
-    const push = this.#pushSettings()
-    if (!push) return { status: 404, body: 'message push is not configured' }
-    let message: PushMessage
-    try {
-      message = await parsePush({
-        query,
-        body: raw,
-        token: push.token,
-        crypto: { encodingAESKey: push.aesKey, appid: this.ctx.config.wechat.appid },
-        nowSeconds: wallSeconds(),
-        toleranceSeconds: PUSH_WINDOW_S,
-      })
-    } catch (e) {
-      if (e instanceof SignatureError) return this.#unverified('unknown', e)
-      if (e instanceof DecryptionError) return this.#unverified('unknown', e)
-      if (e instanceof WechatPayError) return this.#malformed('unknown', loggable(e).message)
-      throw e
-    }
-    const event = message.Event ?? message.MsgType
-    const problem = malformedField(message)
-    if (problem) return this.#malformed(event, problem)
-    // 安全模式: `msg_signature` covers the timestamp, the nonce and the encrypted message.
-    const key = `push:${queryParam(query, 'msg_signature')}`
-    if (!(await this.#firstSight(key, query))) {
-      this.ctx.metrics.wechatPushes.inc({ event, outcome: 'replayed' })
-      this.ctx.logger.warn({ event }, 'push ignored: a replay of a push already received')
-      return { status: 200, body: PUSH_SUCCESS_REPLY }
-    }
-    let outcome: Outcome
-    try {
-      outcome = await this.#applyPush(message, key)
-    } catch (e) {
-      // Not handled: WeChat's retry of these very bytes must be, not taken for a replay.
-      await releasePushReceipt(this.ctx.db, key).catch(() => undefined)
-      throw e
-    }
-    this.ctx.metrics.wechatPushes.inc({ event, outcome })
-    return { status: 200, body: PUSH_SUCCESS_REPLY }
-  }
-
-  /** Records a verified push (or URL check) by its signature; false when it was seen before. */
-  #firstSight(key: string, query: PushQuery): Promise<boolean> {
-    const signedAt = Number(queryParam(query, 'timestamp'))
-    return claimPushReceipt(
-      this.ctx.db,
-      { key, signedAt: new Date(signedAt * 1000) },
-      new Date((wallSeconds() - PUSH_WINDOW_S) * 1000),
-    )
-  }
-
-  #unverified(event: string, e: SignatureError | DecryptionError): PushReply {
-    const stale = e instanceof SignatureError && e.reason === 'stale_timestamp'
-    const outcome: PushOutcome = stale ? 'stale' : 'unverified'
-    this.ctx.metrics.wechatPushes.inc({ event, outcome })
-    this.ctx.logger.warn(
-      { reason: e instanceof SignatureError ? e.reason : 'decryption' },
-      event === 'url_check'
-        ? `push URL check refused: ${stale ? 'stale timestamp' : 'bad signature'}`
-        : `push refused: ${stale ? 'stale timestamp' : 'not verified'}`,
-    )
-    return { status: 401, body: stale ? 'stale timestamp' : 'invalid signature' }
-  }
-
-  #malformed(event: string, problem: string): PushReply {
-    const outcome: PushOutcome = 'malformed'
-    this.ctx.metrics.wechatPushes.inc({ event, outcome })
-    this.ctx.logger.warn({ event, problem }, 'push refused: malformed')
-    return { status: 400, body: 'malformed push' }
-  }
-
-  /** Applies a verified, well-formed push seen for the first time (`key`: its signature). */
-  async #applyPush(m: PushMessage, key: string): Promise<Outcome> {
-    switch (m.type) {
-      case 'trade_manage_remind_access_api':
-        this.ctx.logger.warn(
-          { event: m.type, msg: m.msg },
-          'WeChat reminds us to report shipping (trade_manage_remind_access_api)',
-        )
-        return 'applied'
-      case 'trade_manage_remind_shipping':
-        this.ctx.logger.warn(
-          { event: m.type, orderNo: m.merchant_trade_no, msg: m.msg },
-          'WeChat reminds us an order is still unshipped (trade_manage_remind_shipping)',
-        )
-        return 'applied'
-      case 'trade_manage_order_settlement':
-        return this.#settlement(m, key)
-      default:
-        return 'ignored'
-    }
-  }
-
-  /**
-   * `trade_manage_order_settlement`: at stage `shipped`, WeChat has our report (marks the upload
-   * done if our try never heard back); at stage `settled`, receipt was confirmed → COMPLETED.
-   * The push names the merchant, the order and the transaction: all must be ours and agree.
-   * Recorded with what happened: by transaction and stage (WeChat's retries, signed afresh, find
-   * the first one's row), and each refused push in a row of its own (by its signature `key`).
-   */
-  async #settlement(
-    m: Extract<PushMessage, { type: 'trade_manage_order_settlement' }>,
-    key: string,
-  ): Promise<Outcome> {
-    const orderNo = m.merchant_trade_no
-    const id = `push:${m.type}:${m.stage}:${m.transaction_id}`
-    const record = (outcome: Outcome, detail?: string): Promise<boolean> =>
-      storeNotification(this.ctx.db, {
-        id: detail ? `${id}:rejected:${key}` : id,
-        eventType: `push.${m.type}.${m.stage}`,
-        orderNo,
-        outcome,
-        ...(detail ? { detail } : {}),
-      })
-    const rejected = async (problem: string): Promise<Outcome> => {
-      await record('rejected', problem)
-      this.ctx.logger.error(
-        { orderNo, problem },
-        'ALERT: settlement push not applied, needs review',
-      )
-      return 'rejected'
-    }
-    const order = await findOrder(this.ctx.db, orderNo)
-    if (!order) return rejected(`unknown order ${orderNo}`)
-    if (m.merchant_id !== this.ctx.config.wechatpay.mchid)
-      return rejected(`merchant_id ${m.merchant_id} is not ours`)
-    if (order.transactionId !== m.transaction_id)
-      return rejected(
-        `transaction ${m.transaction_id} is not the order's ${order.transactionId ?? '(unpaid)'}`,
-      )
-    if (m.stage === 'shipped') {
-      const marked = await markUploadedByWechat(this.ctx.db, orderNo, this.ctx.clock())
-      const fresh = await record(marked ? 'applied' : 'ignored')
-      return marked ? 'applied' : fresh ? 'ignored' : 'duplicate'
-    }
-    const at =
-      m.confirm_receive_time !== undefined
-        ? new Date(m.confirm_receive_time * 1000)
-        : this.ctx.clock()
-    if (await this.complete(orderNo, at, 'push')) {
-      await record('applied')
-      return 'applied'
-    }
-    // Completed before (by an earlier push or the shopper's confirm-receipt), or never shipped.
-    const now = await findOrder(this.ctx.db, orderNo)
-    if (now?.completedAt) {
-      await record('duplicate')
-      return 'duplicate'
-    }
-    return rejected(`order ${orderNo} is ${now?.status ?? 'gone'}: never shipped, not completed`)
-  }
-
-  #pushSettings() {
-    return this.ctx.config.wechat.push
   }
 
   /** WeChat's shipping view of one of our orders (by our mchid and out_trade_no). */
@@ -671,68 +457,4 @@ export function describeGoods(lines: { title: string; quantity: number }[]): str
  */
 function contactOf(order: OrderRow): string | undefined {
   return order.address ? maskContact(order.address.phone, { keepFirst: 3 }) : undefined
-}
-
-/** One value of a push's query (Koa gives repeated names as arrays: the first counts). */
-function queryParam(query: PushQuery, name: string): string {
-  const v = query instanceof URLSearchParams ? query.get(name) : query[name]
-  return (Array.isArray(v) ? v[0] : v) ?? ''
-}
-
-/** Unix seconds a push's time may be: 2000-01-01 up to 2100-01-01, whole. */
-const EARLIEST_S = 946_684_800
-const LATEST_S = 4_102_444_800
-
-/** Field checks of the trade-management events (the raw value as sent, JSON or XML). */
-const ORDER_FIELD_RULES: Record<string, { pattern: RegExp; required?: boolean }> = {
-  // 微信支付单号: digits (28 today); any letters or digits, as WeChat does not promise the form.
-  transaction_id: { pattern: /^[0-9A-Za-z]{1,64}$/ },
-  merchant_id: { pattern: /^\d{1,32}$/ },
-  sub_merchant_id: { pattern: /^\d{0,32}$/ },
-  // out_trade_no's own rule: 6 to 32 of letters, digits, _ - | * @ (we accept from 1).
-  merchant_trade_no: { pattern: /^[0-9A-Za-z_\-|*@]{1,32}$/ },
-}
-const TIME_FIELDS = [
-  'pay_time',
-  'shipped_time',
-  'estimated_settlement_time',
-  'confirm_receive_time',
-  'settlement_time',
-]
-
-/**
- * What makes a verified push unusable, checked on the values as sent before anything is stored:
- * a settlement without `transaction_id`, merchant or order ids no order could have, and times that
- * are not whole Unix seconds between 2000 and 2100 (`1e300`, `9e15`, `"1e3"`, `1.5`: each once
- * answered 500 after a row was stored, or completed an order in 1970). Undefined when it is fine.
- */
-export function malformedField(m: PushMessage): string | undefined {
-  if (m.type !== 'trade_manage_order_settlement' && m.type !== 'trade_manage_remind_shipping')
-    return undefined
-  const raw = m.raw
-  const text = (v: unknown) =>
-    typeof v === 'string'
-      ? v
-      : typeof v === 'number' && Number.isSafeInteger(v)
-        ? String(v)
-        : undefined
-  if (m.type === 'trade_manage_order_settlement' && !raw.transaction_id)
-    return 'transaction_id: missing'
-  for (const [field, rule] of Object.entries(ORDER_FIELD_RULES)) {
-    const v = raw[field]
-    if (v === undefined || v === null) continue
-    const t = text(v)
-    if (t === undefined || !rule.pattern.test(t)) return `${field}: not a valid value`
-  }
-  if (m.type === 'trade_manage_order_settlement' && !raw.merchant_trade_no)
-    return 'merchant_trade_no: missing'
-  for (const field of TIME_FIELDS) {
-    const v = raw[field]
-    if (v === undefined || v === null || v === '') continue
-    const n =
-      typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,10}$/.test(v) ? Number(v) : NaN
-    if (!(Number.isInteger(n) && n >= EARLIEST_S && n < LATEST_S))
-      return `${field}: not whole Unix seconds between 2000 and 2100`
-  }
-  return undefined
 }
