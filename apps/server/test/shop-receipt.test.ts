@@ -18,21 +18,21 @@ beforeAll(async () => {
 })
 afterAll(() => h?.close())
 
-/** An order paid by Native QR (the H5 shop's way), with an address for express. */
-async function nativeOrder(): Promise<Order> {
+/** An order paid by Native QR (the H5 shop's way), with an address for express unless `pickup`. */
+async function nativeOrder(pickup = false): Promise<Order> {
+  const address = {
+    name: '林小满',
+    phone: '13800138000',
+    province: '浙江省',
+    city: '杭州市',
+    district: '西湖区',
+    detail: '文三路 90 号',
+  }
   const created = await h.api<Order>('POST', '/api/orders', {
     token: shopper,
     body: {
       items: [{ productId: 3, quantity: 1 }],
-      deliveryMethod: 'express',
-      address: {
-        name: '林小满',
-        phone: '13800138000',
-        province: '浙江省',
-        city: '杭州市',
-        district: '西湖区',
-        detail: '文三路 90 号',
-      },
+      ...(pickup ? { deliveryMethod: 'pickup' } : { deliveryMethod: 'express', address }),
     },
   })
   expect(created.status).toBe(201)
@@ -141,5 +141,21 @@ describe('a Native payment is shipped and received by the shop, never reported t
       h.delivered.find((e) => e.orderNo === o.orderNo && e.type === 'order.completed')?.payload,
     ).toMatchObject({ source: 'auto_receive' })
     expect(await uploadsOf(o.orderNo)).toBe(0)
+  })
+
+  it('an SF parcel needs no contact when WeChat is not told of it (no address on the order)', async () => {
+    shopper = await h.login() // the clock moved 11 days above: the earlier token has expired
+    const o = await nativeOrder(true)
+    const shipped = await h.admin<AdminOrderDetail>('POST', `/api/admin/orders/${o.orderNo}/ship`, {
+      logisticsType: 'express',
+      expressCompany: 'SF',
+      trackingNo: 'SF0000000001',
+    })
+    expect(shipped.status).toBe(200)
+    expect(shipped.body.delivery).toMatchObject({
+      expressCompany: 'SF',
+      wechatReport: 'not_required',
+    })
+    expect(shipped.body.delivery?.contactMasked).toBeUndefined()
   })
 })

@@ -1,5 +1,6 @@
 import {
   receiptBy,
+  reportsShipping,
   type AdminOrder,
   type CompletionSource,
   type LogisticsTypeName,
@@ -166,8 +167,13 @@ export class ShippingService {
           const lines = (await itemsOf(tx, [orderNo])).get(orderNo) ?? []
           const contact = req.logisticsType === 'express' ? contactOf(order) : undefined
           // WeChat refuses an SF report without a contact (10060014), for good: refused here
-          // instead, before anything is shipped.
-          if (req.logisticsType === 'express' && req.expressCompany === 'SF' && !contact) {
+          // instead, before anything is shipped. A delivery WeChat is never told of needs none.
+          if (
+            req.logisticsType === 'express' &&
+            req.expressCompany === 'SF' &&
+            !contact &&
+            reportsShipping(order.channel as PayChannel | null)
+          ) {
             throw new AppError(
               'INVALID_INPUT',
               '顺丰快递需要收件人手机号，该订单没有收货地址手机号',
