@@ -517,7 +517,7 @@ function sandboxMerchant(
     throw new Error('parseConfig: FEN_SANDBOX_URL is set; pass what readSandbox reported for it')
   if ('error' in report) {
     problems.push(
-      `FEN_SANDBOX_URL: could not read ${redactUrl(url)}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${report.error}`,
+      `FEN_SANDBOX_URL: could not read ${redactUrl(url).replace(/\/+$/, '')}/__sandbox/merchant (is \`pnpm sandbox\` running?): ${report.error}`,
     )
     throw new ConfigError(problems.join('\n'))
   }

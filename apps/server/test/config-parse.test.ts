@@ -28,6 +28,17 @@ function recording(answer: () => Promise<SandboxMerchant> = async () => merchant
   }
 }
 
+/** The ConfigError parseConfig throws (failing the test if it returns or throws another). */
+function refusal(run: () => unknown): string {
+  try {
+    run()
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError)
+    return (e as ConfigError).message
+  }
+  throw new Error('parseConfig should have thrown a ConfigError')
+}
+
 describe('readSandbox', () => {
   it('asks FEN_SANDBOX_URL once and reports its merchant, or why it could not', async () => {
     const ok = recording()
@@ -63,6 +74,19 @@ describe('parseConfig', () => {
     // Outside sandbox mode there is nothing to report.
     const real = realMerchantEnv(merchant)
     expect(parseConfig(real)).toEqual(await loadConfig(real))
+  })
+
+  it('names a sandbox that could not be read, after the problems found before it', () => {
+    const down = { url: SANDBOX_URL, error: 'connect ECONNREFUSED 127.0.0.1:3100' }
+    expect(refusal(() => parseConfig(env, down))).toBe(
+      'FEN_SANDBOX_URL: could not read http://127.0.0.1:3100/__sandbox/merchant (is `pnpm sandbox` running?): connect ECONNREFUSED 127.0.0.1:3100',
+    )
+    expect(
+      refusal(() => parseConfig({ ...env, NODE_ENV: 'production' }, down)).split('\n'),
+    ).toEqual([
+      'FEN_SANDBOX_URL: the sandbox is for development; unset it in production',
+      'FEN_SANDBOX_URL: could not read http://127.0.0.1:3100/__sandbox/merchant (is `pnpm sandbox` running?): connect ECONNREFUSED 127.0.0.1:3100',
+    ])
   })
 
   it("without a report for FEN_SANDBOX_URL it throws a caller's error, not a ConfigError", () => {
