@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Order, OrderStatus, Product } from '@fen/shared'
+import type { AdminOrder, Order, OrderStatus, Product } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
@@ -93,7 +93,7 @@ async function openTab(label: string, expected: string[]) {
   expect((await listed()).sort()).toEqual([...expected].sort())
 }
 
-const statusOf = (no: string) => h.admin<{ status: OrderStatus }>('GET', `/api/admin/orders/${no}`)
+const statusOf = (no: string) => h.admin<AdminOrder>('GET', `/api/admin/orders/${no}`)
 
 describeInBrowser('the order centre (我的, 我的订单, the order page) in Chromium', () => {
   beforeAll(async () => {
@@ -290,6 +290,17 @@ describeInBrowser('the order centre (我的, 我的订单, the order page) in Ch
     expect(await page.locator('.big-status').textContent()).toBe('待收货')
     expect(await page.locator('.status-card .refund-note').textContent()).toBe('已退款 ¥1.00')
     expect((await statusOf(order.orderNo)).body.status).toBe('PARTIALLY_REFUNDED')
+
+    // The shopper receives it: received and completed, the partial refund still on record.
+    await page.locator('.confirm-receipt').click()
+    expect(await page.locator('.taro-modal__title').textContent()).toBe('确认收货')
+    await page.locator('.taro-model__confirm').click()
+    await page.locator('.confirm-receipt').waitFor({ state: 'detached', timeout: 15_000 })
+    expect(await page.locator('.big-status').textContent()).toBe('已完成')
+    expect(await page.locator('.status-card .refund-note').textContent()).toBe('已退款 ¥1.00')
+    const received = (await statusOf(order.orderNo)).body
+    expect(received).toMatchObject({ status: 'PARTIALLY_REFUNDED', fulfilment: 'received' })
+    expect(received.completedAt).toBeDefined()
   })
 
   it('a Native order shipped by the operator is confirmed received in the shop → 已完成 (pickup and express)', async () => {
