@@ -54,7 +54,6 @@ import {
   errorLines,
   rateTable,
   ratio,
-  roundOrder,
   totalCpuMs,
   versusReference,
   type Case,
@@ -79,7 +78,7 @@ import {
   type RoundStats,
   type Stack,
 } from './stack'
-import { median, pct, until } from './util'
+import { median, pct, roundOrder, until } from './util'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const REQUESTS = Number(process.env.REQUESTS ?? 3000)

@@ -16,15 +16,6 @@ export interface Case<K extends string> {
 /** Every round's figures, by case. */
 export type Rounds<K extends string> = Record<K, RoundStats>[]
 
-/**
- * The order the cases run in this round: as given in even rounds, reversed in odd ones, so that
- * neither Fen nor the reference always runs first (right after the other has warmed the caches or
- * left autovacuum work behind).
- */
-export function roundOrder<T>(items: T[], round: number): T[] {
-  return round % 2 === 0 ? items : [...items].reverse()
-}
-
 const col = <K extends string>(rounds: Rounds<K>, k: K, f: keyof RoundStats) =>
   rounds.map((r) => r[k][f])
 

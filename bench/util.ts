@@ -1,6 +1,7 @@
 /**
- * Small helpers every benchmark uses: statistics, number formatting, a free port, stopping a child
- * process. No `pg`, no server modules: `bench:sdk` and `bench:sandbox` load this too.
+ * Small helpers every benchmark uses: statistics, number formatting, the order of interleaved
+ * rounds, a free port, stopping a child process. No `pg`, no server modules: `bench:sdk` and
+ * `bench:sandbox` load this too.
  */
 import type { ChildProcess } from 'node:child_process'
 import http from 'node:http'
@@ -15,6 +16,15 @@ export const mmm = (xs: number[], digits = 0) =>
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * The order the cases run in this round: as given in even rounds, reversed in odd ones, so that
+ * neither Fen nor the reference always runs first (right after the other has warmed the caches or
+ * left autovacuum work behind).
+ */
+export function roundOrder<T>(items: T[], round: number): T[] {
+  return round % 2 === 0 ? items : [...items].reverse()
+}
 
 /** Waits until `done()` (polled every 50 ms); throws after `timeoutMs`. */
 export async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Fault } from './faults'
+import type { SandboxReply } from './reply'
 import type { Sandbox } from './sandbox'
 
 /**
@@ -23,20 +23,9 @@ export interface SandboxRequest {
   fault: Fault | undefined
 }
 
-/**
- * What a route handler returns: JSON `body`, or `raw` bytes with a content type. A control route
- * may answer a stream (`raw` a Readable, the event stream): it is never signed, and ends when the
- * client goes away (the stream is destroyed then).
- */
-export interface SandboxReply {
-  status: number
-  body?: unknown
-  raw?: string | Buffer | Readable
-  contentType?: string
-  headers?: Record<string, string>
-  /** Leave a 2xx answer unsigned (the bill file, as WeChat does). */
-  unsigned?: boolean
-}
+// What a handler returns lives in reply.ts, below this contract: the parts that build answers
+// (weixin/answers.ts) need it without the routes' side.
+export type { SandboxReply } from './reply'
 
 /**
  * One route. `path` is a `@koa/router` path (`/v3/refund/domestic/refunds/:no`), matched

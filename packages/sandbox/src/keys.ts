@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { generateTestMerchant, type TestMerchant } from '@fen/wechatpay/testing'
@@ -11,6 +12,12 @@ export type PlatformMode = 'publicKey' | 'certificate' | 'both'
  */
 export interface SandboxKeys extends TestMerchant {
   platformMode: PlatformMode
+}
+
+/** A key WeChat's side signs with: a platform certificate's or the public key's (its id). */
+export interface PlatformSigner {
+  serial: string
+  privateKey: KeyObject
 }
 
 /**

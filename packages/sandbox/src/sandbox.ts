@@ -20,7 +20,13 @@ import { WechatError } from './errors'
 import { SandboxEvents } from './events'
 import { Faults } from './faults'
 import { newOpenid, newTransactionId } from './ids'
-import { merchantView, type PlatformMode, type SandboxKeys, type SandboxMerchant } from './keys'
+import {
+  merchantView,
+  type PlatformMode,
+  type PlatformSigner,
+  type SandboxKeys,
+  type SandboxMerchant,
+} from './keys'
 import { Notifier, type OutgoingNotification } from './notifier'
 import { Store, type Order, type Refund } from './state'
 import { WeixinOps, type WeixinSettings } from './weixin/ops'
@@ -62,11 +68,6 @@ export interface SandboxOptions {
   log?: (line: string) => void
   /** The built console page (default: this package's `console/dist`; see routes/page.ts). */
   consoleDir?: string
-}
-
-interface PlatformSigner {
-  serial: string
-  privateKey: KeyObject
 }
 
 /**
@@ -140,7 +141,17 @@ export class Sandbox {
       log: this.log,
       onAttempt: (data) => this.events.emit({ type: 'delivery', data }),
     })
-    this.weixin = new WeixinOps(this, options.weixin)
+    this.weixin = new WeixinOps(
+      {
+        clock: this.clock,
+        keys: this.keys,
+        store: this.store,
+        log: this.log,
+        onShipping: (data) => this.events.emit({ type: 'shipping', data }),
+        onPush: (data) => this.events.emit({ type: 'push', data }),
+      },
+      options.weixin,
+    )
   }
 
   /** What `GET /__sandbox/merchant` returns. */

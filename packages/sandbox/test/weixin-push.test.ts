@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -39,13 +39,17 @@ let received: {
 let replies: { status: number; body: string }[]
 let events: SandboxEvent[]
 let stopEvents: () => void
+/** What reached this process, in order: `push` (the listener) and `answer` (see `rawShip`). */
+let arrivals: string[]
 
 beforeAll(async () => {
   sb = await startSandbox({ keys: await sandboxKeys(), port: 0 })
   mp = miniProgram(sb)
   received = []
   replies = []
+  arrivals = []
   listener = createServer((req, res) => {
+    arrivals.push('push')
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -100,6 +104,7 @@ afterEach(async () => {
   received.length = 0
   replies.length = 0
   events.length = 0
+  arrivals.length = 0
 })
 
 const configure = (push: object | null) => control(sb, 'POST', '/__sandbox/settings', { push })
@@ -117,7 +122,53 @@ async function ship(o: { outTradeNo: string; openid: string }): Promise<void> {
   })
 }
 
+/**
+ * `ship` over plain node:http, noting in `arrivals` the moment the answer's head arrives (the SDK
+ * resolves only once it has read and parsed the whole answer).
+ */
+async function rawShip(o: { outTradeNo: string; openid: string }): Promise<void> {
+  const token = await mp.accessToken.get()
+  const body = JSON.stringify({
+    order_key: { order_number_type: 1, mchid: sb.merchant.mchid, out_trade_no: o.outTradeNo },
+    logistics_type: 4,
+    delivery_mode: 1,
+    shipping_list: [{ item_desc: '测试商品' }],
+    upload_time: formatBeijingTime(sb.sandbox.clock.now(), { milliseconds: true }),
+    payer: { openid: o.openid },
+  })
+  const path = `/wxa/sec/order/upload_shipping_info?access_token=${encodeURIComponent(token)}`
+  await new Promise<void>((resolve, reject) => {
+    const req = request(
+      sb.url + path,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        arrivals.push('answer')
+        res.resume()
+        res.on('end', resolve)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
 describe('trade_manage_order_settlement', () => {
+  it('reaches the developer server after the answer to the upload that caused it', async () => {
+    // A merchant's server marks the order shipped from either; which came first decides what it
+    // records (the push first once overtook answers: 9 of 10 uploads, after a change to the
+    // sandbox's request pipeline). Several uploads, as the order was a race.
+    await configure({ url, token: TOKEN })
+    for (let i = 0; i < 5; i++) {
+      arrivals.length = 0
+      await rawShip(await paidJsapiOrder(sb))
+      await until(
+        () => arrivals.length,
+        (n) => n === 2,
+      )
+      expect(arrivals).toEqual(['answer', 'push'])
+    }
+  })
+
   it('is pushed, encrypted (安全模式), when shipping completes and again at settlement after the shopper confirms', async () => {
     await secure()
     const o = await paidJsapiOrder(sb)

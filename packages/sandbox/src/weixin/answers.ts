@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { SandboxReply } from '../http'
+import type { SandboxReply } from '../reply'
 
 /**
  * How `api.weixin.qq.com` answers: always HTTP 200 with JSON, `errcode` 0 and `errmsg` "ok" on

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import type { Sandbox } from '../sandbox'
-import type { Order } from '../state'
+import type { SandboxClock } from '../clock'
+import type { SandboxKeys } from '../keys'
+import type { Order, Store } from '../state'
 import { WeixinError } from './answers'
-import { Pusher, type PushConfig, type PushRecord } from './pusher'
+import { Pusher, type PushConfig, type PushEvent, type PushRecord } from './pusher'
 import {
   applyUpload,
   newShippingRecord,
@@ -60,12 +61,28 @@ export interface ShippingEvent {
 }
 
 /**
+ * What {@link WeixinOps} uses of the sandbox that builds it: the clock, the mini-program's and
+ * merchant's ids, the payments (to look orders up, never to change them), the log, and where its
+ * shipping changes and push attempts are reported (the sandbox's event stream).
+ */
+export interface WeixinOpsDeps {
+  clock: SandboxClock
+  keys: Pick<SandboxKeys, 'appid' | 'mchid'>
+  store: Pick<Store, 'orders' | 'byTransactionId' | 'refundedFen'>
+  log: (line: string) => void
+  /** Called with every shipping change. */
+  onShipping: (data: ShippingEvent) => void
+  /** Called with every push attempt. */
+  onPush: (data: PushEvent) => void
+}
+
+/**
  * The mini-program server side of WeChat (`api.weixin.qq.com` beyond login): access tokens,
  * shipping management with receipt confirmation and settlement on the sandbox clock, and message
  * pushes to the developer server. Reached as `sandbox.weixin`.
  */
 export class WeixinOps {
-  readonly #sb: Sandbox
+  readonly #sb: WeixinOpsDeps
   readonly tokens: AccessTokens
   readonly pusher: Pusher
   /** Shipping records by out_trade_no, made when a payment is first looked at or uploaded. */
@@ -74,14 +91,14 @@ export class WeixinOps {
   msgJumpPath = ''
   settings: WeixinSettings
 
-  constructor(sandbox: Sandbox, settings: Partial<WeixinSettings> = {}) {
-    this.#sb = sandbox
-    this.tokens = new AccessTokens(sandbox.clock)
+  constructor(deps: WeixinOpsDeps, settings: Partial<WeixinSettings> = {}) {
+    this.#sb = deps
+    this.tokens = new AccessTokens(deps.clock)
     this.pusher = new Pusher({
-      clock: sandbox.clock,
-      appid: sandbox.keys.appid,
-      log: sandbox.log,
-      onAttempt: (data) => sandbox.events.emit({ type: 'push', data }),
+      clock: deps.clock,
+      appid: deps.keys.appid,
+      log: deps.log,
+      onAttempt: deps.onPush,
     })
     this.settings = {
       autoConfirmDays: null,
@@ -290,7 +307,7 @@ export class WeixinOps {
       at: new Date(this.#sb.clock.now()).toISOString(),
     }
     this.#sb.log(`shipping of ${data.out_trade_no}: ${action} (order_state ${data.order_state})`)
-    this.#sb.events.emit({ type: 'shipping', data })
+    this.#sb.onShipping(data)
   }
 
   // ---- pushes ------------------------------------------------------------------------------

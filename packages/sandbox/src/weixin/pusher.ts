@@ -120,6 +120,11 @@ export class Pusher {
     this.#records.push(record)
     if (this.#records.length > KEPT) this.#records = this.#records.slice(-KEPT)
     const generation = this.#generation
+    // The first attempt waits for the task that asked for the push to end: the answer to the call
+    // that caused it (an upload, a clock advance) is written in that task, so it reaches the
+    // merchant first — the order a merchant normally sees (UNCONFIRMED that WeChat never pushes
+    // first), and one that no longer hangs on how many steps the sandbox's answer takes.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     for (let i = 0; i < PUSH_ATTEMPTS && generation === this.#generation; i++) {
       const attempt = await this.#attempt(config, message)
       if (generation !== this.#generation) break
