@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AdminOrder, Order, OrderStatus, Product } from '@fen/shared'
+import type { AdminOrder, Order, Product } from '@fen/shared'
 import { startHarness, type Harness } from '@fen/server/test/harness'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest'
