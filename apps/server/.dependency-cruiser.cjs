@@ -16,8 +16,8 @@ const layer = (name, from, forbidden) => ({
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
+  extends: '../../.dependency-cruiser.base.cjs',
   forbidden: [
-    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     layer(
       'routes-not-below-services',
       '^src/routes/',
@@ -51,12 +51,4 @@ module.exports = {
       to: { path: '^src/(app|main)[.]ts$' },
     },
   ],
-  options: {
-    // Type-only imports are dependencies too (a type pulled from a job file made a circle).
-    tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
-    // Other packages of the workspace (and their built dist/, when one exists) are theirs to check.
-    doNotFollow: { path: ['node_modules', '^\\.\\./\\.\\./(packages|apps)/'] },
-    exclude: { path: ['node_modules', '^\\.\\./\\.\\./(packages|apps)/'] },
-  },
 }

@@ -1,12 +1,2 @@
-/** No import circles in src (type imports count), checked by `pnpm lint` (issue #24). */
-/** @type {import('dependency-cruiser').IConfiguration} */
-module.exports = {
-  forbidden: [{ name: 'no-circular', severity: 'error', from: {}, to: { circular: true } }],
-  options: {
-    tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
-    // Other packages of the workspace (and their built dist/, when one exists) are theirs to check.
-    doNotFollow: { path: ['node_modules', '^\\.\\./\\.\\./(packages|apps)/'] },
-    exclude: { path: ['node_modules', '^\\.\\./\\.\\./(packages|apps)/'] },
-  },
-}
+/** No import circles (see the base config); `pnpm lint` runs it. */
+module.exports = { extends: '../../.dependency-cruiser.base.cjs' }
