@@ -156,7 +156,7 @@ export const SINK_BACKOFF_S = [10, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_80
 export const SINK_GIVE_UP_MS = 24 * 3600 * 1000
 
 /** Adds each claimed event's deliveries to every sink (dispatchOnce calls it per batch). */
-export async function fanOut(ctx: ServiceContext, eventIds: number[]): Promise<void> {
+async function fanOut(ctx: ServiceContext, eventIds: number[]): Promise<void> {
   if (ctx.sinks) await fanOutEvents(ctx.db, eventIds, ctx.sinks.names, ctx.clock())
 }
 
@@ -165,7 +165,7 @@ export async function fanOut(ctx: ServiceContext, eventIds: number[]): Promise<v
  * time; a failure is retried on SINK_BACKOFF_S until a day after it was queued, then `failed` with
  * an ALERT line. (Each event reaches a sink at least once: receivers deduplicate by Fen-Event-Id.)
  */
-export async function deliverToSinksOnce(
+async function deliverToSinksOnce(
   ctx: ServiceContext,
 ): Promise<{ delivered: number; failed: number }> {
   const sinks = ctx.sinks
